@@ -1,0 +1,155 @@
+//! The command line, as clap types only. `main.rs` parses it and `run.rs`
+//! carries it out; `dbguard completions` generates shell completions from
+//! the same definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps database files, credentials and unmigrated model changes out of
+/// git.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dbguard",
+    version,
+    about = "Keeps database files, credentials and unmigrated model changes out of git",
+    after_help = "Examples:\n  dbguard check                       check what is staged (the pre-commit hook)\n  dbguard check --all                 check every tracked file\n  dbguard check --range origin/main..HEAD --format sarif\n  dbguard fix                         unstage database files, update .gitignore\n  dbguard rules credential            explain a rule"
+)]
+pub struct Cli {
+    /// Run as if dbguard was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// When to color the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to color text output. `auto` colors a terminal unless `NO_COLOR`
+/// is set (or forces color with `CLICOLOR_FORCE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check staged changes (default), every tracked file, listed paths, or a commit range.
+    Check(CheckArgs),
+    /// Unstage database and .env files, untrack committed databases, extend .gitignore.
+    Fix(FixArgs),
+    /// Show the Alembic revision graph of every migration environment.
+    Migrations(MigrationsArgs),
+    /// Install the git pre-commit hook.
+    Install(InstallArgs),
+    /// List the rules, or explain one.
+    Rules(RulesArgs),
+}
+
+/// Output formats of `dbguard check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard check                          what is staged\n  dbguard check --all                    every tracked file\n  dbguard check app/models.py            just these paths\n  dbguard check --range origin/main..HEAD  every commit of a pull request"
+)]
+pub struct CheckArgs {
+    /// Check just these paths (from the working tree) instead of the staged changes.
+    #[arg(value_name = "PATHS", conflicts_with_all = ["all", "range"])]
+    pub paths: Vec<PathBuf>,
+
+    /// Check every tracked file at its working-tree state.
+    #[arg(long, conflicts_with = "range")]
+    pub all: bool,
+
+    /// Check every commit in a git range (CI: origin/main..HEAD).
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+
+    /// Let pre-commit's environment choose what to check: the push range on
+    /// pre-push (PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF), the staged changes
+    /// inside `git commit`, every tracked file for `pre-commit run --all-files`.
+    #[arg(long, conflicts_with_all = ["all", "range", "paths"])]
+    pub from_pre_commit: bool,
+
+    /// Output format (default: text, or github inside GitHub Actions).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Configuration file (default: .dbguard.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Run only these rules (repeatable, or comma-separated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Skip these rules (repeatable, or comma-separated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Also print the summary line when there is nothing to report.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Also delete untracked database artifacts (test databases, journals, WAL/SHM, backups).
+    #[arg(long)]
+    pub clean: bool,
+
+    /// Configuration file (default: .dbguard.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrationsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MigrationsFormat::Text)]
+    pub format: MigrationsFormat,
+
+    /// Configuration file (default: .dbguard.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Output formats of `dbguard migrations`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MigrationsFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Overwrite an existing pre-commit hook that dbguard did not write.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Remove the hook dbguard installed (and nothing else).
+    #[arg(long)]
+    pub uninstall: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// The rule to explain; all rules are listed when omitted.
+    pub rule: Option<String>,
+}

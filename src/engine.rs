@@ -1,0 +1,254 @@
+//! Runs the rules over change sets and returns the findings: the middle of
+//! source → files → rules → findings → report.
+//!
+//! Per-file rules run in parallel across every file of every change set;
+//! in range mode each distinct blob is examined once, at the first commit
+//! that introduced it. Set rules run once per change set. Selection,
+//! severity overrides and path allowlists are applied here, so rules stay
+//! ignorant of configuration they do not need.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::changes::{Change, ChangeSet, ContentReader, EntryMode, Mode, ObjectId};
+use crate::config::{Config, glob_set};
+use crate::finding::{Finding, Severity};
+use crate::rules::{self, Context, FileInput, Rule, RuleId};
+
+/// Files larger than this are not read as text unless the config says
+/// otherwise (a 5 MB migration is still read).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
+
+/// Which rules run, from the config and the command line together.
+pub struct Selection {
+    enabled: Vec<RuleId>,
+}
+
+impl Selection {
+    /// Combines the config with `--select` (replaces the config's select)
+    /// and `--ignore` (adds to its ignore list).
+    pub fn new(config: &Config, cli_select: &[RuleId], cli_ignore: &[RuleId]) -> Selection {
+        let select: &[RuleId] = if cli_select.is_empty() {
+            &config.select
+        } else {
+            cli_select
+        };
+        let enabled = RuleId::all()
+            .filter(|r| select.is_empty() || select.contains(r))
+            .filter(|r| !config.ignore.contains(r) && !cli_ignore.contains(r))
+            .filter(|r| config.severity_of(*r).is_some())
+            .collect();
+        Selection { enabled }
+    }
+
+    /// Whether `rule` runs.
+    pub fn is_enabled(&self, rule: RuleId) -> bool {
+        self.enabled.contains(&rule)
+    }
+}
+
+/// What a check found.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub files_scanned: usize,
+}
+
+impl Outcome {
+    /// Number of findings at `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Runs every enabled rule over `sets` (one set, or the commits of a range
+/// oldest first).
+pub fn run(
+    sets: &[ChangeSet],
+    config: &Config,
+    reader: &dyn ContentReader,
+    selection: &Selection,
+) -> anyhow::Result<Outcome> {
+    let families: Vec<&dyn Rule> = rules::families()
+        .into_iter()
+        .filter(|f| f.ids().iter().any(|id| selection.is_enabled(*id)))
+        .collect();
+    let allow = glob_set(&config.allow);
+    let max_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    let enabled = |id: RuleId| selection.is_enabled(id);
+
+    // Every file to examine, each distinct blob once (range mode).
+    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let mut work: Vec<(usize, &Change)> = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        for change in &set.changes {
+            if !change.status.has_new_content()
+                || change.mode == EntryMode::Submodule
+                || allow.is_match(&change.path)
+            {
+                continue;
+            }
+            if set.mode == Mode::Range
+                && let Some(id) = change.new.as_ref().and_then(|b| b.object_id())
+                && !seen.insert(id)
+            {
+                continue;
+            }
+            work.push((i, change));
+        }
+    }
+    let files_scanned = work.len();
+
+    let per_file: Vec<anyhow::Result<Vec<Finding>>> = work
+        .par_iter()
+        .map(|(i, change)| {
+            let set = &sets[*i];
+            let ctx = Context {
+                config,
+                set,
+                reader,
+                enabled: &enabled,
+            };
+            let file = FileInput::new(change, reader, max_size);
+            let mut out = Vec::new();
+            for family in &families {
+                family.check_file(&ctx, &file, &mut out)?;
+            }
+            for f in &mut out {
+                f.commit.clone_from(&set.commit);
+            }
+            Ok(out)
+        })
+        .collect();
+
+    let per_set: Vec<anyhow::Result<Vec<Finding>>> = sets
+        .par_iter()
+        .filter(|set| !set.is_merge)
+        .map(|set| {
+            let ctx = Context {
+                config,
+                set,
+                reader,
+                enabled: &enabled,
+            };
+            let mut out = Vec::new();
+            for family in &families {
+                family.check_set(&ctx, &mut out)?;
+            }
+            for f in &mut out {
+                f.commit.clone_from(&set.commit);
+            }
+            Ok(out)
+        })
+        .collect();
+
+    let mut findings = Vec::new();
+    for r in per_file.into_iter().chain(per_set) {
+        findings.extend(r?);
+    }
+    findings.retain(|f| selection.is_enabled(f.rule) && !allow.is_match(&f.path));
+    for f in &mut findings {
+        if let Some(sev) = config.severity_of(f.rule) {
+            f.severity = sev;
+        }
+    }
+    sort_and_dedup(&mut findings);
+    Ok(Outcome {
+        findings,
+        files_scanned,
+    })
+}
+
+/// Orders findings by commit order, then path, line, column and rule, and
+/// drops exact repeats.
+fn sort_and_dedup(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.rule, &a.message)
+            .cmp(&(&b.path, b.line, b.column, b.rule, &b.message))
+    });
+    findings.dedup_by(|a, b| {
+        a.path == b.path
+            && a.line == b.line
+            && a.column == b.column
+            && a.rule == b.rule
+            && a.message == b.message
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::{MemoryReader, memory_change_set};
+
+    fn check(config: &Config, files: &[(&str, &[u8])]) -> Vec<(String, RuleId)> {
+        let set = memory_change_set(Mode::Staged, &[], files);
+        let sel = Selection::new(config, &[], &[]);
+        run(&[set], config, &MemoryReader, &sel)
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| (f.path, f.rule))
+            .collect()
+    }
+
+    #[test]
+    fn database_and_env_files_are_found_and_ordinary_files_pass() {
+        let got = check(
+            &Config::default(),
+            &[
+                ("app.db", b""),
+                ("blob.bin", b"SQLite format 3\0\x10\x00"),
+                (".env", b"A=1\n"),
+                ("src/main.py", b"print('hi')\n"),
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                (".env".to_string(), RuleId::EnvFile),
+                ("app.db".to_string(), RuleId::DbFile),
+                ("blob.bin".to_string(), RuleId::DbFile),
+            ]
+        );
+    }
+
+    #[test]
+    fn allow_ignore_and_off_are_honoured() {
+        let config = Config::parse(
+            "allow: [fixtures/]\nseverity:\n  env-file: off\n",
+            std::path::Path::new("c"),
+        )
+        .unwrap();
+        let got = check(
+            &config,
+            &[("fixtures/a.db", b""), (".env", b""), ("b.db", b"")],
+        );
+        assert_eq!(got, [("b.db".to_string(), RuleId::DbFile)]);
+        let config = Config::parse("ignore: [db-file]\n", std::path::Path::new("c")).unwrap();
+        assert_eq!(check(&config, &[("b.db", b"")]), []);
+    }
+
+    #[test]
+    fn severity_override_applies() {
+        let config =
+            Config::parse("severity:\n  db-file: warning\n", std::path::Path::new("c")).unwrap();
+        let set = memory_change_set(Mode::Staged, &[], &[("b.db", b"")]);
+        let sel = Selection::new(&config, &[], &[]);
+        let out = run(&[set], &config, &MemoryReader, &sel).unwrap();
+        assert_eq!(out.findings[0].severity, Severity::Warning);
+        assert_eq!(out.count(Severity::Error), 0);
+    }
+
+    #[test]
+    fn deletions_are_never_findings() {
+        let set = memory_change_set(Mode::Staged, &[("app.db", b"SQLite format 3\0")], &[]);
+        let config = Config::default();
+        let sel = Selection::new(&config, &[], &[]);
+        let out = run(&[set], &config, &MemoryReader, &sel).unwrap();
+        assert!(out.findings.is_empty());
+        assert_eq!(out.files_scanned, 0);
+    }
+}

@@ -1,0 +1,418 @@
+//! Everything that talks to git, and the only module that uses git2.
+//!
+//! It opens the repository the way git hooks expect
+//! ([`Repository::open_from_env`] semantics, so `GIT_DIR`, `GIT_WORK_TREE`
+//! and the temporary `GIT_INDEX_FILE` of `git commit -a` are honoured),
+//! turns the index, the tracked tree, listed paths or a commit range into
+//! [`ChangeSet`]s, and reads blobs lazily for the rules.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository};
+
+use crate::changes::{
+    BlobRef, Change, ChangeSet, EntryMode, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotEntry,
+    Status,
+};
+
+mod store;
+pub use store::GitStore;
+
+/// An open repository with a working tree.
+pub struct Repo {
+    repo: Repository,
+    root: PathBuf,
+    store: Arc<GitStore>,
+}
+
+/// Converts a git path (bytes) to the `/`-separated display string rules see.
+pub(crate) fn path_string(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The working-tree location of a repository path given as bytes.
+pub(crate) fn worktree_path(root: &Path, bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        root.join(OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        root.join(String::from_utf8_lossy(bytes).as_ref())
+    }
+}
+
+fn oid_to_id(oid: Oid) -> ObjectId {
+    ObjectId::from_bytes(oid.as_bytes())
+}
+
+pub(crate) fn id_to_oid(id: &ObjectId) -> anyhow::Result<Oid> {
+    Oid::from_bytes(id.as_bytes()).map_err(|e| anyhow!("invalid object id {id}: {}", e.message()))
+}
+
+fn mode_from_filemode(mode: u32) -> EntryMode {
+    match mode & 0o170000 {
+        0o120000 => EntryMode::Symlink,
+        0o160000 => EntryMode::Submodule,
+        _ if mode & 0o111 != 0 => EntryMode::Executable,
+        _ => EntryMode::File,
+    }
+}
+
+impl Repo {
+    /// Opens the repository containing `dir`, honouring git's environment
+    /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, ...). Relative values
+    /// of those variables stay relative to the process's directory, as git
+    /// meant them.
+    pub fn open(dir: &Path) -> anyhow::Result<Repo> {
+        let repo = Repository::open_ext(
+            dir,
+            git2::RepositoryOpenFlags::FROM_ENV,
+            std::iter::empty::<&OsStr>(),
+        )
+        .map_err(|e| match e.code() {
+            ErrorCode::NotFound => anyhow!(
+                "not a git repository: {} (run dbguard inside a repository, or pass -C DIR)",
+                dir.display()
+            ),
+            _ => anyhow!(
+                "cannot open the git repository at {}: {}",
+                dir.display(),
+                e.message()
+            ),
+        })?;
+        let Some(root) = repo.workdir().map(Path::to_path_buf) else {
+            bail!(
+                "{} is a bare repository: dbguard checks files in a working tree; run it in a clone that has one",
+                repo.path().display()
+            );
+        };
+        let store = Arc::new(GitStore::new(repo.path().to_path_buf()));
+        Ok(Repo { repo, root, store })
+    }
+
+    /// The working tree's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The repository's git directory (`.git`, or the worktree's admin dir).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// The blob reader that rules use (thread-safe).
+    pub fn store(&self) -> Arc<GitStore> {
+        Arc::clone(&self.store)
+    }
+
+    fn head_tree(&self) -> anyhow::Result<Option<git2::Tree<'_>>> {
+        match self.repo.head() {
+            Ok(head) => Ok(Some(
+                head.peel_to_tree().context("cannot read HEAD's tree")?,
+            )),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(anyhow!("cannot read HEAD: {}", e.message())),
+        }
+    }
+
+    fn head_snapshot(&self) -> anyhow::Result<LazySnapshot> {
+        Ok(match self.head_tree()? {
+            Some(tree) => store::tree_snapshot(self.store(), oid_to_id(tree.id())),
+            None => LazySnapshot::ready(Snapshot::default()),
+        })
+    }
+
+    /// What the next commit will change: the index against HEAD, content
+    /// read from the index's blobs (never the working tree).
+    pub fn staged(&self) -> anyhow::Result<ChangeSet> {
+        let index = self.repo.index().context("cannot read the index")?;
+        let head = self.head_tree()?;
+        let mut opts = DiffOptions::new();
+        opts.include_typechange(true);
+        let mut diff = self
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
+            .context("cannot compare the index with HEAD")?;
+        find_renames(&mut diff)?;
+        let changes = diff_changes(&diff);
+        Ok(ChangeSet {
+            mode: Mode::Staged,
+            commit: None,
+            is_merge: false,
+            changes,
+            old_tree: self.head_snapshot()?,
+            new_tree: store::index_snapshot(self.store()),
+        })
+    }
+
+    /// Every tracked file as it is in the working tree (what CI checks out).
+    pub fn tracked(&self) -> anyhow::Result<ChangeSet> {
+        let entries = self.worktree_entries()?;
+        let changes = entries
+            .iter()
+            .map(|e| Change {
+                path: e.path.clone(),
+                old_path: None,
+                status: Status::Unchanged,
+                mode: e.mode,
+                old: None,
+                new: Some(e.blob.clone()),
+            })
+            .collect();
+        Ok(ChangeSet {
+            mode: Mode::All,
+            commit: None,
+            is_merge: false,
+            changes,
+            old_tree: self.head_snapshot()?,
+            new_tree: LazySnapshot::ready(Snapshot::new(entries)),
+        })
+    }
+
+    /// Tracked files (stage 0 index entries) that exist in the working tree.
+    fn worktree_entries(&self) -> anyhow::Result<Vec<SnapshotEntry>> {
+        let index = self.repo.index().context("cannot read the index")?;
+        let mut out = Vec::with_capacity(index.len());
+        for entry in index.iter() {
+            // Stage bits 12-13 of flags: conflicted entries are not files yet.
+            if (entry.flags >> 12) & 0x3 != 0 {
+                continue;
+            }
+            let mode = mode_from_filemode(entry.mode);
+            let abs = worktree_path(&self.root, &entry.path);
+            if mode != EntryMode::Submodule && std::fs::symlink_metadata(&abs).is_err() {
+                // Deleted in the working tree, or outside a sparse checkout.
+                continue;
+            }
+            out.push(SnapshotEntry {
+                path: path_string(&entry.path),
+                blob: BlobRef::Worktree(abs),
+                mode,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Exactly the listed paths from the working tree (how hook managers
+    /// call a hook), compared with HEAD's version of each. A directory
+    /// stands for the files below it that git would not ignore.
+    pub fn paths(&self, base: &Path, paths: &[PathBuf]) -> anyhow::Result<ChangeSet> {
+        let head = self.head_tree()?;
+        let root = self
+            .root
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", self.root.display()))?;
+        let mut files = Vec::new();
+        for p in paths {
+            let abs = if p.is_absolute() {
+                p.clone()
+            } else {
+                base.join(p)
+            };
+            let meta = std::fs::symlink_metadata(&abs).map_err(|_| {
+                anyhow!(
+                    "no such file: {} (pass paths that exist, relative to the current directory)",
+                    p.display()
+                )
+            })?;
+            let resolved = resolve_inside(&root, &abs).ok_or_else(|| {
+                anyhow!(
+                    "{} is outside the repository at {}",
+                    p.display(),
+                    self.root.display()
+                )
+            })?;
+            if meta.is_dir() {
+                for entry in ignore::WalkBuilder::new(&resolved).hidden(false).build() {
+                    let entry = entry.with_context(|| format!("cannot list {}", p.display()))?;
+                    if entry.file_type().is_some_and(|t| !t.is_dir())
+                        && !entry.path().components().any(|c| c.as_os_str() == ".git")
+                    {
+                        files.push(entry.path().to_path_buf());
+                    }
+                }
+            } else {
+                files.push(resolved);
+            }
+        }
+        files.sort();
+        files.dedup();
+        let mut changes = Vec::with_capacity(files.len());
+        for abs in files {
+            let rel = abs.strip_prefix(&root).unwrap_or(&abs);
+            let rel_str = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let old = head
+                .as_ref()
+                .and_then(|t| t.get_path(rel).ok())
+                .map(|e| BlobRef::Object(oid_to_id(e.id())));
+            let meta = std::fs::symlink_metadata(&abs)?;
+            changes.push(Change {
+                path: rel_str,
+                old_path: None,
+                status: if old.is_some() {
+                    Status::Modified
+                } else {
+                    Status::Added
+                },
+                mode: if meta.file_type().is_symlink() {
+                    EntryMode::Symlink
+                } else {
+                    EntryMode::File
+                },
+                old,
+                new: Some(BlobRef::Worktree(self.root.join(rel))),
+            });
+        }
+        let new_tree = {
+            let entries = self.worktree_entries()?;
+            LazySnapshot::ready(Snapshot::new(entries))
+        };
+        Ok(ChangeSet {
+            mode: Mode::Paths,
+            commit: None,
+            is_merge: false,
+            changes,
+            old_tree: self.head_snapshot()?,
+            new_tree,
+        })
+    }
+
+    /// Every commit of a range (`A..B`, `A...B`, or a single revision for
+    /// its whole history), oldest first, each compared with its first
+    /// parent.
+    pub fn range(&self, spec: &str) -> anyhow::Result<Vec<ChangeSet>> {
+        let bad = |e: git2::Error| {
+            anyhow!(
+                "bad range `{spec}`: {} (use A..B with revisions that exist, e.g. origin/main..HEAD)",
+                e.message()
+            )
+        };
+        let rs = self.repo.revparse(spec).map_err(bad)?;
+        let mut walk = self.repo.revwalk().map_err(bad)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(bad)?;
+        let to = rs
+            .to()
+            .or(rs.from())
+            .ok_or_else(|| anyhow!("bad range `{spec}`: it names no revision"))?;
+        walk.push(to.id()).map_err(bad)?;
+        if rs.mode().contains(git2::RevparseMode::RANGE) {
+            let from = rs.from().ok_or_else(|| anyhow!("bad range `{spec}`"))?;
+            if rs.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                walk.push(from.id()).map_err(bad)?;
+                if let Ok(base) = self.repo.merge_base(from.id(), to.id()) {
+                    walk.hide(base).map_err(bad)?;
+                }
+            } else {
+                walk.hide(from.id()).map_err(bad)?;
+            }
+        }
+        let mut sets = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(bad)?;
+            let commit = self.repo.find_commit(oid).map_err(bad)?;
+            let tree = commit.tree().map_err(bad)?;
+            let parent_tree = match commit.parent(0) {
+                Ok(p) => Some(p.tree().map_err(bad)?),
+                Err(_) => None,
+            };
+            let mut opts = DiffOptions::new();
+            opts.include_typechange(true);
+            let mut diff = self
+                .repo
+                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
+                .map_err(bad)?;
+            find_renames(&mut diff)?;
+            sets.push(ChangeSet {
+                mode: Mode::Range,
+                commit: Some(oid.to_string()),
+                is_merge: commit.parent_count() > 1,
+                changes: diff_changes(&diff),
+                old_tree: match &parent_tree {
+                    Some(t) => store::tree_snapshot(self.store(), oid_to_id(t.id())),
+                    None => LazySnapshot::ready(Snapshot::default()),
+                },
+                new_tree: store::tree_snapshot(self.store(), oid_to_id(tree.id())),
+            });
+        }
+        Ok(sets)
+    }
+}
+
+/// Resolves `abs` (which exists) to a canonical path inside `root`, or
+/// `None` when it lies outside. A symlink's own location counts, not its
+/// target.
+fn resolve_inside(root: &Path, abs: &Path) -> Option<PathBuf> {
+    let parent = abs.parent()?;
+    let name = abs.file_name();
+    let parent = parent.canonicalize().ok()?;
+    let full = match name {
+        Some(n) => parent.join(n),
+        None => parent,
+    };
+    full.starts_with(root).then_some(full)
+}
+
+fn find_renames(diff: &mut git2::Diff<'_>) -> anyhow::Result<()> {
+    let mut find = DiffFindOptions::new();
+    find.renames(true).copies(false);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| anyhow!("cannot detect renames: {}", e.message()))
+}
+
+fn diff_changes(diff: &git2::Diff<'_>) -> Vec<Change> {
+    diff.deltas()
+        .filter_map(|d| {
+            let status = match d.status() {
+                Delta::Added => Status::Added,
+                Delta::Modified => Status::Modified,
+                Delta::Renamed => Status::Renamed,
+                Delta::Copied => Status::Copied,
+                Delta::Deleted => Status::Deleted,
+                Delta::Typechange => Status::TypeChanged,
+                _ => return None,
+            };
+            let new = d.new_file();
+            let old = d.old_file();
+            let file = if status == Status::Deleted {
+                d.old_file()
+            } else {
+                d.new_file()
+            };
+            let path = path_string(file.path_bytes()?);
+            let old_path = matches!(status, Status::Renamed | Status::Copied)
+                .then(|| old.path_bytes().map(path_string))
+                .flatten();
+            Some(Change {
+                path,
+                old_path,
+                status,
+                mode: mode_from_filemode(u32::from(file.mode())),
+                old: (status != Status::Added).then(|| BlobRef::Object(oid_to_id(old.id()))),
+                new: (status != Status::Deleted).then(|| BlobRef::Object(oid_to_id(new.id()))),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filemodes_map_to_entry_modes() {
+        assert_eq!(mode_from_filemode(0o100644), EntryMode::File);
+        assert_eq!(mode_from_filemode(0o100755), EntryMode::Executable);
+        assert_eq!(mode_from_filemode(0o120000), EntryMode::Symlink);
+        assert_eq!(mode_from_filemode(0o160000), EntryMode::Submodule);
+    }
+}

@@ -1,0 +1,227 @@
+//! Thread-safe, lazy reads of blobs and working-tree files.
+//!
+//! A git2 `Repository` may move between threads but not be shared, so the
+//! store keeps a small pool of handles on the same git directory: each
+//! reader takes one, reads, and puts it back. Rules on rayon's threads read
+//! in parallel without reopening the repository per file.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context as _, anyhow};
+use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+
+use super::{id_to_oid, mode_from_filemode, path_string};
+use crate::changes::{BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotEntry};
+
+/// Packed objects cannot be streamed by libgit2; for a header read we
+/// inflate a packed blob whole only up to this size, and treat larger ones
+/// as unreadable for content sniffing rather than hold them in memory.
+const PACKED_HEAD_LIMIT: usize = 64 << 20;
+
+/// Reads blobs for rules, from any thread.
+pub struct GitStore {
+    git_dir: PathBuf,
+    pool: Mutex<Vec<Repository>>,
+}
+
+impl GitStore {
+    pub(super) fn new(git_dir: PathBuf) -> GitStore {
+        GitStore {
+            git_dir,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with a repository handle from the pool.
+    pub(crate) fn with_repo<T>(
+        &self,
+        f: impl FnOnce(&Repository) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let repo = match taken {
+            Some(r) => r,
+            None => Repository::open_ext(
+                &self.git_dir,
+                git2::RepositoryOpenFlags::FROM_ENV,
+                std::iter::empty::<&std::ffi::OsStr>(),
+            )
+            .map_err(|e| anyhow!("cannot open {}: {}", self.git_dir.display(), e.message()))?,
+        };
+        let out = f(&repo);
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(repo);
+        }
+        out
+    }
+
+    fn read_object_head(&self, id: &ObjectId, n: usize) -> anyhow::Result<Vec<u8>> {
+        let oid = id_to_oid(id)?;
+        self.with_repo(|repo| {
+            let odb = repo
+                .odb()
+                .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            // Loose objects (everything `git add` just wrote) stream: only
+            // the first bytes are inflated.
+            if let Ok((mut reader, _size, _kind)) = odb.reader(oid) {
+                let mut buf = vec![0u8; n];
+                let mut filled = 0;
+                while filled < n {
+                    match reader.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(k) => filled += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(anyhow!("cannot read object {id}: {e}")),
+                    }
+                }
+                buf.truncate(filled);
+                return Ok(buf);
+            }
+            let (size, _) = odb
+                .read_header(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            if size > PACKED_HEAD_LIMIT {
+                return Ok(Vec::new());
+            }
+            let obj = odb
+                .read(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            let data = obj.data();
+            Ok(data[..n.min(data.len())].to_vec())
+        })
+    }
+
+    fn read_object(&self, id: &ObjectId, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        let oid = id_to_oid(id)?;
+        self.with_repo(|repo| {
+            let odb = repo
+                .odb()
+                .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            let (size, _) = odb
+                .read_header(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            if size as u64 > limit {
+                return Ok(None);
+            }
+            let obj = odb
+                .read(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            Ok(Some(obj.data().to_vec()))
+        })
+    }
+}
+
+fn read_file_head(path: &PathBuf, n: usize) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        let bytes = target.to_string_lossy().into_owned().into_bytes();
+        return Ok(bytes[..n.min(bytes.len())].to_vec());
+    }
+    if !meta.is_file() {
+        return Ok(Vec::new());
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut buf = Vec::with_capacity(n);
+    f.take(n as u64)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(buf)
+}
+
+fn read_file(path: &PathBuf, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        return Ok(Some(target.to_string_lossy().into_owned().into_bytes()));
+    }
+    if !meta.is_file() {
+        return Ok(Some(Vec::new()));
+    }
+    if meta.len() > limit {
+        return Ok(None);
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // The file may grow between stat and read; never read past the limit.
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if buf.len() as u64 > limit {
+        return Ok(None);
+    }
+    Ok(Some(buf))
+}
+
+impl ContentReader for GitStore {
+    fn head(&self, blob: &BlobRef, n: usize) -> anyhow::Result<Vec<u8>> {
+        match blob {
+            BlobRef::Object(id) => self.read_object_head(id, n),
+            BlobRef::Worktree(p) => read_file_head(p, n),
+            BlobRef::Memory(b) => Ok(b[..n.min(b.len())].to_vec()),
+        }
+    }
+
+    fn read(&self, blob: &BlobRef, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        match blob {
+            BlobRef::Object(id) => self.read_object(id, limit),
+            BlobRef::Worktree(p) => read_file(p, limit),
+            BlobRef::Memory(b) if b.len() as u64 > limit => Ok(None),
+            BlobRef::Memory(b) => Ok(Some(b.to_vec())),
+        }
+    }
+}
+
+/// A snapshot of a tree object, listed on first use.
+pub(super) fn tree_snapshot(store: Arc<GitStore>, tree: ObjectId) -> LazySnapshot {
+    LazySnapshot::new(move || {
+        let oid = id_to_oid(&tree)?;
+        store.with_repo(|repo| {
+            let tree = repo
+                .find_tree(oid)
+                .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
+            let mut entries = Vec::new();
+            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(ObjectType::Blob)
+                    || entry.kind() == Some(ObjectType::Commit)
+                {
+                    let mut path = dir.as_bytes().to_vec();
+                    path.extend_from_slice(entry.name_bytes());
+                    entries.push(SnapshotEntry {
+                        path: path_string(&path),
+                        blob: BlobRef::Object(ObjectId::from_bytes(entry.id().as_bytes())),
+                        mode: mode_from_filemode(entry.filemode() as u32),
+                    });
+                }
+                TreeWalkResult::Ok
+            })
+            .map_err(|e| anyhow!("cannot list tree {oid}: {}", e.message()))?;
+            Ok(Snapshot::new(entries))
+        })
+    })
+}
+
+/// A snapshot of the index (the temporary one of `git commit -a` when git
+/// set `GIT_INDEX_FILE`), listed on first use.
+pub(super) fn index_snapshot(store: Arc<GitStore>) -> LazySnapshot {
+    LazySnapshot::new(move || {
+        store.with_repo(|repo| {
+            let index = repo
+                .index()
+                .map_err(|e| anyhow!("cannot read the index: {}", e.message()))?;
+            let entries = index
+                .iter()
+                .filter(|e| (e.flags >> 12) & 0x3 == 0)
+                .map(|e| SnapshotEntry {
+                    path: path_string(&e.path),
+                    blob: BlobRef::Object(ObjectId::from_bytes(e.id.as_bytes())),
+                    mode: mode_from_filemode(e.mode),
+                })
+                .collect();
+            Ok(Snapshot::new(entries))
+        })
+    })
+}

@@ -1,0 +1,16 @@
+//! dbguard: a git pre-commit hygiene and policy checker for database code.
+//!
+//! Data flows one way: a source (`git`) lists changes, rules (`rules`)
+//! turn files and changes into findings, the engine (`engine`) applies
+//! selection and severity, and a report format (`report`) prints them.
+//! `main.rs` only parses arguments and maps the result to an exit code.
+
+pub mod changes;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod finding;
+pub mod git;
+pub mod report;
+pub mod rules;
+pub mod run;

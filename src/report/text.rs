@@ -1,0 +1,135 @@
+//! The default, human format: one line per finding in the
+//! `path:line:col: severity[rule] message` shape editors and terminals link,
+//! a hint under it, and a summary line. Colors come from the `colored`
+//! crate, whose global switch `main` sets once.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::Report;
+use crate::finding::{Finding, Severity};
+
+/// Writes every finding, then a summary line. With nothing to report the
+/// output is empty (a passing hook is silent) unless `verbose`.
+pub fn write(report: &Report<'_>, verbose: bool, out: &mut dyn Write) -> io::Result<()> {
+    for f in report.findings {
+        write_finding(f, out)?;
+    }
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    if report.findings.is_empty() && !verbose {
+        return Ok(());
+    }
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+    }
+    let files = plural(report.files_scanned, "file");
+    let line = if report.findings.is_empty() {
+        format!("dbguard: no problems found in {files}")
+    } else {
+        format!(
+            "dbguard: {}, {} in {files}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    };
+    let line = if errors > 0 {
+        line.red().bold().to_string()
+    } else if warnings > 0 {
+        line.yellow().bold().to_string()
+    } else {
+        line.green().to_string()
+    };
+    writeln!(out, "{line}")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn write_finding(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let mut location = f.path.clone();
+    if let Some(line) = f.line {
+        location.push_str(&format!(":{line}"));
+        if let Some(col) = f.column {
+            location.push_str(&format!(":{col}"));
+        }
+    }
+    let severity = match f.severity {
+        Severity::Error => "error".red().bold(),
+        Severity::Warning => "warning".yellow().bold(),
+    };
+    let message = one_line(&f.message);
+    write!(
+        out,
+        "{}: {severity}[{}] {message}",
+        location.bold(),
+        f.rule.as_str().bold()
+    )?;
+    if let Some(c) = &f.commit {
+        write!(
+            out,
+            " {}",
+            format!("(commit {})", &c[..c.len().min(12)]).dimmed()
+        )?;
+    }
+    writeln!(out)?;
+    let hint = f.hint.as_deref().unwrap_or(f.rule.info().hint);
+    writeln!(out, "  {} {}", "hint:".cyan(), one_line(hint))
+}
+
+/// Keeps one finding on one line whatever its message holds.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleId;
+
+    fn render(findings: &[Finding], verbose: bool) -> String {
+        colored::control::set_override(false);
+        let mut buf = Vec::new();
+        write(
+            &Report {
+                findings,
+                files_scanned: 3,
+            },
+            verbose,
+            &mut buf,
+        )
+        .unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn finding_lines_and_summary() {
+        let out = render(
+            &[
+                Finding::new(
+                    RuleId::DbFile,
+                    "app.db",
+                    "SQLite database file (by its name) is staged for commit",
+                ),
+                Finding::new(RuleId::MigrationFilename, "m/v/x.py", "bad\nname").at(3, 1),
+            ],
+            false,
+        );
+        assert_eq!(
+            out,
+            "app.db: error[db-file] SQLite database file (by its name) is staged for commit\n  hint: unstage it with `dbguard fix` (the file stays on disk) and keep it out with a .gitignore pattern\nm/v/x.py:3:1: warning[migration-filename] bad name\n  hint: rename the file to `<revision>_<slug>.py` (or the environment's file_template)\n\ndbguard: 1 error, 1 warning in 3 files\n"
+        );
+    }
+
+    #[test]
+    fn clean_run_is_silent_unless_verbose() {
+        assert_eq!(render(&[], false), "");
+        assert_eq!(render(&[], true), "dbguard: no problems found in 3 files\n");
+    }
+}

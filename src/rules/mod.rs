@@ -1,0 +1,349 @@
+//! The rule registry: stable rule ids, their documentation, and the rule
+//! families that implement them.
+//!
+//! A rule id is a public interface (config files, baselines, SARIF alerts
+//! and users' muscle memory depend on it): never rename one. Each family
+//! lives in its own file with its unit tests; a family may report several
+//! ids (the migration family reports every `migration-*` id).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode};
+use crate::config::Config;
+use crate::finding::{Finding, Severity};
+
+pub mod db_files;
+pub mod env_files;
+
+/// Every rule dbguard knows, in the order `dbguard rules` lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleId {
+    DbFile,
+    DbGitignore,
+    Credential,
+    EnvFile,
+    ModelWithoutMigration,
+    DowngradeMissing,
+    DowngradeEmpty,
+    MigrationMultipleHeads,
+    MigrationBrokenLink,
+    MigrationDuplicateRevision,
+    MigrationCycle,
+    MigrationParseError,
+    MigrationFilename,
+    MigrationEdited,
+    MigrationUndocumentedDestructive,
+    DowngradeAsymmetric,
+    SqlInjection,
+}
+
+/// What `dbguard rules` and the reports need to know about one rule.
+pub struct RuleInfo {
+    pub id: RuleId,
+    pub default_severity: Severity,
+    /// One line: what the rule enforces.
+    pub summary: &'static str,
+    /// The generic fix, printed under a finding that has no specific hint.
+    pub hint: &'static str,
+    /// The rule's documentation (markdown with the headings
+    /// `## What it checks`, `## Why`, `## How to fix`, `## Example`).
+    pub doc: &'static str,
+}
+
+macro_rules! rule_table {
+    ($( $variant:ident => $id:literal, $sev:ident, $summary:literal, $hint:literal; )*) => {
+        /// The registry, one entry per rule id.
+        pub const RULES: &[RuleInfo] = &[
+            $( RuleInfo {
+                id: RuleId::$variant,
+                default_severity: Severity::$sev,
+                summary: $summary,
+                hint: $hint,
+                doc: include_str!(concat!("../../docs/rules/", $id, ".md")),
+            }, )*
+        ];
+
+        impl RuleId {
+            /// The stable id users write in configs and suppressions.
+            pub fn as_str(self) -> &'static str {
+                match self { $( RuleId::$variant => $id, )* }
+            }
+        }
+
+        impl FromStr for RuleId {
+            type Err = String;
+            fn from_str(s: &str) -> Result<RuleId, String> {
+                match s {
+                    $( $id => Ok(RuleId::$variant), )*
+                    _ => Err(format!("unknown rule `{s}` (run `dbguard rules` for the list)")),
+                }
+            }
+        }
+    };
+}
+
+rule_table! {
+    DbFile => "db-file", Error,
+        "Database files, journals, WAL/SHM files and backups are never committed",
+        "unstage it with `dbguard fix` (the file stays on disk) and keep it out with a .gitignore pattern";
+    DbGitignore => "db-gitignore", Warning,
+        ".gitignore keeps database files out",
+        "run `dbguard fix` to add the missing patterns to .gitignore";
+    Credential => "credential", Error,
+        "Credentials (connection strings, passwords, keys) are never committed",
+        "read the secret from the environment (os.environ / ${VAR}), rotate it, and mark a false alarm with `# dbguard: allow`";
+    EnvFile => "env-file", Error,
+        "A real .env file is never committed (.env.example is fine)",
+        "unstage it with `dbguard fix`, add it to .gitignore, and commit a .env.example with placeholders instead";
+    ModelWithoutMigration => "model-without-migration", Error,
+        "Every schema change in the models comes with an Alembic migration",
+        "generate one with `alembic revision --autogenerate -m \"describe the change\"` and stage it";
+    DowngradeMissing => "downgrade-missing", Error,
+        "Every migration defines downgrade()",
+        "add a downgrade() that undoes upgrade(), or raise NotImplementedError to mark it irreversible on purpose";
+    DowngradeEmpty => "downgrade-empty", Error,
+        "downgrade() is not empty while upgrade() does something",
+        "implement downgrade() so that it undoes upgrade(), or raise NotImplementedError to mark it irreversible on purpose";
+    MigrationMultipleHeads => "migration-multiple-heads", Error,
+        "The revision graph has one head per labelled branch",
+        "merge the heads with `alembic merge heads -m \"merge\"`";
+    MigrationBrokenLink => "migration-broken-link", Error,
+        "Every down_revision and depends_on names an existing revision",
+        "point down_revision at an existing revision (see `dbguard migrations`)";
+    MigrationDuplicateRevision => "migration-duplicate-revision", Error,
+        "Revision ids are unique",
+        "give one of the migrations a new revision id and fix the down_revision that points at it";
+    MigrationCycle => "migration-cycle", Error,
+        "The revision graph has no cycle",
+        "fix the down_revision that points back at a later revision";
+    MigrationParseError => "migration-parse-error", Error,
+        "A migration's identifiers can be read",
+        "make `revision` and `down_revision` plain string literals (or None) at module level";
+    MigrationFilename => "migration-filename", Warning,
+        "Migration file names follow <revision>_<slug>.py",
+        "rename the file to `<revision>_<slug>.py` (or the environment's file_template)";
+    MigrationEdited => "migration-edited", Warning,
+        "A committed migration is not rewritten",
+        "leave applied migrations alone and write a new migration for the change";
+    MigrationUndocumentedDestructive => "migration-undocumented-destructive", Warning,
+        "Destructive operations are documented in a comment or docstring",
+        "explain the drop or type change (data loss, backfill, rollback) in a comment next to it or in the docstring";
+    DowngradeAsymmetric => "downgrade-asymmetric", Warning,
+        "downgrade() undoes what upgrade() does",
+        "add the inverse operation to downgrade() (drop_table for create_table, drop_column for add_column, ...)";
+    SqlInjection => "sql-injection", Warning,
+        "SQL is parameterized, not built with f-strings, %, .format or +",
+        "pass values as bound parameters: text(\"... WHERE id = :id\"), {\"id\": value}";
+}
+
+impl RuleId {
+    /// Registry entry for this id.
+    pub fn info(self) -> &'static RuleInfo {
+        RULES
+            .iter()
+            .find(|r| r.id == self)
+            .unwrap_or_else(|| unreachable!("every RuleId is in RULES"))
+    }
+
+    /// Severity before configuration.
+    pub fn default_severity(self) -> Severity {
+        self.info().default_severity
+    }
+
+    /// Every rule id.
+    pub fn all() -> impl Iterator<Item = RuleId> {
+        RULES.iter().map(|r| r.id)
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How a finding's message says where the file is, for each mode.
+pub fn presence(mode: crate::changes::Mode) -> &'static str {
+    use crate::changes::Mode;
+    match mode {
+        Mode::Staged => "is staged for commit",
+        Mode::All => "is tracked by git",
+        Mode::Paths => "is about to be committed",
+        Mode::Range => "was committed",
+    }
+}
+
+/// How many bytes of a file content sniffing reads: enough for every
+/// signature and for a binary check, never the whole of a large file.
+pub const HEADER_LEN: usize = 8192;
+
+/// What every rule sees: the configuration, the change set being checked
+/// and a way to read content. Never git2, never the output format.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub set: &'a ChangeSet,
+    pub reader: &'a dyn ContentReader,
+    /// Rules enabled for this run; a family skips work for ids that are off.
+    pub enabled: &'a dyn Fn(RuleId) -> bool,
+}
+
+/// One changed file as a rule sees it, with its content read lazily and
+/// at most once whichever rules ask for it.
+pub struct FileInput<'a> {
+    pub change: &'a Change,
+    reader: &'a dyn ContentReader,
+    max_size: u64,
+    header: std::cell::OnceCell<Vec<u8>>,
+    content: std::cell::OnceCell<Option<Vec<u8>>>,
+}
+
+impl<'a> FileInput<'a> {
+    /// Wraps a change; `max_size` is the largest file whose whole content
+    /// text rules may read.
+    pub fn new(change: &'a Change, reader: &'a dyn ContentReader, max_size: u64) -> Self {
+        FileInput {
+            change,
+            reader,
+            max_size,
+            header: Default::default(),
+            content: Default::default(),
+        }
+    }
+
+    /// Repository-relative path.
+    pub fn path(&self) -> &str {
+        &self.change.path
+    }
+
+    /// Whether there is content to read (not a deletion, not a submodule).
+    pub fn has_content(&self) -> bool {
+        self.change.new.is_some() && self.change.mode != EntryMode::Submodule
+    }
+
+    fn blob(&self) -> Option<&BlobRef> {
+        if self.change.mode == EntryMode::Submodule {
+            return None;
+        }
+        self.change.new.as_ref()
+    }
+
+    /// The first [`HEADER_LEN`] bytes, read without reading the rest when
+    /// the storage allows it (or taken from the whole content when some rule
+    /// already read it).
+    pub fn header(&self) -> anyhow::Result<&[u8]> {
+        if let Some(Some(all)) = self.content.get() {
+            return Ok(&all[..all.len().min(HEADER_LEN)]);
+        }
+        if let Some(h) = self.header.get() {
+            return Ok(h);
+        }
+        let h = match self.blob() {
+            Some(b) => self.reader.head(b, HEADER_LEN)?,
+            None => Vec::new(),
+        };
+        Ok(self.header.get_or_init(|| h))
+    }
+
+    /// Whether the file looks binary (a NUL byte in its header), the way
+    /// git and ripgrep decide.
+    pub fn is_binary(&self) -> anyhow::Result<bool> {
+        Ok(memchr::memchr(0, self.header()?).is_some())
+    }
+
+    /// The whole content, or `None` for a deletion, a submodule or a file
+    /// larger than the configured limit.
+    pub fn content(&self) -> anyhow::Result<Option<&[u8]>> {
+        if let Some(c) = self.content.get() {
+            return Ok(c.as_deref());
+        }
+        let c = match self.blob() {
+            Some(b) => self.reader.read(b, self.max_size)?,
+            None => None,
+        };
+        Ok(self.content.get_or_init(|| c).as_deref())
+    }
+
+    /// The content before the change, for rules that compare versions.
+    pub fn old_content(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        match &self.change.old {
+            Some(b) if self.change.mode != EntryMode::Submodule => {
+                self.reader.read(b, self.max_size)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A rule family. Per-file checks run in parallel across files; set checks
+/// run once per change set (once per commit in range mode).
+pub trait Rule: Sync {
+    /// The ids this family can report.
+    fn ids(&self) -> &'static [RuleId];
+
+    /// Checks one file that has new content (never a deletion).
+    fn check_file(
+        &self,
+        _ctx: &Context<'_>,
+        _file: &FileInput<'_>,
+        _out: &mut Vec<Finding>,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Checks the change set as a whole (graphs, cross-file rules).
+    fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every rule family, in the order they run.
+pub fn families() -> Vec<&'static dyn Rule> {
+    vec![&db_files::DbFiles as &dyn Rule, &env_files::EnvFiles]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_round_trips_through_its_id() {
+        for info in RULES {
+            assert_eq!(info.id.as_str().parse::<RuleId>(), Ok(info.id));
+        }
+        assert_eq!(RULES.len(), 17);
+    }
+
+    #[test]
+    fn every_rule_doc_has_the_same_headings() {
+        for info in RULES {
+            for heading in ["## What it checks", "## Why", "## How to fix", "## Example"] {
+                assert!(
+                    info.doc.contains(heading),
+                    "docs/rules/{}.md lacks `{heading}`",
+                    info.id
+                );
+            }
+            assert!(
+                info.doc.starts_with(&format!("# {}", info.id)),
+                "docs/rules/{}.md must start with `# {}`",
+                info.id,
+                info.id
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_rule_names_the_way_out() {
+        let err = "db-files".parse::<RuleId>().unwrap_err();
+        assert!(err.contains("dbguard rules"), "{err}");
+    }
+}

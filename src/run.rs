@@ -1,0 +1,180 @@
+//! Carries out a parsed command line: opens the repository, loads the
+//! configuration, picks the source, runs the engine and writes the report.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow, bail};
+
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, Format, RulesArgs};
+use crate::config::Config;
+use crate::engine::{self, Selection};
+use crate::finding::Severity;
+use crate::git::Repo;
+use crate::report::{self, Report};
+use crate::rules::{RULES, RuleId};
+
+/// Runs a command and returns the process exit code; an `Err` is a failed
+/// run (exit code 2).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    set_color(cli.color);
+    let start = start_dir(cli.dir.as_deref())?;
+    match cli.command {
+        Command::Check(args) => check(&start, args),
+        Command::Rules(args) => rules(args),
+        Command::Fix(_) | Command::Migrations(_) | Command::Install(_) => {
+            bail!("this command is not available in this build yet")
+        }
+    }
+}
+
+/// Decides color once for the whole process: `--color`, then `NO_COLOR`,
+/// then `CLICOLOR_FORCE`, then whether stdout is a terminal.
+fn set_color(choice: ColorChoice) {
+    let env_set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if env_set("CLICOLOR_FORCE") {
+                true
+            } else {
+                io::stdout().is_terminal()
+            }
+        }
+    };
+    colored::control::set_override(on);
+}
+
+/// The directory dbguard acts in: `-C DIR` (relative to the current
+/// directory) or the current directory.
+fn start_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let Some(dir) = dir else { return Ok(cwd) };
+    let dir = cwd.join(dir);
+    if !dir.is_dir() {
+        bail!("-C {}: no such directory", dir.display());
+    }
+    Ok(dir)
+}
+
+fn parse_rule_ids(names: &[String], flag: &str) -> anyhow::Result<Vec<RuleId>> {
+    names
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| n.parse::<RuleId>().map_err(|e| anyhow!("{flag}: {e}")))
+        .collect()
+}
+
+/// Writes to stdout; a closed pipe (`dbguard check | head`) is not an error.
+fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write the report"),
+    }
+}
+
+fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let select = parse_rule_ids(&args.select, "--select")?;
+    let ignore = parse_rule_ids(&args.ignore, "--ignore")?;
+    let repo = Repo::open(start)?;
+    let explicit = args.config.as_ref().map(|p| start.join(p));
+    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
+    let format = match args.format {
+        Some(f) => f,
+        None if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") => Format::Github,
+        None => Format::Text,
+    };
+    let report_format = match format {
+        Format::Text => report::Format::Text {
+            verbose: args.verbose,
+        },
+        Format::Json => report::Format::Json,
+        Format::Sarif | Format::Github => {
+            bail!("--format {format:?} is not available in this build yet (use text or json)")
+        }
+    };
+    let sets = if args.from_pre_commit {
+        match pre_commit_source() {
+            HookSource::Range(range) => repo.range(&range)?,
+            HookSource::Staged => vec![repo.staged()?],
+            HookSource::All => vec![repo.tracked()?],
+        }
+    } else if let Some(range) = &args.range {
+        repo.range(range)?
+    } else if args.all {
+        vec![repo.tracked()?]
+    } else if !args.paths.is_empty() {
+        vec![repo.paths(start, &args.paths)?]
+    } else {
+        vec![repo.staged()?]
+    };
+    let selection = Selection::new(&config, &select, &ignore);
+    let store = repo.store();
+    let outcome = engine::run(&sets, &config, store.as_ref(), &selection)?;
+    let report = Report {
+        findings: &outcome.findings,
+        files_scanned: outcome.files_scanned,
+    };
+    emit(|out| report::write(&report, report_format, out))?;
+    Ok(if outcome.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What a pre-commit hook run should check.
+enum HookSource {
+    Range(String),
+    Staged,
+    All,
+}
+
+/// Reads pre-commit's environment: on pre-push it names the pushed range;
+/// inside `git commit` git always sets `GIT_INDEX_FILE` for its hooks; a
+/// manual `pre-commit run --all-files` (CI) has neither, and asks for every
+/// file.
+fn pre_commit_source() -> HookSource {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        // A new branch pushes from the zero id: check what is not on any remote.
+        if from.bytes().all(|b| b == b'0') {
+            return HookSource::Range(to);
+        }
+        return HookSource::Range(format!("{from}..{to}"));
+    }
+    if var("GIT_INDEX_FILE").is_some() {
+        HookSource::Staged
+    } else {
+        HookSource::All
+    }
+}
+
+fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    match args.rule {
+        None => emit(|out| {
+            let width = RULES.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
+            for r in RULES {
+                writeln!(
+                    out,
+                    "{:width$}  {:7}  {}",
+                    r.id.as_str(),
+                    r.default_severity.as_str(),
+                    r.summary
+                )?;
+            }
+            Ok(())
+        })?,
+        Some(name) => {
+            let id: RuleId = name.parse().map_err(|e: String| anyhow!(e))?;
+            emit(|out| out.write_all(id.info().doc.as_bytes()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
