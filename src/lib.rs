@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod git;
+pub mod python;
 pub mod report;
 pub mod rules;
 pub mod run;

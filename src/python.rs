@@ -1,0 +1,489 @@
+//! Reading Python source statically, with tree-sitter-python: the shared
+//! ground of the Alembic reader (`src/alembic/`), the model extractor
+//! (`src/models/`) and the Python rules.
+//!
+//! tree-sitter tolerates broken files (a syntax error becomes an `ERROR`
+//! node, the rest still parses) and never runs the code. Nothing here
+//! recurses over the tree: deeply nested input cannot overflow the stack.
+
+use tree_sitter::{Node, Parser, Tree};
+
+/// A parsed Python file: the tree and the text it points into.
+pub struct Module {
+    text: String,
+    tree: Tree,
+}
+
+/// A 1-based line and a 1-based column counted in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Module {
+    /// Parses `bytes` (invalid UTF-8 is replaced, never rejected). `None`
+    /// only when tree-sitter gives up, which it does not on any input seen
+    /// so far; callers report that as unreadable.
+    pub fn parse(bytes: &[u8]) -> Option<Module> {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .ok()?;
+        let tree = parser.parse(&text, None)?;
+        Some(Module { text, tree })
+    }
+
+    /// The module node.
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+
+    /// The whole source text.
+    pub fn source(&self) -> &str {
+        &self.text
+    }
+
+    /// The source text of `node`.
+    pub fn text(&self, node: Node<'_>) -> &str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// Whether the file has syntax errors anywhere.
+    pub fn has_errors(&self) -> bool {
+        self.root().has_error()
+    }
+
+    /// Where `node` starts, with the column counted in characters.
+    pub fn position(&self, node: Node<'_>) -> Position {
+        let p = node.start_position();
+        let line_start = node.start_byte() - p.column;
+        let column = self
+            .text
+            .get(line_start..node.start_byte())
+            .map_or(p.column, |s| s.chars().count());
+        Position {
+            line: p.row as u32 + 1,
+            column: column as u32 + 1,
+        }
+    }
+
+    /// The statements at module level, looking through `if`/`try` blocks
+    /// (`if TYPE_CHECKING:`, `try: ... except ImportError:`) whose bodies
+    /// are still module level.
+    pub fn module_statements(&self) -> Vec<Node<'_>> {
+        block_statements(self.root(), true)
+    }
+
+    /// The docstring of a module, class or function body (the node itself
+    /// for a module, the `block` for a class or function).
+    pub fn docstring(&self, body: Node<'_>) -> Option<String> {
+        let first = named_children(body)
+            .into_iter()
+            .find(|n| n.kind() != "comment")?;
+        if first.kind() != "expression_statement" {
+            return None;
+        }
+        let expr = first.named_child(0)?;
+        self.string_value(expr)
+    }
+
+    /// The value of a string literal (`"a"`, `r'a'`, `"""a"""`, `"a" "b"`),
+    /// or `None` for anything else, including f-strings that interpolate.
+    pub fn string_value(&self, node: Node<'_>) -> Option<String> {
+        match node.kind() {
+            "string" => self.single_string(node),
+            "concatenated_string" => {
+                let mut out = String::new();
+                for part in named_children(node) {
+                    out.push_str(&self.single_string(part)?);
+                }
+                Some(out)
+            }
+            "parenthesized_expression" => self.string_value(node.named_child(0)?),
+            _ => None,
+        }
+    }
+
+    fn single_string(&self, node: Node<'_>) -> Option<String> {
+        if node.kind() != "string" {
+            return None;
+        }
+        let mut raw = false;
+        let mut out = String::new();
+        for child in named_children(node) {
+            match child.kind() {
+                "string_start" => {
+                    let prefix = self.text(child).trim_end_matches(['"', '\'']);
+                    raw = prefix.contains(['r', 'R']);
+                }
+                "string_content" => {
+                    let t = self.text(child);
+                    if raw {
+                        out.push_str(t);
+                    } else {
+                        out.push_str(&unescape(t));
+                    }
+                }
+                "interpolation" => return None,
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
+    /// The dotted name of an identifier or attribute chain (`op.drop_table`,
+    /// `sa.Column`), or `None` for other expressions.
+    pub fn dotted_name(&self, node: Node<'_>) -> Option<String> {
+        match node.kind() {
+            "identifier" => Some(self.text(node).to_string()),
+            "attribute" => {
+                let object = self.dotted_name(node.child_by_field_name("object")?)?;
+                let attr = self.text(node.child_by_field_name("attribute")?);
+                Some(format!("{object}.{attr}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// A call's callee and arguments, if `node` is a call.
+    pub fn call<'t>(&'t self, node: Node<'t>) -> Option<Call<'t>> {
+        if node.kind() != "call" {
+            return None;
+        }
+        let function = node.child_by_field_name("function")?;
+        let mut positional = Vec::new();
+        let mut keywords = Vec::new();
+        if let Some(args) = node.child_by_field_name("arguments") {
+            for arg in named_children(args) {
+                match arg.kind() {
+                    "keyword_argument" => {
+                        if let (Some(name), Some(value)) = (
+                            arg.child_by_field_name("name"),
+                            arg.child_by_field_name("value"),
+                        ) {
+                            keywords.push((self.text(name).to_string(), value));
+                        }
+                    }
+                    "comment" => {}
+                    _ => positional.push(arg),
+                }
+            }
+        }
+        Some(Call {
+            node,
+            function,
+            name: self.dotted_name(function),
+            positional,
+            keywords,
+        })
+    }
+
+    /// A simple assignment statement `name = value` or
+    /// `name: annotation = value` (the statement node, or the
+    /// `expression_statement` around it).
+    pub fn assignment<'t>(&'t self, stmt: Node<'t>) -> Option<Assignment<'t>> {
+        let node = if stmt.kind() == "expression_statement" {
+            stmt.named_child(0)?
+        } else {
+            stmt
+        };
+        if node.kind() != "assignment" {
+            return None;
+        }
+        let left = node.child_by_field_name("left")?;
+        if left.kind() != "identifier" {
+            return None;
+        }
+        Some(Assignment {
+            node,
+            name: self.text(left),
+            annotation: node.child_by_field_name("type"),
+            value: node.child_by_field_name("right"),
+        })
+    }
+
+    /// Module-level functions by name (`def upgrade():`), including
+    /// decorated ones.
+    pub fn function(&self, name: &str) -> Option<Node<'_>> {
+        self.module_statements()
+            .into_iter()
+            .filter_map(|s| match s.kind() {
+                "function_definition" => Some(s),
+                "decorated_definition" => s.child_by_field_name("definition"),
+                _ => None,
+            })
+            .find(|f| {
+                f.kind() == "function_definition"
+                    && f.child_by_field_name("name")
+                        .is_some_and(|n| self.text(n) == name)
+            })
+    }
+
+    /// Every comment in the file, in order.
+    pub fn comments(&self) -> Vec<Node<'_>> {
+        descendants(self.root())
+            .filter(|n| n.kind() == "comment")
+            .collect()
+    }
+}
+
+/// A call expression, taken apart.
+pub struct Call<'t> {
+    pub node: Node<'t>,
+    pub function: Node<'t>,
+    /// `op.add_column`, `Column`, ... (`None` for `f()()`, `x[0]()`).
+    pub name: Option<String>,
+    pub positional: Vec<Node<'t>>,
+    pub keywords: Vec<(String, Node<'t>)>,
+}
+
+impl<'t> Call<'t> {
+    /// The value of keyword argument `name`.
+    pub fn keyword(&self, name: &str) -> Option<Node<'t>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The last part of the callee's dotted name (`add_column` for
+    /// `op.add_column`).
+    pub fn short_name(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .map(|n| n.rsplit('.').next().unwrap_or(n))
+    }
+}
+
+/// An assignment to one name.
+pub struct Assignment<'t> {
+    pub node: Node<'t>,
+    pub name: &'t str,
+    pub annotation: Option<Node<'t>>,
+    /// `None` for a bare annotation (`x: int`).
+    pub value: Option<Node<'t>>,
+}
+
+/// The named children of `node`, without comments filtered out.
+pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+/// The statements of a block (or module), optionally looking through
+/// `if`/`elif`/`else`/`try`/`except`/`finally`/`with` bodies, in document
+/// order, without recursion.
+pub fn block_statements(block: Node<'_>, through_compound: bool) -> Vec<Node<'_>> {
+    const COMPOUND: &[&str] = &["if_statement", "try_statement", "with_statement"];
+    const CLAUSES: &[&str] = &[
+        "elif_clause",
+        "else_clause",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+    ];
+    let mut out = Vec::new();
+    let mut containers = vec![block];
+    while let Some(container) = containers.pop() {
+        for stmt in named_children(container) {
+            if !(through_compound && COMPOUND.contains(&stmt.kind())) {
+                out.push(stmt);
+                continue;
+            }
+            for part in named_children(stmt) {
+                if part.kind() == "block" {
+                    containers.push(part);
+                } else if CLAUSES.contains(&part.kind()) {
+                    containers.extend(
+                        named_children(part)
+                            .into_iter()
+                            .filter(|n| n.kind() == "block"),
+                    );
+                }
+            }
+        }
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// Every node below `node` (itself included), in document order, with an
+/// explicit stack instead of recursion.
+pub fn descendants(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    let mut cursor = node.walk();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let current = cursor.node();
+        if cursor.goto_first_child() {
+            return Some(current);
+        }
+        loop {
+            if cursor.node() == node {
+                done = true;
+                return Some(current);
+            }
+            if cursor.goto_next_sibling() {
+                return Some(current);
+            }
+            if !cursor.goto_parent() {
+                done = true;
+                return Some(current);
+            }
+        }
+    })
+}
+
+/// Decodes Python escape sequences in a non-raw string.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('\\') => out.push('\\'),
+            Some('\'') => out.push('\''),
+            Some('"') => out.push('"'),
+            Some('\n') => {}
+            Some(k @ ('x' | 'u' | 'U')) => {
+                let len = match k {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = (0..len).filter_map(|_| chars.next()).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(k);
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(src: &str) -> Module {
+        Module::parse(src.as_bytes()).unwrap()
+    }
+
+    fn first_value(m: &Module) -> Option<String> {
+        let stmt = m.module_statements()[0];
+        let a = m.assignment(stmt)?;
+        m.string_value(a.value?)
+    }
+
+    #[test]
+    fn string_literals_in_every_form() {
+        for (src, want) in [
+            ("x = 'a'", Some("a")),
+            ("x = \"a\\nb\"", Some("a\nb")),
+            ("x = r'a\\nb'", Some("a\\nb")),
+            ("x = 'a' \"b\"", Some("ab")),
+            ("x = ('a'\n     'b')", Some("ab")),
+            ("x = \"\"\"multi\nline\"\"\"", Some("multi\nline")),
+            ("x = '\\x41\\u00e9'", Some("Aé")),
+            ("x = f'{y}'", None),
+            ("x = f'plain'", Some("plain")),
+            ("x = None", None),
+            ("x = y", None),
+        ] {
+            assert_eq!(first_value(&module(src)).as_deref(), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn annotated_assignments_and_module_level_through_if() {
+        let m = module(
+            "revision: str = 'abc'\nif TYPE_CHECKING:\n    down_revision: Union[str, None] = None\ntry:\n    depends_on = 'x'\nexcept ImportError:\n    pass\n",
+        );
+        let names: Vec<_> = m
+            .module_statements()
+            .into_iter()
+            .filter_map(|s| m.assignment(s).map(|a| a.name.to_string()))
+            .collect();
+        assert_eq!(names, ["revision", "down_revision", "depends_on"]);
+        let a = m.assignment(m.module_statements()[0]).unwrap();
+        assert_eq!(m.text(a.annotation.unwrap()), "str");
+    }
+
+    #[test]
+    fn docstrings_functions_and_calls() {
+        let m = module(
+            "\"\"\"Add email\n\nRevision ID: abc\n\"\"\"\n# c\ndef upgrade():\n    \"\"\"doc\"\"\"\n    op.add_column('users', sa.Column('email', sa.String(255), nullable=True))\n",
+        );
+        assert_eq!(
+            m.docstring(m.root()).unwrap(),
+            "Add email\n\nRevision ID: abc\n"
+        );
+        let up = m.function("upgrade").unwrap();
+        let body = up.child_by_field_name("body").unwrap();
+        assert_eq!(m.docstring(body).as_deref(), Some("doc"));
+        let call = descendants(body).filter_map(|n| m.call(n)).next().unwrap();
+        assert_eq!(call.name.as_deref(), Some("op.add_column"));
+        assert_eq!(call.short_name(), Some("add_column"));
+        assert_eq!(m.string_value(call.positional[0]).as_deref(), Some("users"));
+        let col = m.call(call.positional[1]).unwrap();
+        assert_eq!(m.text(col.keyword("nullable").unwrap()), "True");
+        assert!(m.function("downgrade").is_none());
+    }
+
+    #[test]
+    fn positions_count_characters_and_lines_from_one() {
+        let m = module("x = 1\né = 'ü'; y = 2\n");
+        let stmts = m.module_statements();
+        assert_eq!(m.position(stmts[0]), Position { line: 1, column: 1 });
+        let y = stmts.last().unwrap();
+        assert_eq!(
+            m.position(*y),
+            Position {
+                line: 2,
+                column: 10
+            }
+        );
+    }
+
+    #[test]
+    fn broken_and_binary_input_parses_without_panicking() {
+        let m = module("def upgrade(:\n    pass\nrevision = 'a'\n");
+        assert!(m.has_errors());
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let m = Module::parse(&garbage).unwrap();
+        let _ = m.module_statements();
+        let _ = descendants(m.root()).count();
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let depth = 20_000;
+        let src = format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+        let m = module(&src);
+        assert!(descendants(m.root()).count() > depth);
+        let src = format!("x = {}\n", "[".repeat(depth));
+        let m = module(&src);
+        let _ = descendants(m.root()).count();
+    }
+}
