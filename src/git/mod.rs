@@ -69,22 +69,33 @@ impl Repo {
     /// of those variables stay relative to the process's directory, as git
     /// meant them.
     pub fn open(dir: &Path) -> anyhow::Result<Repo> {
-        let repo = Repository::open_ext(
-            dir,
-            git2::RepositoryOpenFlags::FROM_ENV,
-            std::iter::empty::<&OsStr>(),
-        )
-        .map_err(|e| match e.code() {
-            ErrorCode::NotFound => anyhow!(
-                "not a git repository: {} (run dbguard inside a repository, or pass -C DIR)",
-                dir.display()
+        // libgit2 reads GIT_DIR only when given no start path; git itself
+        // resolves a relative GIT_DIR against the directory it runs in
+        // (after -C). Do the same, then open that git dir without searching.
+        let git_dir_env = std::env::var_os("GIT_DIR").filter(|v| !v.is_empty());
+        let (start, flags) = match &git_dir_env {
+            Some(g) => (
+                dir.join(g),
+                git2::RepositoryOpenFlags::FROM_ENV | git2::RepositoryOpenFlags::NO_SEARCH,
             ),
-            _ => anyhow!(
-                "cannot open the git repository at {}: {}",
-                dir.display(),
-                e.message()
-            ),
-        })?;
+            None => (dir.to_path_buf(), git2::RepositoryOpenFlags::FROM_ENV),
+        };
+        let repo = Repository::open_ext(&start, flags, std::iter::empty::<&OsStr>())
+            .map_err(|e| match (e.code(), &git_dir_env) {
+                (ErrorCode::NotFound, Some(g)) => anyhow!(
+                    "GIT_DIR={} is not a git repository (unset GIT_DIR or point it at a .git directory)",
+                    Path::new(g).display()
+                ),
+                (ErrorCode::NotFound, None) => anyhow!(
+                    "not a git repository: {} (run dbguard inside a repository, or pass -C DIR)",
+                    dir.display()
+                ),
+                _ => anyhow!(
+                    "cannot open the git repository at {}: {}",
+                    dir.display(),
+                    e.message()
+                ),
+            })?;
         let Some(root) = repo.workdir().map(Path::to_path_buf) else {
             bail!(
                 "{} is a bare repository: dbguard checks files in a working tree; run it in a clone that has one",
