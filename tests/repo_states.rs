@@ -356,6 +356,8 @@ fn peak_rss_kib(repo: &TestRepo, args: &[&str]) -> (i32, i64) {
         .env_remove("GIT_INDEX_FILE")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    // Reaped by wait4 below, which also returns the child's own rusage.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
