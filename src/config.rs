@@ -67,6 +67,12 @@ pub struct EnvironmentConfig {
     pub script_location: String,
     /// Folders holding revision files; default `<script_location>/versions`.
     pub version_locations: Vec<String>,
+    /// Read the version locations' subfolders too (Alembic's
+    /// `recursive_version_locations`).
+    pub recursive_version_locations: bool,
+    /// The file name template new revisions follow (Alembic's
+    /// `file_template`, e.g. `%(rev)s_%(slug)s`).
+    pub file_template: Option<String>,
 }
 
 /// Where the SQLAlchemy models live.

@@ -5,6 +5,7 @@
 //! selection and severity, and a report format (`report`) prints them.
 //! `main.rs` only parses arguments and maps the result to an exit code.
 
+pub mod alembic;
 pub mod changes;
 pub mod cli;
 pub mod config;

@@ -1,0 +1,549 @@
+//! Finding the Alembic environments of a repository state, and the files
+//! each one loads.
+//!
+//! An environment comes from (in this order of precedence):
+//! 1. `.dbguard.yaml` `migrations.environments` (replaces a discovered
+//!    environment with the same `script_location`);
+//! 2. every `alembic.ini` (any `*.ini` whose name contains `alembic`): its
+//!    `script_location` resolved as users run Alembic (relative to the
+//!    ini's folder, where `alembic` finds `alembic.ini` by default, or else
+//!    to the repository root, whichever holds the scripts; `%(here)s`;
+//!    `package:path`), or, when it sets none and an `env.py` sits beside
+//!    it, that folder (Flask-Migrate writes such an ini);
+//! 3. a folder holding an `env.py` that uses Alembic and a `versions/`
+//!    folder (Flask-Migrate layouts without an ini).
+//!
+//! A folder merely named `versions` is not an environment.
+
+use std::collections::HashSet;
+
+use crate::changes::{ContentReader, EntryMode, Snapshot, SnapshotEntry, file_name};
+use crate::config::MigrationsConfig;
+
+use super::ini::IniFile;
+
+/// Where an environment was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// From this ini file (repository-relative path).
+    Ini(String),
+    /// A folder with `env.py` and `versions/`.
+    Folder,
+    /// From `.dbguard.yaml`.
+    Config,
+}
+
+/// One Alembic environment: where its scripts and revision files are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// Repository-relative folder holding `env.py` (`""` for the root).
+    pub script_location: String,
+    /// Repository-relative folders holding revision files, in the order
+    /// Alembic reads them (default: `<script_location>/versions`).
+    pub version_locations: Vec<String>,
+    /// `recursive_version_locations = true`: subfolders are read too.
+    pub recursive: bool,
+    /// The ini's `file_template` after interpolation
+    /// (`%(rev)s_%(slug)s`), when it sets one.
+    pub file_template: Option<String>,
+    pub origin: Origin,
+}
+
+/// Ini files larger than this are not environments.
+const MAX_INI_SIZE: u64 = 1 << 20;
+
+/// Every environment of `snapshot`, sorted by `script_location`.
+pub fn environments(
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+    config: &MigrationsConfig,
+) -> Vec<Environment> {
+    let mut envs: Vec<Environment> = Vec::new();
+    for entry in snapshot.entries() {
+        if !is_file(entry) {
+            continue;
+        }
+        let name = file_name(&entry.path).to_ascii_lowercase();
+        if name.ends_with(".ini")
+            && name.contains("alembic")
+            && let Some(env) = from_ini(snapshot, reader, entry)
+            && !envs.iter().any(|e| same(e, &env))
+        {
+            envs.push(env);
+        }
+    }
+    for entry in snapshot.entries() {
+        if !is_file(entry) || file_name(&entry.path) != "env.py" {
+            continue;
+        }
+        let dir = parent(&entry.path);
+        if envs.iter().any(|e| e.script_location == dir) {
+            continue;
+        }
+        let versions = join(dir, "versions");
+        if snapshot.under(&versions).is_empty() {
+            continue;
+        }
+        let uses_alembic = reader
+            .read(&entry.blob, MAX_INI_SIZE)
+            .ok()
+            .flatten()
+            .is_some_and(|b| memchr::memmem::find(&b, b"alembic").is_some());
+        if uses_alembic {
+            envs.push(Environment {
+                script_location: dir.to_string(),
+                version_locations: vec![versions],
+                recursive: false,
+                file_template: None,
+                origin: Origin::Folder,
+            });
+        }
+    }
+    for c in &config.environments {
+        let script = normalize(&c.script_location).unwrap_or_default();
+        let mut versions: Vec<String> = c
+            .version_locations
+            .iter()
+            .filter_map(|v| normalize(v))
+            .collect();
+        if versions.is_empty() {
+            versions.push(join(&script, "versions"));
+        }
+        envs.retain(|e| e.script_location != script);
+        envs.push(Environment {
+            script_location: script,
+            version_locations: versions,
+            recursive: c.recursive_version_locations,
+            file_template: c.file_template.clone(),
+            origin: Origin::Config,
+        });
+    }
+    envs.sort_by(|a, b| {
+        (&a.script_location, &a.version_locations).cmp(&(&b.script_location, &b.version_locations))
+    });
+    envs
+}
+
+/// The environment that loads `path` as a migration, if any.
+pub fn environment_of<'e>(envs: &'e [Environment], path: &str) -> Option<&'e Environment> {
+    envs.iter().find(|e| e.is_migration_path(path))
+}
+
+fn same(a: &Environment, b: &Environment) -> bool {
+    a.script_location == b.script_location && a.version_locations == b.version_locations
+}
+
+fn is_file(e: &SnapshotEntry) -> bool {
+    matches!(e.mode, EntryMode::File | EntryMode::Executable)
+}
+
+impl Environment {
+    /// Whether Alembic loads `path` as a revision file of this environment:
+    /// a `.py` file directly in a version location (or below it with
+    /// `recursive_version_locations`), not `__init__*`, not an editor lock
+    /// file (`.#*`), not in `__pycache__`.
+    pub fn is_migration_path(&self, path: &str) -> bool {
+        self.location_of(path).is_some()
+    }
+
+    /// The version location that holds `path` as a migration.
+    fn location_of(&self, path: &str) -> Option<&str> {
+        let name = file_name(path);
+        if !name.ends_with(".py") || name.starts_with(".#") || name.starts_with("__init__") {
+            return None;
+        }
+        self.version_locations
+            .iter()
+            .find(|loc| {
+                let Some(rest) = strip_dir(path, loc) else {
+                    return false;
+                };
+                match rest.rsplit_once('/') {
+                    None => true,
+                    Some((dirs, _)) => {
+                        self.recursive
+                            && !dirs
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or(dirs)
+                                .ends_with("__pycache__")
+                    }
+                }
+            })
+            .map(String::as_str)
+    }
+
+    /// Whether a change to `path` can change this environment's history
+    /// or configuration: its ini file, anything under its script folder or
+    /// its version locations.
+    pub fn touches(&self, path: &str) -> bool {
+        if let Origin::Ini(ini) = &self.origin
+            && ini == path
+        {
+            return true;
+        }
+        strip_dir(path, &self.script_location).is_some()
+            || self
+                .version_locations
+                .iter()
+                .any(|l| strip_dir(path, l).is_some())
+    }
+
+    /// The migration files of this environment in `snapshot`, in the order
+    /// Alembic loads them: version locations in configured order; within
+    /// one, a folder's files sorted by name before its subfolders (sorted).
+    /// A file reachable from two locations is loaded once. Symbolic links
+    /// and submodules are not read.
+    pub fn migration_entries<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s SnapshotEntry> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut out = Vec::new();
+        for loc in &self.version_locations {
+            let mut here: Vec<&SnapshotEntry> = snapshot
+                .under(loc)
+                .iter()
+                .filter(|e| is_file(e) && self.location_of(&e.path) == Some(loc.as_str()))
+                .collect();
+            here.sort_by(|a, b| {
+                let key = |e: &'s SnapshotEntry| {
+                    let rest = strip_dir(&e.path, loc).unwrap_or(&e.path);
+                    match rest.rsplit_once('/') {
+                        Some((dirs, name)) => (dirs.split('/').collect::<Vec<_>>(), name),
+                        None => (Vec::new(), rest),
+                    }
+                };
+                key(a).cmp(&key(b))
+            });
+            for e in here {
+                if seen.insert(&e.path) {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// The `script_location` as shown to users (`.` for the root).
+    pub fn display_location(&self) -> &str {
+        if self.script_location.is_empty() {
+            "."
+        } else {
+            &self.script_location
+        }
+    }
+}
+
+/// `path` relative to `dir` when it lies below it (`dir` `""` is the root).
+fn strip_dir<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
+    if dir.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// A `/`-separated path with `.` and `..` resolved and no empty parts;
+/// `None` when it climbs above the root.
+fn normalize(path: &str) -> Option<String> {
+    let path = path.replace('\\', "/");
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn dir_exists(snapshot: &Snapshot, dir: &str) -> bool {
+    !snapshot.under(dir).is_empty()
+}
+
+/// Where a location written in an ini file is in the repository.
+/// `is_good` says whether a candidate folder is the one meant (holds
+/// `env.py` for a script location); failing that, the first candidate
+/// that exists wins, and failing that the first candidate.
+fn resolve(
+    value: &str,
+    ini_dir: &str,
+    snapshot: &Snapshot,
+    is_good: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let value = value.trim().replace('\\', "/");
+    if value.is_empty() {
+        return None;
+    }
+    let mut candidates: Vec<String> = Vec::new();
+    if !value.starts_with('/') && value.contains(':') {
+        // `package.module:path`: the package's folder wherever it lives
+        // (`pkg/`, `src/pkg/`, ...), then the path inside it.
+        let mut tokens = value.split(':');
+        let package = tokens.next().unwrap_or("").replace('.', "/");
+        let inside: Vec<&str> = tokens.collect();
+        let inside = inside.join("/");
+        let needle = format!("/{package}/");
+        let mut roots: Vec<String> = snapshot
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                if e.path.starts_with(&needle[1..]) {
+                    Some(String::new())
+                } else {
+                    e.path.find(&needle).map(|i| e.path[..i].to_string())
+                }
+            })
+            .collect();
+        roots.sort_by_key(|r| (r.len(), r.clone()));
+        roots.dedup();
+        for r in roots {
+            candidates.extend(normalize(&join(&join(&r, &package), &inside)));
+        }
+    } else if let Some(abs) = value.strip_prefix('/') {
+        // `%(here)s/x` arrives as `/<ini folder>/x`; a real absolute path
+        // (`/app/migrations` in a container) is matched by its tail.
+        let parts: Vec<&str> = abs.split('/').filter(|p| !p.is_empty()).collect();
+        for skip in 0..parts.len() {
+            let tail = parts[skip..].join("/");
+            if skip > 0 {
+                candidates.extend(normalize(&join(ini_dir, &tail)));
+            }
+            candidates.extend(normalize(&tail));
+        }
+    } else {
+        candidates.extend(normalize(&join(ini_dir, &value)));
+        candidates.extend(normalize(&value));
+    }
+    candidates
+        .iter()
+        .find(|c| is_good(c))
+        .or_else(|| candidates.iter().find(|c| dir_exists(snapshot, c)))
+        .or(candidates.first())
+        .cloned()
+}
+
+fn from_ini(
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+    entry: &SnapshotEntry,
+) -> Option<Environment> {
+    let bytes = reader.read(&entry.blob, MAX_INI_SIZE).ok()??;
+    let text = String::from_utf8_lossy(&bytes);
+    let ini = IniFile::parse(&text)?;
+    let ini_dir = parent(&entry.path);
+    let here = format!("/{ini_dir}");
+    let has_env = |dir: &str| snapshot.get(&join(dir, "env.py")).is_some();
+    let script = match ini.get("script_location", &here) {
+        Some(v) if !v.trim().is_empty() => resolve(&v, ini_dir, snapshot, &has_env)?,
+        // Flask-Migrate passes the folder of its alembic.ini.
+        _ if has_env(ini_dir) => ini_dir.to_string(),
+        _ => return None,
+    };
+    let mut versions: Vec<String> = ini
+        .version_locations(&here)
+        .iter()
+        .filter_map(|v| resolve(v, ini_dir, snapshot, &|d| dir_exists(snapshot, d)))
+        .collect();
+    if versions.is_empty() {
+        versions.push(join(&script, "versions"));
+    }
+    let exists = has_env(&script) || versions.iter().any(|v| dir_exists(snapshot, v));
+    if !exists {
+        return None;
+    }
+    Some(Environment {
+        script_location: script,
+        version_locations: versions,
+        recursive: ini.get_bool("recursive_version_locations", &here),
+        file_template: ini
+            .get("file_template", &here)
+            .filter(|t| !t.trim().is_empty()),
+        origin: Origin::Ini(entry.path.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::{BlobRef, MemoryReader, SnapshotEntry};
+    use crate::config::EnvironmentConfig;
+    use std::sync::Arc;
+
+    fn snap(files: &[(&str, &str)]) -> Snapshot {
+        Snapshot::new(
+            files
+                .iter()
+                .map(|(p, c)| SnapshotEntry {
+                    path: p.to_string(),
+                    blob: BlobRef::Memory(Arc::from(c.as_bytes())),
+                    mode: EntryMode::File,
+                })
+                .collect(),
+        )
+    }
+
+    fn envs(files: &[(&str, &str)]) -> Vec<Environment> {
+        environments(&snap(files), &MemoryReader, &MigrationsConfig::default())
+    }
+
+    const ENV_PY: &str = "from alembic import context\n";
+
+    #[test]
+    fn ini_with_here_and_relative_script_locations() {
+        let e = envs(&[
+            (
+                "backend/alembic.ini",
+                "[alembic]\nscript_location = %(here)s/migrations\n",
+            ),
+            ("backend/migrations/env.py", ENV_PY),
+            ("backend/migrations/versions/a_x.py", ""),
+            ("svc/alembic.ini", "[alembic]\nscript_location = alembic\n"),
+            ("svc/alembic/env.py", ENV_PY),
+            ("root.ini", "[alembic]\nscript_location = nowhere\n"),
+        ]);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].script_location, "backend/migrations");
+        assert_eq!(e[0].version_locations, ["backend/migrations/versions"]);
+        assert_eq!(e[0].origin, Origin::Ini("backend/alembic.ini".into()));
+        assert_eq!(e[1].script_location, "svc/alembic");
+    }
+
+    #[test]
+    fn script_location_relative_to_the_repository_root() {
+        let e = envs(&[
+            (
+                "deploy/alembic.ini",
+                "[alembic]\nscript_location = app/db\n",
+            ),
+            ("app/db/env.py", ENV_PY),
+        ]);
+        assert_eq!(e[0].script_location, "app/db");
+    }
+
+    #[test]
+    fn version_locations_recursive_and_file_template() {
+        let e = envs(&[
+            (
+                "alembic.ini",
+                "[alembic]\nscript_location = %(here)s/alembic\nversion_locations = %(here)s/alembic/versions_gxy %(here)s/alembic/versions_tsi\nversion_path_separator = space\nrecursive_version_locations = true\nfile_template = %%(year)d_%%(rev)s_%%(slug)s\n",
+            ),
+            ("alembic/env.py", ENV_PY),
+        ]);
+        assert_eq!(
+            e[0].version_locations,
+            ["alembic/versions_gxy", "alembic/versions_tsi"]
+        );
+        assert!(e[0].recursive);
+        assert_eq!(
+            e[0].file_template.as_deref(),
+            Some("%(year)d_%(rev)s_%(slug)s")
+        );
+    }
+
+    #[test]
+    fn flask_migrate_layouts_with_and_without_ini() {
+        let e = envs(&[
+            (
+                "app/migrations/alembic.ini",
+                "[alembic]\n# file_template = %%(rev)s_%%(slug)s\n",
+            ),
+            ("app/migrations/env.py", ENV_PY),
+            ("app/migrations/versions/a_x.py", ""),
+            ("other/migrations/env.py", ENV_PY),
+            ("other/migrations/versions/b_y.py", ""),
+            ("notalembic/env.py", "import os\n"),
+            ("notalembic/versions/c.py", ""),
+            ("lonely/versions/d.py", ""),
+        ]);
+        let locs: Vec<_> = e.iter().map(|e| e.script_location.as_str()).collect();
+        assert_eq!(locs, ["app/migrations", "other/migrations"]);
+        assert_eq!(e[1].origin, Origin::Folder);
+    }
+
+    #[test]
+    fn package_locations_and_foreign_absolute_paths() {
+        let e = envs(&[
+            (
+                "alembic.ini",
+                "[alembic]\nscript_location = myapp.db:migrations\n",
+            ),
+            ("src/myapp/db/migrations/env.py", ENV_PY),
+            (
+                "docker/alembic.ini",
+                "[alembic]\nscript_location = /srv/app/other\n",
+            ),
+            ("other/env.py", ENV_PY),
+        ]);
+        let locs: Vec<_> = e.iter().map(|e| e.script_location.as_str()).collect();
+        assert_eq!(locs, ["other", "src/myapp/db/migrations"]);
+    }
+
+    #[test]
+    fn config_environments_replace_discovered_ones() {
+        let config = MigrationsConfig {
+            environments: vec![EnvironmentConfig {
+                script_location: "db".into(),
+                version_locations: vec!["db/v1".into(), "./db/v2/".into()],
+                ..EnvironmentConfig::default()
+            }],
+        };
+        let s = snap(&[("db/env.py", ENV_PY), ("db/versions/a.py", "")]);
+        let e = environments(&s, &MemoryReader, &config);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].version_locations, ["db/v1", "db/v2"]);
+        assert_eq!(e[0].origin, Origin::Config);
+    }
+
+    #[test]
+    fn loads_exactly_the_files_alembic_loads_in_its_order() {
+        let s = snap(&[
+            ("m/env.py", ENV_PY),
+            ("m/versions/b_two.py", ""),
+            ("m/versions/a_one.py", ""),
+            ("m/versions/__init__.py", ""),
+            ("m/versions/__init__x.py", ""),
+            ("m/versions/.#a_one.py", ""),
+            ("m/versions/notes.txt", ""),
+            ("m/versions/a_one.pyc", ""),
+            ("m/versions/sub/c_three.py", ""),
+            ("m/versions/sub/__pycache__/d.py", ""),
+            ("m/versions/a/z.py", ""),
+        ]);
+        let mut env = envs(&[("m/env.py", ENV_PY), ("m/versions/x.py", "")]).remove(0);
+        let names = |env: &Environment| -> Vec<String> {
+            env.migration_entries(&s)
+                .iter()
+                .map(|e| e.path.clone())
+                .collect()
+        };
+        assert_eq!(names(&env), ["m/versions/a_one.py", "m/versions/b_two.py"]);
+        env.recursive = true;
+        assert_eq!(
+            names(&env),
+            [
+                "m/versions/a_one.py",
+                "m/versions/b_two.py",
+                "m/versions/a/z.py",
+                "m/versions/sub/c_three.py"
+            ]
+        );
+        assert!(env.is_migration_path("m/versions/sub/c_three.py"));
+        assert!(!env.is_migration_path("m/versions/sub/__pycache__/d.py"));
+        assert!(!env.is_migration_path("m/env.py"));
+        assert!(env.touches("m/env.py"));
+        assert!(!env.touches("app/models.py"));
+    }
+}
