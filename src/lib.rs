@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod git;
+pub mod models;
 pub mod python;
 pub mod report;
 pub mod rules;
