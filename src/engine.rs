@@ -150,8 +150,12 @@ pub fn run(
         findings.extend(r?);
     }
     findings.retain(|f| selection.is_enabled(f.rule) && !allow.is_match(&f.path));
+    // Only a configured severity overrides: a rule may report some
+    // findings below its default (a warning-level sub-kind).
     for f in &mut findings {
-        if let Some(sev) = config.severity_of(f.rule) {
+        if config.severity.contains_key(&f.rule)
+            && let Some(sev) = config.severity_of(f.rule)
+        {
             f.severity = sev;
         }
     }

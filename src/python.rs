@@ -156,7 +156,14 @@ impl Module {
         let mut positional = Vec::new();
         let mut keywords = Vec::new();
         if let Some(args) = node.child_by_field_name("arguments") {
-            for arg in named_children(args) {
+            // `f(x for x in y)`: the generator is the only argument.
+            if args.kind() == "generator_expression" {
+                positional.push(args);
+            }
+            for arg in named_children(args)
+                .into_iter()
+                .filter(|_| args.kind() == "argument_list")
+            {
                 match arg.kind() {
                     "keyword_argument" => {
                         if let (Some(name), Some(value)) = (
@@ -449,6 +456,15 @@ mod tests {
         let col = m.call(call.positional[1]).unwrap();
         assert_eq!(m.text(col.keyword("nullable").unwrap()), "True");
         assert!(m.function("downgrade").is_none());
+        let m = module("x = ', '.join('?' for _ in ids)\n");
+        let value = m
+            .assignment(m.module_statements()[0])
+            .unwrap()
+            .value
+            .unwrap();
+        let call = m.call(value).unwrap();
+        assert_eq!(call.positional.len(), 1);
+        assert_eq!(call.positional[0].kind(), "generator_expression");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::finding::{Finding, Severity};
 
 pub mod db_files;
 pub mod env_files;
+pub mod sql_injection;
 
 /// Every rule dbguard knows, in the order `dbguard rules` lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -307,7 +308,11 @@ pub trait Rule: Sync {
 
 /// Every rule family, in the order they run.
 pub fn families() -> Vec<&'static dyn Rule> {
-    vec![&db_files::DbFiles as &dyn Rule, &env_files::EnvFiles]
+    vec![
+        &db_files::DbFiles as &dyn Rule,
+        &env_files::EnvFiles,
+        &sql_injection::SqlInjection,
+    ]
 }
 
 #[cfg(test)]

@@ -1,0 +1,885 @@
+//! `sql-injection`: SQL built from values with an f-string, `%`
+//! formatting, `.format()` or `+`, and handed to a call that runs it.
+//!
+//! The rule reads Python with tree-sitter and follows the SQL argument of
+//! every call that executes SQL (`execute`, `executemany`,
+//! `exec_driver_sql`, SQLAlchemy's `text`, `pd.read_sql`, Django's `raw`,
+//! asyncpg's `fetch`, ...) back to how it was built, through local
+//! variables assigned earlier in the same function (`sql = f"..."`,
+//! `sql += " AND x = " + v`).
+//!
+//! Few false alarms matter more than catching every case, so a value
+//! interpolated into SQL is taken as safe when it cannot carry user input:
+//! a literal, an ALL_CAPS constant (`TABLE_NAME`, `settings.SCHEMA`), a
+//! model's `__tablename__`, a number conversion (`int(limit)`, `len(ids)`),
+//! a loop variable over a literal list, a lookup in a constant mapping
+//! (`ORDER_COLUMNS[key]`), quoting helpers (`quote_ident`,
+//! `sql.Identifier`), and placeholders built from literals
+//! (`", ".join("?" * len(ids))`). Calls whose name is shared with other
+//! libraries (`raw`, `query`, `fetch`, a `text` that is not SQLAlchemy's)
+//! are only reported when the literal text around the values reads as SQL.
+//!
+//! In staged, path and range mode a finding that the previous version of
+//! the file already had is not reported again: the rule asks about the
+//! code being changed, not the file's history.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use tree_sitter::Node;
+
+use super::{Context, FileInput, Rule, RuleId};
+use crate::changes::Mode;
+use crate::finding::Finding;
+use crate::python::{Call, Module, descendants, named_children};
+
+/// The `sql-injection` family.
+pub struct SqlInjection;
+
+impl Rule for SqlInjection {
+    fn ids(&self) -> &'static [RuleId] {
+        &[RuleId::SqlInjection]
+    }
+
+    fn check_file(
+        &self,
+        ctx: &Context<'_>,
+        file: &FileInput<'_>,
+        out: &mut Vec<Finding>,
+    ) -> anyhow::Result<()> {
+        if !(ctx.enabled)(RuleId::SqlInjection)
+            || !is_python(file.path())
+            || !file.has_content()
+            || file.is_binary()?
+        {
+            return Ok(());
+        }
+        let Some(content) = file.content()? else {
+            return Ok(());
+        };
+        let mut found = check_source(file.path(), content);
+        if found.is_empty() {
+            return Ok(());
+        }
+        if ctx.set.mode != Mode::All
+            && let Some(old) = file.old_content()?
+        {
+            let before: HashSet<String> = check_source(file.path(), &old)
+                .into_iter()
+                .map(|f| f.identity())
+                .collect();
+            found.retain(|f| !before.contains(&f.identity()));
+        }
+        out.extend(found);
+        Ok(())
+    }
+}
+
+fn is_python(path: &str) -> bool {
+    path.ends_with(".py") || path.ends_with(".pyw")
+}
+
+/// Every SQL-injection finding in one Python source.
+pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
+    // A cheap filter before parsing: no sink name, no finding.
+    let hay = String::from_utf8_lossy(bytes);
+    if !SINKS.iter().any(|(name, _)| hay.contains(name)) {
+        return Vec::new();
+    }
+    let Some(m) = Module::parse(bytes) else {
+        return Vec::new();
+    };
+    let checker = Checker {
+        m: &m,
+        sa_text: imports_sqlalchemy_text(&m),
+        budget: Cell::new(BUDGET),
+    };
+    let mut out = Vec::new();
+    for node in descendants(m.root()) {
+        if let Some(f) = checker.check_call(path, node) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// How sure a call name is to run SQL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    /// Runs SQL whatever the library (`execute`, `exec_driver_sql`).
+    Strong,
+    /// A name other libraries use too: reported only when the literal text
+    /// reads as SQL.
+    Weak,
+}
+
+const SINKS: &[(&str, Strength)] = &[
+    ("execute", Strength::Strong),
+    ("executemany", Strength::Strong),
+    ("executescript", Strength::Strong),
+    ("exec_driver_sql", Strength::Strong),
+    ("mogrify", Strength::Strong),
+    ("read_sql", Strength::Strong),
+    ("read_sql_query", Strength::Strong),
+    ("RawSQL", Strength::Strong),
+    ("text", Strength::Weak),
+    ("raw", Strength::Weak),
+    ("query", Strength::Weak),
+    ("fetch", Strength::Weak),
+    ("fetchrow", Strength::Weak),
+    ("fetchval", Strength::Weak),
+    ("fetch_all", Strength::Weak),
+    ("fetch_one", Strength::Weak),
+    ("fetch_val", Strength::Weak),
+];
+
+/// Keyword arguments that carry the SQL when it is not the first
+/// positional argument.
+const SQL_KEYWORDS: &[&str] = &["sql", "statement", "query", "operation", "sqltext"];
+
+/// Module prefixes under which `text` is SQLAlchemy's.
+const SA_MODULES: &[&str] = &["sa", "sqlalchemy", "sql", "expression", "sqlmodel", "db"];
+
+/// Calls that make a value safe to put in SQL: numbers, quoting helpers.
+const SAFE_CALLS: &[&str] = &[
+    "int",
+    "float",
+    "len",
+    "bool",
+    "round",
+    "abs",
+    "quote_ident",
+    "quote_identifier",
+    "quote_name",
+    "quote",
+    "escape_string",
+    "Identifier",
+    "Literal",
+    "Placeholder",
+];
+
+/// How the SQL was built from a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    FString,
+    Percent,
+    Format,
+    Concat,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::FString => "an f-string",
+            Kind::Percent => "% formatting",
+            Kind::Format => ".format()",
+            Kind::Concat => "string concatenation",
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Kind::FString => "f-string",
+            Kind::Percent => "percent-format",
+            Kind::Format => "format",
+            Kind::Concat => "concatenation",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Taint {
+    kind: Kind,
+    line: u32,
+}
+
+/// What is known about a string expression: its literal text (for the
+/// reads-as-SQL test), whether it is a string at all, and the first
+/// unsafe construction in it.
+#[derive(Default)]
+struct Eval {
+    text: String,
+    stringy: bool,
+    taint: Option<Taint>,
+}
+
+impl Eval {
+    fn merge(&mut self, other: Eval) {
+        self.text.push_str(&other.text);
+        self.stringy |= other.stringy;
+        if self.taint.is_none() {
+            self.taint = other.taint;
+        }
+    }
+}
+
+const MAX_DEPTH: usize = 24;
+
+/// How many expression steps one call's analysis may take: following
+/// variables can branch (`s = s + s`), and a pathological file must not
+/// make the check slow. When it runs out the analysis stops and says
+/// nothing.
+const BUDGET: usize = 4000;
+
+struct Checker<'m> {
+    m: &'m Module,
+    /// Whether a bare `text(...)` is SQLAlchemy's (imported from it).
+    sa_text: bool,
+    budget: Cell<usize>,
+}
+
+/// A value that a name is bound to before a use.
+enum Binding<'m> {
+    /// `name = value`, `name := value`.
+    Value(Node<'m>),
+    /// `name += value` (or another augmented operator).
+    Augmented(Node<'m>),
+    /// `for name in iterable` (statement or comprehension).
+    Iter(Node<'m>),
+    /// A parameter, an unpacking, a `with ... as name`: anything.
+    Unknown,
+}
+
+impl<'m> Checker<'m> {
+    /// Takes one step of the budget; `false` when it is spent.
+    fn spend(&self) -> bool {
+        let left = self.budget.get();
+        if left == 0 {
+            return false;
+        }
+        self.budget.set(left - 1);
+        true
+    }
+
+    /// The called function's or method's own name, also for methods of
+    /// literals (`", ".join`, `"...".format`).
+    fn callee(&self, call: &Call<'m>) -> Option<&'m str> {
+        match call.function.kind() {
+            "identifier" => Some(self.m.text(call.function)),
+            "attribute" => call
+                .function
+                .child_by_field_name("attribute")
+                .map(|a| self.m.text(a)),
+            _ => None,
+        }
+    }
+
+    fn check_call(&self, path: &str, node: Node<'m>) -> Option<Finding> {
+        let m = self.m;
+        let call = m.call(node)?;
+        let short = call.short_name()?;
+        let &(_, mut strength) = SINKS.iter().find(|(n, _)| *n == short)?;
+        let display = short.to_string();
+        if short == "text" {
+            let name = call.name.as_deref().unwrap_or("");
+            let sa = match name.rsplit_once('.') {
+                None => self.sa_text,
+                Some((prefix, _)) => prefix.split('.').all(|p| SA_MODULES.contains(&p)),
+            };
+            if sa {
+                strength = Strength::Strong;
+            }
+        }
+        let arg = call
+            .positional
+            .first()
+            .copied()
+            .or_else(|| SQL_KEYWORDS.iter().find_map(|k| call.keyword(k)))?;
+        self.budget.set(BUDGET);
+        let e = self.eval(arg, node, 0);
+        if self.budget.get() == 0 {
+            return None;
+        }
+        let taint = e.taint?;
+        let reads_as_sql = match strength {
+            Strength::Strong => e.text.trim().is_empty() || sql_words().is_match(&e.text),
+            Strength::Weak => sql_statement().is_match(&e.text),
+        };
+        if !reads_as_sql {
+            return None;
+        }
+        let pos = m.position(arg);
+        let arg_line = pos.line;
+        let built = if taint.line != arg_line && arg.kind() == "identifier" {
+            format!(" (built on line {})", taint.line)
+        } else {
+            String::new()
+        };
+        let canonical: String = m.text(arg).split_whitespace().collect::<Vec<_>>().join(" ");
+        Some(
+            Finding::new(
+                RuleId::SqlInjection,
+                path,
+                format!(
+                    "SQL built with {}{built} is passed to {display}(): values in it are not parameterized",
+                    taint.kind.describe()
+                ),
+            )
+            .at(pos.line, pos.column)
+            .kind(taint.kind.slug())
+            .fingerprint(format!("{display}\u{0}{canonical}")),
+        )
+    }
+
+    /// What the string expression `node` is made of; `at` is the use
+    /// (bindings after it do not count).
+    fn eval(&self, node: Node<'m>, at: Node<'m>, depth: usize) -> Eval {
+        let m = self.m;
+        if depth > MAX_DEPTH || !self.spend() {
+            return Eval::default();
+        }
+        let line = m.position(node).line;
+        match node.kind() {
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner) => self.eval(inner, at, depth + 1),
+                None => Eval::default(),
+            },
+            "string" => {
+                let mut e = Eval {
+                    stringy: true,
+                    ..Eval::default()
+                };
+                if let Some(v) = m.string_value(node) {
+                    e.text = v;
+                    return e;
+                }
+                for part in named_children(node) {
+                    match part.kind() {
+                        "string_content" => e.text.push_str(m.text(part)),
+                        "interpolation" => {
+                            let unsafe_value = part
+                                .child_by_field_name("expression")
+                                .is_some_and(|x| !self.safe(x, depth + 1));
+                            if unsafe_value && e.taint.is_none() {
+                                e.taint = Some(Taint {
+                                    kind: Kind::FString,
+                                    line,
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                e
+            }
+            "concatenated_string" => {
+                let mut e = Eval::default();
+                for part in named_children(node) {
+                    e.merge(self.eval(part, at, depth + 1));
+                }
+                e
+            }
+            "binary_operator" => {
+                let (Some(left), Some(right), Some(op)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                    node.child_by_field_name("operator"),
+                ) else {
+                    return Eval::default();
+                };
+                match m.text(op) {
+                    "%" => {
+                        let mut e = self.eval(left, at, depth + 1);
+                        if e.stringy && e.taint.is_none() && !self.safe(right, depth + 1) {
+                            e.taint = Some(Taint {
+                                kind: Kind::Percent,
+                                line,
+                            });
+                        }
+                        e
+                    }
+                    "+" => {
+                        let mut e = self.eval(left, at, depth + 1);
+                        let r = self.eval(right, at, depth + 1);
+                        let stringy = e.stringy || r.stringy;
+                        e.merge(r);
+                        if stringy
+                            && e.taint.is_none()
+                            && (!self.safe(left, depth + 1) || !self.safe(right, depth + 1))
+                        {
+                            e.taint = Some(Taint {
+                                kind: Kind::Concat,
+                                line,
+                            });
+                        }
+                        e.stringy = stringy;
+                        e
+                    }
+                    _ => Eval::default(),
+                }
+            }
+            "call" => {
+                let Some(call) = m.call(node) else {
+                    return Eval::default();
+                };
+                let Some(object) = call
+                    .function
+                    .child_by_field_name("object")
+                    .filter(|_| call.function.kind() == "attribute")
+                else {
+                    return Eval::default();
+                };
+                match self.callee(&call) {
+                    Some("format") => {
+                        let mut e = self.eval(object, at, depth + 1);
+                        let args_unsafe = call.positional.iter().any(|a| !self.safe(*a, depth + 1))
+                            || call.keywords.iter().any(|(_, v)| !self.safe(*v, depth + 1));
+                        if e.stringy && e.taint.is_none() && args_unsafe {
+                            e.taint = Some(Taint {
+                                kind: Kind::Format,
+                                line,
+                            });
+                        }
+                        e
+                    }
+                    Some("join") => {
+                        let mut e = self.eval(object, at, depth + 1);
+                        e.taint = None;
+                        e
+                    }
+                    Some("strip" | "lstrip" | "rstrip" | "upper" | "lower") => {
+                        self.eval(object, at, depth + 1)
+                    }
+                    _ => Eval::default(),
+                }
+            }
+            "conditional_expression" => {
+                let mut e = Eval::default();
+                let parts = named_children(node);
+                // `a if cond else b`: the values are the first and last.
+                if let (Some(a), Some(b)) = (parts.first(), parts.last()) {
+                    e.merge(self.eval(*a, at, depth + 1));
+                    e.merge(self.eval(*b, at, depth + 1));
+                }
+                e
+            }
+            "identifier" => {
+                let mut e = Eval::default();
+                for b in self.bindings(m.text(node), at) {
+                    match b {
+                        Binding::Value(v) => e.merge(self.eval(v, v, depth + 1)),
+                        Binding::Augmented(v) => {
+                            let r = self.eval(v, v, depth + 1);
+                            let unsafe_value = r.taint.is_none() && !self.safe(v, depth + 1);
+                            let vline = m.position(v).line;
+                            e.merge(r);
+                            e.stringy = true;
+                            if unsafe_value && e.taint.is_none() {
+                                e.taint = Some(Taint {
+                                    kind: Kind::Concat,
+                                    line: vline,
+                                });
+                            }
+                        }
+                        Binding::Iter(_) | Binding::Unknown => {}
+                    }
+                }
+                e
+            }
+            _ => Eval::default(),
+        }
+    }
+
+    /// Whether `node` cannot carry user input into SQL (see the module
+    /// documentation for what counts).
+    fn safe(&self, node: Node<'m>, depth: usize) -> bool {
+        let m = self.m;
+        if !self.spend() {
+            // Out of budget: the finding is dropped anyway.
+            return true;
+        }
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        match node.kind() {
+            "string" => named_children(node)
+                .into_iter()
+                .filter(|p| p.kind() == "interpolation")
+                .all(|p| {
+                    p.child_by_field_name("expression")
+                        .is_some_and(|x| self.safe(x, depth + 1))
+                }),
+            "concatenated_string" | "list" | "tuple" | "set" | "expression_list" => {
+                named_children(node)
+                    .into_iter()
+                    .filter(|c| c.kind() != "comment")
+                    .all(|c| self.safe(c, depth + 1))
+            }
+            "integer" | "float" | "true" | "false" | "none" => true,
+            "parenthesized_expression" | "unary_operator" | "not_operator" => named_children(node)
+                .into_iter()
+                .filter(|c| c.kind() != "comment")
+                .all(|c| self.safe(c, depth + 1)),
+            "binary_operator" => ["left", "right"].iter().all(|f| {
+                node.child_by_field_name(f)
+                    .is_some_and(|c| self.safe(c, depth + 1))
+            }),
+            "conditional_expression" => {
+                let parts = named_children(node);
+                match (parts.first(), parts.last()) {
+                    (Some(a), Some(b)) => self.safe(*a, depth + 1) && self.safe(*b, depth + 1),
+                    _ => false,
+                }
+            }
+            "identifier" => {
+                let name = m.text(node);
+                if is_constant(name) {
+                    return true;
+                }
+                let bindings = self.bindings(name, node);
+                !bindings.is_empty()
+                    && bindings.into_iter().all(|b| match b {
+                        Binding::Value(v) | Binding::Augmented(v) | Binding::Iter(v) => {
+                            self.safe(v, depth + 1)
+                        }
+                        Binding::Unknown => false,
+                    })
+            }
+            "attribute" => {
+                let Some(d) = m.dotted_name(node) else {
+                    return false;
+                };
+                let last = d.rsplit('.').next().unwrap_or("");
+                is_constant(last)
+                    || last == "__tablename__"
+                    || last == "__name__"
+                    || d.ends_with("__table__.name")
+            }
+            "subscript" => node
+                .child_by_field_name("value")
+                .is_some_and(|v| match v.kind() {
+                    "identifier" => is_constant(m.text(v)),
+                    "attribute" => m
+                        .dotted_name(v)
+                        .is_some_and(|d| is_constant(d.rsplit('.').next().unwrap_or(""))),
+                    "dictionary" | "list" | "tuple" => self.safe(v, depth + 1),
+                    _ => false,
+                }),
+            "dictionary" => named_children(node)
+                .into_iter()
+                .filter_map(|p| p.child_by_field_name("value"))
+                .all(|v| self.safe(v, depth + 1)),
+            "call" => {
+                let Some(call) = m.call(node) else {
+                    return false;
+                };
+                let short = self.callee(&call).unwrap_or("");
+                if SAFE_CALLS.contains(&short) {
+                    return true;
+                }
+                let object = (call.function.kind() == "attribute")
+                    .then(|| call.function.child_by_field_name("object"))
+                    .flatten();
+                let args_safe = call.positional.iter().all(|a| self.safe(*a, depth + 1))
+                    && call.keywords.iter().all(|(_, v)| self.safe(*v, depth + 1));
+                match (short, object) {
+                    ("str", None) => args_safe,
+                    ("join" | "format", Some(o)) => self.safe(o, depth + 1) && args_safe,
+                    ("strip" | "lstrip" | "rstrip" | "upper" | "lower" | "title", Some(o)) => {
+                        self.safe(o, depth + 1)
+                    }
+                    _ => false,
+                }
+            }
+            "list_comprehension" | "generator_expression" | "set_comprehension" => node
+                .child_by_field_name("body")
+                .is_some_and(|b| self.safe(b, depth + 1)),
+            _ => false,
+        }
+    }
+
+    /// What `name` may hold at `at`: the bindings in its function (or
+    /// comprehension) before `at`, else the module-level ones.
+    fn bindings(&self, name: &str, at: Node<'m>) -> Vec<Binding<'m>> {
+        let m = self.m;
+        // Comprehension variables and the enclosing function.
+        let mut scope = None;
+        let mut cur = at.parent();
+        while let Some(n) = cur {
+            match n.kind() {
+                "list_comprehension"
+                | "generator_expression"
+                | "set_comprehension"
+                | "dictionary_comprehension" => {
+                    for clause in named_children(n) {
+                        if clause.kind() == "for_in_clause"
+                            && clause
+                                .child_by_field_name("left")
+                                .is_some_and(|l| l.kind() == "identifier" && m.text(l) == name)
+                        {
+                            return clause
+                                .child_by_field_name("right")
+                                .map(Binding::Iter)
+                                .into_iter()
+                                .collect();
+                        }
+                    }
+                }
+                "function_definition" | "lambda" => {
+                    scope = Some(n);
+                    break;
+                }
+                _ => {}
+            }
+            cur = n.parent();
+        }
+        let mut out = Vec::new();
+        if let Some(function) = scope {
+            if let Some(params) = function.child_by_field_name("parameters")
+                && descendants(params).any(|p| p.kind() == "identifier" && m.text(p) == name)
+            {
+                out.push(Binding::Unknown);
+            }
+            self.collect_bindings(function, name, Some(at.start_byte()), &mut out);
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        self.collect_bindings(m.root(), name, None, &mut out);
+        out
+    }
+
+    /// Bindings of `name` directly in `scope` (not in nested functions or
+    /// classes), before byte `before` when given.
+    fn collect_bindings(
+        &self,
+        scope: Node<'m>,
+        name: &str,
+        before: Option<usize>,
+        out: &mut Vec<Binding<'m>>,
+    ) {
+        let m = self.m;
+        let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let mut skip_until = 0;
+        for n in descendants(body) {
+            if n.start_byte() < skip_until {
+                continue;
+            }
+            if n != body
+                && matches!(
+                    n.kind(),
+                    "function_definition" | "class_definition" | "lambda"
+                )
+            {
+                skip_until = n.end_byte();
+                continue;
+            }
+            if before.is_some_and(|b| n.start_byte() >= b) {
+                break;
+            }
+            let is_name = |l: Option<Node<'_>>| {
+                l.is_some_and(|l| l.kind() == "identifier" && m.text(l) == name)
+            };
+            let binds_in = |l: Option<Node<'_>>| {
+                l.is_some_and(|l| {
+                    l.kind() != "identifier"
+                        && descendants(l).any(|x| x.kind() == "identifier" && m.text(x) == name)
+                })
+            };
+            match n.kind() {
+                "assignment" => {
+                    let left = n.child_by_field_name("left");
+                    if is_name(left) {
+                        if let Some(v) = n.child_by_field_name("right") {
+                            out.push(Binding::Value(v));
+                        }
+                    } else if binds_in(left) {
+                        out.push(Binding::Unknown);
+                    }
+                }
+                "augmented_assignment" if is_name(n.child_by_field_name("left")) => {
+                    if let Some(v) = n.child_by_field_name("right") {
+                        out.push(Binding::Augmented(v));
+                    }
+                }
+                "named_expression" if is_name(n.child_by_field_name("name")) => {
+                    if let Some(v) = n.child_by_field_name("value") {
+                        out.push(Binding::Value(v));
+                    }
+                }
+                "for_statement" => {
+                    let left = n.child_by_field_name("left");
+                    if is_name(left) {
+                        if let Some(v) = n.child_by_field_name("right") {
+                            out.push(Binding::Iter(v));
+                        }
+                    } else if binds_in(left) {
+                        out.push(Binding::Unknown);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `TABLE_NAME`, `MAX_ROWS`: a constant by convention.
+fn is_constant(name: &str) -> bool {
+    name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Whether the file imports `text` from SQLAlchemy (or SQLModel).
+fn imports_sqlalchemy_text(m: &Module) -> bool {
+    m.module_statements().into_iter().any(|s| {
+        s.kind() == "import_from_statement"
+            && s.child_by_field_name("module_name").is_some_and(|n| {
+                let t = m.text(n);
+                t.starts_with("sqlalchemy") || t.starts_with("sqlmodel")
+            })
+            && {
+                let mut cursor = s.walk();
+                s.children_by_field_name("name", &mut cursor)
+                    .any(|n| m.text(n) == "text" || m.text(n).starts_with("text as"))
+            }
+    })
+}
+
+/// Any SQL keyword: enough for a call that surely runs SQL.
+fn sql_words() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"(?i)\b(select|insert|update|delete|from|where|into|values|set|create|drop|alter|table|index|truncate|join|grant|revoke|pragma|vacuum|analyze|comment|call|exec|merge|begin|commit|rollback|show|describe|explain|lock|copy|refresh|returning|limit|order|group)\b",
+        )
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    })
+}
+
+/// SQL statement shapes: for call names other libraries share.
+fn sql_statement() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"(?is)\b(select\b.*\bfrom|insert\s+into|update\b.*\bset\b|delete\s+from|create\s+(table|index|view|unique|schema)|drop\s+(table|index|view|schema)|alter\s+table|truncate\s|where\s+\w+\s*(=|<|>|like\b|in\b|is\b)|order\s+by|group\s+by|values\s*\()",
+        )
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<(u32, String)> {
+        check_source("app.py", src.as_bytes())
+            .into_iter()
+            .map(|f| (f.line.unwrap_or(0), f.kind.unwrap_or_default()))
+            .collect()
+    }
+
+    fn flagged(src: &str) -> bool {
+        !kinds(src).is_empty()
+    }
+
+    #[test]
+    fn every_way_of_building_sql_from_a_value_is_found() {
+        for src in [
+            "def f(uid):\n    cursor.execute(f\"SELECT * FROM users WHERE id = {uid}\")\n",
+            "def f(uid):\n    cursor.execute(\"SELECT * FROM users WHERE id = %s\" % uid)\n",
+            "def f(uid):\n    cursor.execute(\"SELECT * FROM users WHERE id = {}\".format(uid))\n",
+            "def f(name):\n    cursor.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\")\n",
+            "def f(uid):\n    session.execute(text(f\"DELETE FROM users WHERE id = {uid}\"))\n",
+            "def f(uid):\n    conn.exec_driver_sql(f\"UPDATE users SET x = 1 WHERE id = {uid}\")\n",
+            "def f(uid):\n    pd.read_sql(f\"SELECT * FROM users WHERE id = {uid}\", con)\n",
+            "def f(uid):\n    pd.read_sql_query(sql=f\"SELECT * FROM t WHERE id = {uid}\", con=c)\n",
+            "def f(uid):\n    User.objects.raw(f\"SELECT * FROM users WHERE id = {uid}\")\n",
+            "def f(uid):\n    await conn.fetch(f\"SELECT * FROM users WHERE id = {uid}\")\n",
+            "def upgrade():\n    op.execute(f\"UPDATE users SET role = '{role}'\")\n",
+            "def f(uid):\n    engine.execute(f\"{base} WHERE id = {uid}\")\n",
+        ] {
+            assert!(flagged(src), "{src}");
+        }
+    }
+
+    #[test]
+    fn sql_built_into_a_variable_first_is_found_at_the_call() {
+        let src = "def f(uid, name):\n    sql = \"SELECT * FROM users\"\n    if name:\n        sql += f\" WHERE name = '{name}'\"\n    cursor.execute(sql)\n";
+        let found = check_source("app.py", src.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].column), (Some(5), Some(20)));
+        assert!(
+            found[0].message.contains("an f-string (built on line 4)"),
+            "{}",
+            found[0].message
+        );
+        assert!(flagged(
+            "def f(uid):\n    q = f\"SELECT * FROM t WHERE id = {uid}\"\n    return db.session.execute(text(q))\n"
+        ));
+        assert!(flagged(
+            "def f(v):\n    sql = 'DELETE FROM t WHERE id = '\n    sql += v\n    cur.execute(sql)\n"
+        ));
+    }
+
+    #[test]
+    fn parameterized_and_literal_sql_passes() {
+        for src in [
+            "cursor.execute(\"SELECT * FROM users WHERE id = %s\", (uid,))\n",
+            "session.execute(text(\"SELECT * FROM users WHERE id = :id\"), {\"id\": uid})\n",
+            "cursor.execute(f\"SELECT * FROM users\")\n",
+            "cursor.execute(\"SELECT * \" + \"FROM users\")\n",
+            "cursor.execute(\"SELECT * FROM users WHERE id = %s\" % (\"1\",))\n",
+            "def f(sql):\n    cursor.execute(sql)\n",
+            "def f(x):\n    logger.info(f\"SELECT {x}\")\n",
+            "def f(name):\n    st.text(f\"Hello {name}\")\n",
+            "def f(q):\n    requests.get(f\"https://x/?q={q}\")\n",
+            "def f(name):\n    self.query(f\"status {name}\")\n",
+        ] {
+            assert!(!flagged(src), "{src}");
+        }
+    }
+
+    #[test]
+    fn values_that_cannot_carry_input_are_safe() {
+        for src in [
+            "TABLE = 'users'\ndef f():\n    cursor.execute(f\"SELECT * FROM {TABLE}\")\n",
+            "def f():\n    cursor.execute(f\"SELECT * FROM {settings.SCHEMA}.users\")\n",
+            "def f():\n    cursor.execute(f\"SELECT * FROM {User.__tablename__}\")\n",
+            "def f(limit):\n    cursor.execute(f\"SELECT * FROM t LIMIT {int(limit)}\")\n",
+            "def f(ids):\n    placeholders = ', '.join('?' * len(ids))\n    cursor.execute(f\"SELECT * FROM t WHERE id IN ({placeholders})\", ids)\n",
+            "def f(ids):\n    ph = ','.join(['%s'] * len(ids))\n    cursor.execute('SELECT * FROM t WHERE id IN (%s)' % ph, ids)\n",
+            "def upgrade():\n    for table in ('users', 'orders'):\n        op.execute(f\"ALTER TABLE {table} ADD COLUMN x int\")\n",
+            "def f(key):\n    cursor.execute(f\"SELECT * FROM t ORDER BY {ORDER_COLUMNS[key]}\")\n",
+            "def f(name):\n    cur.execute(sql.SQL(\"SELECT * FROM {}\").format(sql.Identifier(name)))\n",
+            "def f(cols):\n    marks = ', '.join('?' for _ in cols)\n    cur.execute(f\"INSERT INTO t VALUES ({marks})\", cols)\n",
+        ] {
+            assert!(!flagged(src), "{src}");
+        }
+    }
+
+    #[test]
+    fn dynamic_column_names_from_input_are_found() {
+        assert!(flagged(
+            "def f(data):\n    sets = ', '.join(f\"{k} = ?\" for k in data)\n    cur.execute(f\"UPDATE t SET {sets}\", list(data.values()))\n"
+        ));
+    }
+
+    #[test]
+    fn broken_and_deep_input_does_not_panic() {
+        let _ = kinds("def f(:\n    cursor.execute(f\"SELECT {x\"\n");
+        let deep = format!(
+            "def f(x):\n    cursor.execute({}\"SELECT \" + x{})\n",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        let _ = kinds(&deep);
+        let chain = format!(
+            "def f(x):\n    s0 = x\n{}    cursor.execute(f\"SELECT {{s199}}\")\n",
+            (1..200)
+                .map(|i| format!("    s{i} = s{} + 'SELECT'\n", i - 1))
+                .collect::<String>()
+        );
+        let _ = kinds(&chain);
+        let doubling = format!(
+            "def f(x):\n    s0 = x\n{}    cursor.execute(f\"SELECT {{s59}}\")\n",
+            (1..60)
+                .map(|i| format!("    s{i} = s{} + s{}\n", i - 1, i - 1))
+                .collect::<String>()
+        );
+        let _ = kinds(&doubling);
+    }
+}
