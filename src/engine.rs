@@ -15,6 +15,7 @@ use crate::changes::{Change, ChangeSet, ContentReader, EntryMode, Mode, ObjectId
 use crate::config::{Config, glob_set};
 use crate::finding::{Finding, Severity};
 use crate::rules::{self, Context, FileInput, Rule, RuleId};
+use crate::suppress;
 
 /// Files larger than this are not read as text unless the config says
 /// otherwise (a 5 MB migration is still read).
@@ -116,6 +117,15 @@ pub fn run(
             let mut out = Vec::new();
             for family in &families {
                 family.check_file(&ctx, &file, &mut out)?;
+            }
+            // Inline `dbguard: allow` comments, for every rule.
+            if out.iter().any(|f| f.line.is_some())
+                && let Some(text) = file.content()?
+            {
+                out.retain(|f| {
+                    f.line
+                        .is_none_or(|l| !suppress::is_suppressed(text, l, f.rule))
+                });
             }
             for f in &mut out {
                 f.commit.clone_from(&set.commit);

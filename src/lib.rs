@@ -17,3 +17,5 @@ pub mod python;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod secrets;
+pub mod suppress;

@@ -15,6 +15,7 @@ use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode};
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
 
+pub mod credentials;
 pub mod db_files;
 pub mod env_files;
 pub mod sql_injection;
@@ -312,6 +313,7 @@ pub fn families() -> Vec<&'static dyn Rule> {
         &db_files::DbFiles as &dyn Rule,
         &env_files::EnvFiles,
         &sql_injection::SqlInjection,
+        &credentials::Credentials,
     ]
 }
 

@@ -1,0 +1,179 @@
+//! Key/value connection strings: ADO.NET, ODBC and Azure SQL
+//! (`Server=...;User Id=...;Password=...;`, `PWD={a;b}`), JDBC SQL Server
+//! (`jdbc:sqlserver://h;user=u;password=p`) and libpq DSNs
+//! (`host=h user=u password=p dbname=d`).
+//!
+//! A `password=` only counts when another connection-string key sits on
+//! the same line, so that an ordinary `password=x` assignment is left to
+//! the assignment detector. Values follow the quoting rules of each family:
+//! `"a;b"` with `""` escapes, ODBC `{a;b}` with `}}` escapes, libpq `'a b'`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::Candidate;
+use super::lines::line_at;
+use super::placeholder::is_placeholder;
+
+fn key_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r#"(?i)(?:^|[\s;"'{(,])(?P<key>password|pwd)\s*=\s*"#)
+            .unwrap_or_else(|e| unreachable!("the connection-string pattern is a constant: {e}"))
+    })
+}
+
+fn context_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"(?i)(?:^|[\s;\x22'{(,])(?:server|data source|datasource|host|hostname|hostaddr|address|addr|network address|user id|userid|uid|user|username|database|databasename|initial catalog|dbname|driver|dsn|port|sslmode|provider|integrated security|trusted_connection|encrypt|accountname|defaultendpointsprotocol)\s*=",
+        )
+        .unwrap_or_else(|e| unreachable!("the connection-string pattern is a constant: {e}"))
+    })
+}
+
+/// Reads a value that opens with `open` and closes with `close`, where a
+/// doubled closer is an escaped one (`"a""b"`, `{a}}b}`).
+fn delimited(text: &str, pos: usize, close: char) -> Option<(usize, usize, String)> {
+    let start = pos + 1;
+    let mut out = String::new();
+    let mut it = text[start..].char_indices().peekable();
+    while let Some((off, c)) = it.next() {
+        if c == '\n' {
+            return None;
+        }
+        if c == close {
+            if it.peek().map(|x| x.1) == Some(close) {
+                it.next();
+                out.push(close);
+                continue;
+            }
+            return Some((start, start + off, out));
+        }
+        out.push(c);
+    }
+    None
+}
+
+/// Finds the passwords of connection strings in `text`.
+pub fn find(text: &str, out: &mut Vec<Candidate>) {
+    for caps in key_re().captures_iter(text) {
+        let (Some(key), Some(whole)) = (caps.name("key"), caps.get(0)) else {
+            continue;
+        };
+        let pos = whole.end();
+        let (line_start, line) = line_at(text, key.start());
+        // Another connection-string key on the same line.
+        let others = context_re()
+            .find_iter(line)
+            .any(|m| !m.as_str().to_ascii_lowercase().contains("password"));
+        if !others {
+            continue;
+        }
+        let prefix = &text[line_start..key.start()];
+        let kind = if prefix.to_ascii_lowercase().contains("jdbc:") {
+            "jdbc-password"
+        } else {
+            "connection-string-password"
+        };
+        // The string literal holding the connection string, if any.
+        let outer = super::syntax::enclosing_quote(text, key.start());
+        let first = text[pos..].chars().next();
+        if first.is_some() && first == outer {
+            // `"...;Password=" + pw`: the literal ends before the value.
+            continue;
+        }
+        let value = match first {
+            Some('"') => delimited(text, pos, '"'),
+            Some('\'') => delimited(text, pos, '\''),
+            Some('{') => delimited(text, pos, '}'),
+            Some(_) => {
+                let line_end = pos + text[pos..].find(['\n', '\r']).unwrap_or(text.len() - pos);
+                let rest = &text[pos..line_end];
+                let semicolons = line.contains(';');
+                let end = rest
+                    .find(|c: char| {
+                        c == ';'
+                            || Some(c) == outer
+                            || (!semicolons && c.is_whitespace())
+                            || (outer.is_none() && semicolons && matches!(c, '"' | '\''))
+                    })
+                    .unwrap_or(rest.len());
+                let raw = rest[..end].trim_end();
+                Some((pos, pos + raw.len(), raw.to_string()))
+            }
+            None => None,
+        };
+        let Some((start, end, secret)) = value else {
+            continue;
+        };
+        if secret.is_empty() || is_placeholder(&secret, Some(key.as_str())) {
+            continue;
+        }
+        out.push(Candidate {
+            kind,
+            start,
+            end,
+            secret,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets(text: &str) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        find(text, &mut out);
+        out.into_iter().map(|c| (c.kind, c.secret)).collect()
+    }
+
+    #[test]
+    fn ado_odbc_jdbc_and_libpq() {
+        let c = "connection-string-password";
+        assert_eq!(
+            secrets(
+                r#""Default": "Server=tcp:db.example.net,1433;Initial Catalog=app;User ID=app;Password=Az9!k2x;Encrypt=True;""#
+            ),
+            [(c, "Az9!k2x".to_string())]
+        );
+        assert_eq!(
+            secrets("Driver={ODBC Driver 18 for SQL Server};Server=h;UID=sa;PWD={a;b}}c9};"),
+            [(c, "a;b}c9".to_string())]
+        );
+        assert_eq!(
+            secrets(r#"Data Source=h;User Id=u;Password="q;w""e9";"#),
+            [(c, "q;w\"e9".to_string())]
+        );
+        assert_eq!(
+            secrets("conn = psycopg2.connect(\"host=db user=app password=Lp9x-22 dbname=app\")"),
+            [(c, "Lp9x-22".to_string())]
+        );
+        assert_eq!(
+            secrets("primary_conninfo = 'host=10.0.0.2 port=5432 user=rep password=Rp2k9z'"),
+            [(c, "Rp2k9z".to_string())]
+        );
+        assert_eq!(
+            secrets("url=jdbc:sqlserver://h:1433;databaseName=app;user=app;password=Js9k2x;"),
+            [("jdbc-password", "Js9k2x".to_string())]
+        );
+    }
+
+    #[test]
+    fn placeholders_and_lone_assignments_are_left_alone() {
+        for t in [
+            "Server=h;Database=d;User Id=u;Password=${DB_PASSWORD};",
+            "Server=h;Database=d;User Id=u;Password=<password>;",
+            "Server=h;Database=d;User Id=u;Password=;",
+            "Server=h;Database=d;User Id=u;Password=changeme;",
+            "Server=h;Database=d;Integrated Security=true;",
+            "password=Zk29x",
+            "host=h user=u password=%s dbname=d",
+        ] {
+            assert_eq!(secrets(t), [], "{t}");
+        }
+    }
+}

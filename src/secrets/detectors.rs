@@ -1,0 +1,462 @@
+//! The detector table (`rules/credentials.yaml`, embedded at build time)
+//! and the keyword prefilter in front of it.
+//!
+//! One Aho-Corasick automaton over every detector's keywords
+//! (ASCII case-insensitive) tells which detectors can match a text; only
+//! those run their regex or code. A text without any keyword costs that one
+//! pass.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::{Captures, Regex};
+use serde::Deserialize;
+
+use super::Candidate;
+use super::keys::is_password_key;
+use super::placeholder::{is_placeholder, is_placeholder_pair};
+use super::syntax::{Syntax, Value, enclosing_quote, literal, quoted, word};
+use super::{connstring, namevalue, pem, pgpass, url};
+use crate::changes::file_name;
+
+const DATA: &str = include_str!("../../rules/credentials.yaml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Data {
+    kinds: BTreeMap<String, String>,
+    detectors: Vec<Spec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    kind: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    code: Option<Code>,
+    regex: Option<String>,
+    value: Option<ValueMode>,
+    key: Option<KeyRule>,
+    secret: Option<String>,
+    #[serde(default)]
+    files: Vec<String>,
+}
+
+/// Detectors written in Rust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Code {
+    Url,
+    Connstring,
+    Pem,
+    Pgpass,
+    NameValue,
+    Assignment,
+}
+
+/// How the `value` group of a regex detector becomes the secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ValueMode {
+    Raw,
+    Literal,
+    Quoted,
+    Word,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum KeyRule {
+    Password,
+}
+
+/// One compiled detector.
+struct Detector {
+    kind: String,
+    code: Option<Code>,
+    regex: Option<Regex>,
+    value: ValueMode,
+    key_password: bool,
+    secret: Option<Regex>,
+    files: Option<GlobSet>,
+    has_keywords: bool,
+}
+
+/// Every detector, the prefilter and the kind descriptions.
+pub struct Detectors {
+    list: Vec<Detector>,
+    prefilter: AhoCorasick,
+    /// For each keyword pattern, the detectors it enables.
+    by_keyword: Vec<Vec<usize>>,
+    kinds: BTreeMap<String, String>,
+}
+
+/// The compiled table; the YAML is embedded and checked by the unit tests,
+/// so a failure here is a build defect, not bad input.
+pub fn detectors() -> &'static Detectors {
+    static D: OnceLock<Detectors> = OnceLock::new();
+    D.get_or_init(|| {
+        compile(DATA)
+            .unwrap_or_else(|e| unreachable!("rules/credentials.yaml is embedded and tested: {e}"))
+    })
+}
+
+fn compile(data: &str) -> Result<Detectors, String> {
+    let data: Data = serde_norway::from_str(data).map_err(|e| e.to_string())?;
+    let mut list = Vec::new();
+    let mut keywords: Vec<String> = Vec::new();
+    let mut by_keyword: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in data.detectors.into_iter().enumerate() {
+        if !data.kinds.contains_key(&s.kind) {
+            return Err(format!("detector {i}: kind `{}` is not in `kinds`", s.kind));
+        }
+        let regex = match &s.regex {
+            Some(r) => Some(Regex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
+            None => None,
+        };
+        if s.code.is_none() && regex.is_none() {
+            return Err(format!(
+                "detector {i} ({}) has neither code nor regex",
+                s.kind
+            ));
+        }
+        if s.code.is_none() && s.value.is_none() {
+            return Err(format!("detector {i} ({}) needs `value`", s.kind));
+        }
+        if s.keywords.is_empty() && s.files.is_empty() {
+            return Err(format!(
+                "detector {i} ({}) has neither keywords nor files",
+                s.kind
+            ));
+        }
+        let files = if s.files.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for g in &s.files {
+                b.add(
+                    GlobBuilder::new(g)
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|e| format!("detector {i}: {e}"))?,
+                );
+            }
+            Some(b.build().map_err(|e| format!("detector {i}: {e}"))?)
+        };
+        for k in &s.keywords {
+            let k = k.to_ascii_lowercase();
+            match keywords.iter().position(|x| *x == k) {
+                Some(p) => by_keyword[p].push(i),
+                None => {
+                    keywords.push(k);
+                    by_keyword.push(vec![i]);
+                }
+            }
+        }
+        list.push(Detector {
+            kind: s.kind,
+            code: s.code,
+            regex,
+            value: s.value.unwrap_or(ValueMode::Literal),
+            key_password: s.key == Some(KeyRule::Password),
+            secret: match &s.secret {
+                Some(r) => Some(Regex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
+                None => None,
+            },
+            files,
+            has_keywords: !s.keywords.is_empty(),
+        });
+    }
+    let prefilter = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&keywords)
+        .map_err(|e| e.to_string())?;
+    Ok(Detectors {
+        list,
+        prefilter,
+        by_keyword,
+        kinds: data.kinds,
+    })
+}
+
+impl Detectors {
+    /// The description of a kind (the start of a finding's message).
+    pub fn describe(&self, kind: &str) -> &str {
+        self.kinds.get(kind).map_or("credential", String::as_str)
+    }
+
+    /// Every kind, with its description (for documentation and tests).
+    pub fn kinds(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kinds.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Which detectors can match `text` in the file at `path`.
+    fn active(&self, path: &str, text: &str) -> Vec<usize> {
+        let name = file_name(path);
+        let mut on = vec![false; self.list.len()];
+        for (i, d) in self.list.iter().enumerate() {
+            if let Some(f) = &d.files {
+                on[i] = f.is_match(name);
+            }
+        }
+        let mut missing = self
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| d.has_keywords && !on[*i])
+            .count();
+        if missing > 0 {
+            for m in self.prefilter.find_overlapping_iter(text) {
+                for &d in &self.by_keyword[m.pattern().as_usize()] {
+                    if !on[d] {
+                        on[d] = true;
+                        missing -= 1;
+                    }
+                }
+                if missing == 0 {
+                    break;
+                }
+            }
+        }
+        (0..self.list.len()).filter(|i| on[*i]).collect()
+    }
+
+    /// Runs every detector that can match; candidates carry the index of
+    /// the detector that found them (their priority).
+    pub(super) fn run(&self, path: &str, text: &str, syntax: Syntax) -> Vec<(usize, Candidate)> {
+        let mut out = Vec::new();
+        for i in self.active(path, text) {
+            let d = &self.list[i];
+            let mut found = Vec::new();
+            match d.code {
+                Some(Code::Url) => url::find(text, &mut found),
+                Some(Code::Connstring) => connstring::find(text, &mut found),
+                Some(Code::Pem) => pem::find(text, &mut found),
+                Some(Code::Pgpass) => pgpass::find(text, &mut found),
+                Some(Code::NameValue) => namevalue::find(text, syntax, &mut found),
+                Some(Code::Assignment) | None => {
+                    self.regex_detector(d, path, text, syntax, &mut found)
+                }
+            }
+            out.extend(found.into_iter().map(|c| (i, c)));
+        }
+        out
+    }
+
+    fn regex_detector(
+        &self,
+        d: &Detector,
+        path: &str,
+        text: &str,
+        syntax: Syntax,
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(re) = &d.regex else { return };
+        for caps in re.captures_iter(text) {
+            let Some(vg) = caps.name("value") else {
+                continue;
+            };
+            let key = caps.name("key").map(|k| k.as_str());
+            if d.key_password && !key.is_some_and(is_password_key) {
+                continue;
+            }
+            // A key inside a string literal (`"--password=x"`): the value
+            // ends with that literal.
+            let enclosing = match (caps.name("q"), caps.name("key")) {
+                (Some(q), Some(k)) if q.as_str().is_empty() => enclosing_quote(text, k.start()),
+                _ => None,
+            };
+            let value = match d.value {
+                ValueMode::Raw => raw(text, vg.start(), vg.end()),
+                ValueMode::Literal => literal(text, vg.start(), syntax, enclosing),
+                ValueMode::Quoted => quoted(text, vg.start(), syntax),
+                ValueMode::Word => word(text, vg.start()),
+            };
+            let Some(value) = value else { continue };
+            if let Some(s) = &d.secret
+                && !s.is_match(&value.text)
+            {
+                continue;
+            }
+            let placeholder = match caps.name("user") {
+                Some(u) => is_placeholder_pair(u.as_str(), &value.text),
+                None => is_placeholder(&value.text, key),
+            };
+            if placeholder {
+                continue;
+            }
+            let kind = if d.code == Some(Code::Assignment) {
+                assignment_kind(path, text, &caps, syntax)
+            } else {
+                kind_str(&d.kind)
+            };
+            out.push(Candidate {
+                kind,
+                start: value.start,
+                end: value.end,
+                secret: value.text,
+            });
+        }
+    }
+}
+
+/// The `'static` name of a kind from the table.
+fn kind_str(kind: &str) -> &'static str {
+    detectors()
+        .kinds
+        .get_key_value(kind)
+        .map_or("password-assignment", |(k, _)| k.as_str())
+}
+
+/// Refines a generic assignment: a quoted `'PASSWORD'` key in a Python
+/// file is Django's `DATABASES` setting; a keyword argument inside a
+/// driver call (`psycopg2.connect(..., password="x")`) is a driver call.
+fn assignment_kind(path: &str, text: &str, caps: &Captures<'_>, syntax: Syntax) -> &'static str {
+    let (Some(key), Some(q)) = (caps.name("key"), caps.name("q")) else {
+        return "password-assignment";
+    };
+    if key.as_str() == "PASSWORD" && !q.as_str().is_empty() && path.ends_with(".py") {
+        return "django-database-password";
+    }
+    let sep = caps.name("sep").map_or("", |m| m.as_str());
+    if syntax == Syntax::Code
+        && sep == "="
+        && q.as_str().is_empty()
+        && inside_driver_call(text, key.start())
+    {
+        return "driver-call-password";
+    }
+    "password-assignment"
+}
+
+/// Callee names that open a database connection.
+const CALLS: &[&str] = &[
+    "connect",
+    "create_engine",
+    "create_async_engine",
+    "create",
+    "URL.create",
+    "Connection",
+    "ConnectionPool",
+    "Pool",
+    "Client",
+    "MongoClient",
+    "AsyncIOMotorClient",
+    "Redis",
+    "StrictRedis",
+    "from_url",
+    "create_pool",
+    "Database",
+];
+
+/// Whether `pos` sits inside the argument list of a call that opens a
+/// database connection (looking back at most a few hundred bytes).
+fn inside_driver_call(text: &str, pos: usize) -> bool {
+    let mut depth = 0i32;
+    let start = pos.saturating_sub(600);
+    let start = (start..=pos)
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(pos);
+    let before = &text[start..pos];
+    for (i, c) in before.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth > 0 => depth -= 1,
+            '(' => {
+                let callee: String = before[..i]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let last = callee.rsplit('.').next().unwrap_or("");
+                return CALLS.iter().any(|c| *c == callee || *c == last)
+                    || last.to_ascii_lowercase().contains("connect");
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A raw value, trimmed, with XML entities resolved.
+fn raw(text: &str, start: usize, end: usize) -> Option<Value> {
+    let s = &text[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let decoded = t
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    Some(Value {
+        start: start + lead,
+        end: start + lead + t.len(),
+        text: decoded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_table_compiles() {
+        let d = compile(DATA).unwrap();
+        assert!(d.list.len() > 20);
+        assert_eq!(
+            d.describe("db-url-password"),
+            "database URL with an inline password"
+        );
+        // Every kind is used by a detector or produced by code.
+        for (k, _) in d.kinds() {
+            let used = d.list.iter().any(|x| x.kind == k)
+                || matches!(
+                    k,
+                    "jdbc-password"
+                        | "alembic-sqlalchemy-url"
+                        | "django-database-password"
+                        | "driver-call-password"
+                );
+            assert!(used, "{k}");
+        }
+    }
+
+    #[test]
+    fn bad_tables_are_rejected() {
+        assert!(
+            compile("kinds: {a: b}\ndetectors:\n  - kind: c\n    code: url\n    keywords: [x]\n")
+                .is_err()
+        );
+        assert!(compile("kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: '('\n    value: raw\n    keywords: [x]\n").is_err());
+        assert!(compile("kinds: {a: b}\ndetectors:\n  - kind: a\n    code: url\n").is_err());
+    }
+
+    #[test]
+    fn prefilter_skips_text_without_keywords() {
+        let d = detectors();
+        assert!(d.active("a.txt", "nothing to see here\n").is_empty());
+        assert!(!d.active("a.txt", "DB_PASSWORD=x").is_empty());
+        assert!(!d.active("home/.pgpass", "x").is_empty());
+    }
+
+    #[test]
+    fn driver_calls_are_recognised() {
+        let t = "conn = psycopg2.connect(host=h, user=u, password=";
+        assert!(inside_driver_call(t, t.len() - 9));
+        let t = "engine = URL.create(\"postgresql\", username=u, password=";
+        assert!(inside_driver_call(t, t.len() - 9));
+        let t = "f(x)\npassword=";
+        assert!(!inside_driver_call(t, t.len() - 9));
+    }
+}

@@ -1,0 +1,183 @@
+//! Whether a key names a password: `DB_PASSWORD`, `spring.datasource.password`,
+//! `PGPASSWORD`, `db_pass`, `Pwd`, `requirepass`, but not
+//! `PASSWORD_HASHERS`, `password_reset_url`, `POSTGRES_PASSWORD_FILE`,
+//! `AUTH_PASSWORD_VALIDATORS` or `forgot_password`.
+//!
+//! The password word has to be the last part of the key (an environment
+//! suffix or a number may follow it): what comes after it says what the key
+//! really holds (a file, a hash, a policy, a URL).
+
+/// Split into lowercase alphanumeric tokens at separators, letter/digit
+/// boundaries and camelCase humps.
+fn tokens(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev: Option<char> = None;
+    for c in key.chars() {
+        if let Some(p) = prev
+            && !cur.is_empty()
+            && (!c.is_alphanumeric()
+                || p.is_ascii_digit() != c.is_ascii_digit()
+                || (p.is_lowercase() && c.is_uppercase()))
+        {
+            out.push(std::mem::take(&mut cur));
+        }
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        }
+        prev = Some(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Words that end with "pass" but are not about passwords.
+const NOT_PASS: &[&str] = &[
+    "bypass",
+    "compass",
+    "surpass",
+    "trespass",
+    "overpass",
+    "underpass",
+];
+
+fn is_password_word(t: &str) -> bool {
+    matches!(
+        t,
+        "password" | "passwd" | "pass" | "pwd" | "pw" | "passphrase" | "passwort" | "pword"
+    ) || t.ends_with("password")
+        || t.ends_with("passwd")
+        || (t.ends_with("pass") && !NOT_PASS.contains(&t))
+}
+
+/// Tokens that may follow the password word without changing what the key
+/// holds (`DB_PASSWORD_PROD`, `password2`).
+const SUFFIXES: &[&str] = &[
+    "prod",
+    "production",
+    "dev",
+    "development",
+    "staging",
+    "stage",
+    "test",
+    "local",
+    "qa",
+    "uat",
+    "live",
+    "value",
+    "plain",
+    "plaintext",
+    "raw",
+    "str",
+];
+
+/// Tokens before the password word that make the key a setting about
+/// passwords rather than one.
+const PREFIXES: &[&str] = &[
+    "forgot",
+    "reset",
+    "show",
+    "hide",
+    "toggle",
+    "min",
+    "max",
+    "validate",
+    "validation",
+    "is",
+    "has",
+    "use",
+    "enable",
+    "enabled",
+    "allow",
+    "skip",
+    "prompt",
+    "ask",
+    "require",
+    "required",
+    "no",
+    "check",
+    "verify",
+    "change",
+    "update",
+    "hash",
+    "hashed",
+    "encrypted",
+    "random",
+    "empty",
+];
+
+/// Whether `key` names a password.
+pub fn is_password_key(key: &str) -> bool {
+    let toks = tokens(key);
+    let Some(i) = toks.iter().rposition(|t| is_password_word(t)) else {
+        return false;
+    };
+    toks[i + 1..]
+        .iter()
+        .all(|t| t.chars().all(|c| c.is_ascii_digit()) || SUFFIXES.contains(&t.as_str()))
+        && !toks[..i].iter().any(|t| PREFIXES.contains(&t.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_keys() {
+        for k in [
+            "password",
+            "PASSWORD",
+            "DB_PASSWORD",
+            "DATABASE_PASSWORD",
+            "DB_PASS",
+            "db-pass",
+            "POSTGRES_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "PGPASSWORD",
+            "MONGO_INITDB_ROOT_PASSWORD",
+            "REDIS_PASSWORD",
+            "MSSQL_SA_PASSWORD",
+            "SA_PASSWORD",
+            "spring.datasource.password",
+            "hibernate.connection.password",
+            "passwd",
+            "Pwd",
+            "masterPassword",
+            "MasterUserPassword",
+            "requirepass",
+            "default_pass",
+            "RABBITMQ_DEFAULT_PASS",
+            "db_password_prod",
+            "password2",
+            "dbPassword",
+            "DB_PW",
+        ] {
+            assert!(is_password_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn keys_about_passwords_are_not_passwords() {
+        for k in [
+            "PASSWORD_HASHERS",
+            "AUTH_PASSWORD_VALIDATORS",
+            "password_reset_url",
+            "POSTGRES_PASSWORD_FILE",
+            "password_hash",
+            "passwordRegex",
+            "password_min_length",
+            "forgot_password",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "MYSQL_RANDOM_ROOT_PASSWORD",
+            "bypass",
+            "passenger",
+            "PGPASSFILE",
+            "password_field",
+            "user",
+        ] {
+            assert!(!is_password_key(k), "{k}");
+        }
+    }
+}

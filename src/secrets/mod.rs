@@ -1,0 +1,152 @@
+//! Finding credentials in text: the detectors behind the `credential`
+//! rule, with no knowledge of git, rules or output formats.
+//!
+//! [`scan`] runs the keyword prefilter, the detectors that can match
+//! (`detectors`, data in `rules/credentials.yaml` plus the code detectors
+//! `url`, `connstring`, `pem`, `pgpass`, `namevalue`), drops placeholders
+//! (`placeholder`, the single policy every detector uses), keeps one
+//! finding per value, and returns positions and values. What leaves this
+//! module towards a report goes through `redact` first.
+
+pub mod detectors;
+pub mod keys;
+pub mod lines;
+pub mod placeholder;
+pub mod redact;
+pub mod syntax;
+
+mod connstring;
+mod namevalue;
+mod pem;
+mod pgpass;
+mod url;
+
+use self::lines::{LineIndex, line_at};
+
+/// What a detector found, before it gets a position: the byte range of
+/// the secret in the text (where a finding points) and its value.
+#[derive(Clone, Debug)]
+pub(crate) struct Candidate {
+    pub kind: &'static str,
+    pub start: usize,
+    pub end: usize,
+    /// The decoded value (percent-escapes and quotes resolved).
+    pub secret: String,
+}
+
+/// One credential in a text. `secret` is the whole value: callers must
+/// pass it through [`redact::preview`] before showing it anywhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detection {
+    /// Stable sub-kind (`db-url-password`, `pgpass-entry`, ...).
+    pub kind: &'static str,
+    /// What was found, for the message (`database URL with an inline password`).
+    pub description: &'static str,
+    /// 1-based line of the secret (of the `BEGIN` line for a private key).
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    pub secret: String,
+}
+
+/// Finds the credentials in `text`, the content of the file at `path`
+/// (the name decides the syntax and name-based detectors such as
+/// `.pgpass`). One detection per value, in text order.
+pub fn scan(path: &str, text: &str) -> Vec<Detection> {
+    let table = detectors::detectors();
+    let syntax = syntax::syntax_of(path);
+    let mut found = table.run(path, text, syntax);
+    if found.is_empty() {
+        return Vec::new();
+    }
+    // One finding per value: the highest-priority detector wins overlaps.
+    found.sort_by_key(|(prio, c)| (*prio, c.start));
+    let mut kept: Vec<Candidate> = Vec::new();
+    for (_, c) in found {
+        let overlaps = kept.iter().any(|k| {
+            k.start == c.start
+                || (k.start < c.end.max(c.start + 1) && c.start < k.end.max(k.start + 1))
+        });
+        if !overlaps {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| c.start);
+    let index = LineIndex::new(text);
+    kept.into_iter()
+        .map(|c| {
+            let (line, column) = index.position(c.start);
+            let mut kind = c.kind;
+            if kind == "db-url-password" {
+                let (_, l) = line_at(text, c.start);
+                let l = l.trim_start().to_ascii_lowercase();
+                if l.starts_with("sqlalchemy.url") {
+                    kind = "alembic-sqlalchemy-url";
+                }
+            }
+            Detection {
+                kind,
+                description: description(kind),
+                line,
+                column,
+                secret: c.secret,
+            }
+        })
+        .collect()
+}
+
+fn description(kind: &str) -> &'static str {
+    detectors::detectors().describe(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(path: &str, text: &str) -> Vec<(u32, u32, &'static str)> {
+        scan(path, text)
+            .into_iter()
+            .map(|d| (d.line, d.column, d.kind))
+            .collect()
+    }
+
+    #[test]
+    fn positions_point_at_the_secret() {
+        let pw = format!("Zq{}", "8-w3x9");
+        let t = format!("# db\nDATABASE_URL=postgresql://app:{pw}@db/app\n");
+        assert_eq!(kinds(".env", &t), [(2, 31, "db-url-password")]);
+        let d = &scan(".env", &t)[0];
+        assert_eq!(d.secret, pw);
+        assert_eq!(d.description, "database URL with an inline password");
+    }
+
+    #[test]
+    fn alembic_urls_get_their_own_kind() {
+        let t = format!(
+            "[alembic]\nsqlalchemy.url = postgresql://app:{}@db/app\n",
+            "Al3m-bic9"
+        );
+        assert_eq!(
+            kinds("alembic.ini", &t),
+            [(2, 35, "alembic-sqlalchemy-url")]
+        );
+    }
+
+    #[test]
+    fn one_finding_per_value() {
+        let t = format!(
+            "conn = \"Server=h;Database=d;User Id=u;Password={};\"\n",
+            "Zx9-kk2"
+        );
+        assert_eq!(
+            kinds("app.config", &t),
+            [(1, 48, "connection-string-password")]
+        );
+    }
+
+    #[test]
+    fn text_without_keywords_finds_nothing() {
+        assert!(scan("a.py", "print('hello')\n").is_empty());
+        assert!(scan("a.py", "").is_empty());
+    }
+}

@@ -1,0 +1,642 @@
+//! The one place that decides whether a value is a placeholder, a
+//! reference, a dummy or prose rather than a real secret.
+//!
+//! Every detector funnels its candidate value through [`is_placeholder`]
+//! (and URL detectors through [`is_placeholder_pair`]), so the false-alarm
+//! policy is decided once: a template variable (`${DB_PASSWORD}`, `%(pw)s`,
+//! `{password}`, `{{ pw }}`, `<password>`), a code reference
+//! (`os.environ[...]`, `settings.X`), a file path (`/run/secrets/db`), a
+//! dummy word (`changeme`, `password`, `xxx`, `****`), a sentence or a
+//! translation of the word "password" is never reported.
+//!
+//! The policy leans towards reporting: a value made only of dummy words is a
+//! placeholder (`your_password_here`, `mysecretpassword`), but one that also
+//! carries digits or symbols (`Secret123!`) is what people really deploy.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// Words that mark a value as a dummy on their own (`password`, `secret`,
+/// `changeme`), or that a placeholder is made of (`your_password_here`).
+const STRONG: &[&str] = &[
+    "password",
+    "passwords",
+    "passwd",
+    "pass",
+    "pwd",
+    "pw",
+    "passphrase",
+    "secret",
+    "secrets",
+    "changeme",
+    "change",
+    "changeit",
+    "replace",
+    "placeholder",
+    "example",
+    "examples",
+    "sample",
+    "dummy",
+    "fake",
+    "test",
+    "testing",
+    "tests",
+    "todo",
+    "fixme",
+    "tbd",
+    "redacted",
+    "hidden",
+    "masked",
+    "censored",
+    "removed",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "empty",
+    "unset",
+    "notset",
+    "foo",
+    "bar",
+    "baz",
+    "qux",
+    "foobar",
+    "lorem",
+    "ipsum",
+    "here",
+    "your",
+    "yours",
+    "insert",
+    "enter",
+    "fill",
+    "value",
+    "guest",
+    "foobared",
+    "sekret",
+];
+
+/// Words that may appear in a placeholder but do not make one on their own
+/// (`admin` alone is a real, weak password; `admin_password` is a name).
+const NEUTRAL: &[&str] = &[
+    "my",
+    "the",
+    "a",
+    "an",
+    "some",
+    "any",
+    "db",
+    "database",
+    "user",
+    "username",
+    "usr",
+    "admin",
+    "root",
+    "app",
+    "application",
+    "service",
+    "svc",
+    "prod",
+    "production",
+    "dev",
+    "development",
+    "local",
+    "staging",
+    "stage",
+    "new",
+    "old",
+    "strong",
+    "super",
+    "very",
+    "sql",
+    "pg",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "mongodb",
+    "redis",
+    "oracle",
+    "mssql",
+    "key",
+    "api",
+    "token",
+    "access",
+    "auth",
+    "login",
+    "account",
+    "master",
+    "main",
+    "real",
+    "actual",
+    "goes",
+    "go",
+    "in",
+    "to",
+    "for",
+    "of",
+    "and",
+    "or",
+    "is",
+    "it",
+    "this",
+    "own",
+    "top",
+    "private",
+    "string",
+    "env",
+    "var",
+    "config",
+    "settings",
+    "set",
+    "random",
+    "long",
+    "complex",
+    "secure",
+    "default",
+    "initial",
+    "temp",
+    "demo",
+    "please",
+    "use",
+    "something",
+    "generated",
+    "db1",
+];
+
+/// Words that address the reader: a value holding one is a placeholder
+/// whatever else it holds (`your_password_123`, `CHANGE_ME_2024`).
+const READER: &[&str] = &[
+    "your",
+    "yours",
+    "here",
+    "changeme",
+    "change",
+    "replace",
+    "insert",
+    "enter",
+    "fill",
+    "placeholder",
+    "example",
+    "examples",
+    "dummy",
+    "fake",
+    "sample",
+    "todo",
+    "fixme",
+    "redacted",
+    "tbd",
+];
+
+/// Substrings long enough to be safe to look for anywhere in a value
+/// (`AKIAIOSFODNN7EXAMPLE`, `xxx-changeme-xxx`).
+const READER_SUBSTRINGS: &[&str] = &[
+    "changeme",
+    "change_me",
+    "change-me",
+    "changeit",
+    "replaceme",
+    "replace_me",
+    "replace-me",
+    "placeholder",
+    "example",
+    "redacted",
+    "yourpassword",
+    "your_password",
+    "your-password",
+    "dummy",
+    "notarealpassword",
+    "not_a_real",
+    "not-a-real",
+];
+
+/// Values that are not secrets whatever the key says: booleans, nulls and
+/// type names (`password: str`).
+const NON_VALUES: &[&str] = &[
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "str",
+    "string",
+    "int",
+    "bool",
+    "text",
+    "varchar",
+    "char",
+    "bytes",
+    "secretstr",
+    "optional",
+    "required",
+    "omitted",
+    "generate",
+    "auto",
+];
+
+/// "Password" in the languages apps are translated into: i18n files map a
+/// `password` key to these.
+const TRANSLATIONS: &[&str] = &[
+    "passwort",
+    "kennwort",
+    "contraseña",
+    "contrasena",
+    "senha",
+    "parola",
+    "wachtwoord",
+    "hasło",
+    "haslo",
+    "lösenord",
+    "losenord",
+    "salasana",
+    "adgangskode",
+    "passord",
+    "heslo",
+    "jelszó",
+    "jelszo",
+    "şifre",
+    "sifre",
+    "пароль",
+    "密码",
+    "密碼",
+    "パスワード",
+    "비밀번호",
+    "mot de passe",
+    "motdepasse",
+    "kata sandi",
+    "mật khẩu",
+    "סיסמה",
+    "كلمة المرور",
+];
+
+/// Values published as well-known development defaults (the Azurite
+/// storage emulator key).
+const PUBLIC_VALUES: &[&str] =
+    &["Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
+
+fn regexes() -> &'static [Regex] {
+    static R: OnceLock<Vec<Regex>> = OnceLock::new();
+    R.get_or_init(|| {
+        [
+            // Shell / compose / CI variables and command substitution.
+            r"^\$",
+            r"\$\{",
+            r"\$\(",
+            // Jinja, Go templates, Helm, Handlebars, Ansible, CloudFormation resolve.
+            r"\{\{",
+            r"\{%",
+            // ERB, JSP, ASP.
+            r"<%",
+            // Ruby / Octopus interpolation.
+            r"#\{",
+            // Python %-format and configparser interpolation.
+            r"%\([\w.\-]*\)[sdr]",
+            r"%[sdvq]",
+            // Windows %VAR% and Maven/CMake @VAR@ and __VAR__ tokens.
+            r"^%[A-Za-z_][\w]*%$",
+            r"^@[A-Za-z_][\w.]*@$",
+            r"^__[A-Za-z_][\w]*__$",
+            // Concourse ((var)) and Azure DevOps $(var) style.
+            r"^\(\([\w.\- ]+\)\)$",
+            // Python format fields, f-strings, JS/TS template fields.
+            r"\{[A-Za-z_][\w.\[\]'\x22]*(?:![rsa])?(?::[^{}]*)?\}",
+            r"\{\}",
+            r"\{\d+\}",
+            // <password>, <your-password>, <DB PASSWORD>.
+            r"<[A-Za-z_][\w .\-]*>",
+            // [password], [DB_PASSWORD].
+            r"^\[[A-Za-z_][\w .\-]*\]$",
+            // YAML tags: !Ref DBPassword, !vault, !Sub, !secret.
+            r"^![A-Za-z][\w:]*(?:\s|$)",
+            // Encrypted or external references.
+            r"^(?i:ENC|DEC|SECRET|VAULT)\(",
+            r"^(?i:vault|secret|secrets|secretsmanager|ssm|awssm|keyvault|azurekeyvault|gcpsm|sops|env|file|op|sm|ref\+[a-z]+)://",
+            r"^(?i:vault|secretsmanager|keyvault|env|ssm):",
+            r"^arn:aws[\w-]*:",
+            // Code references: env lookups, settings, dotted names, calls, subscripts.
+            r"^(?:os\.)?(?:environ|getenv)\b",
+            r"^(?:process\.env|System\.getenv|Environment\.|ENV\[|env\(|Env\.|config\(|settings\.|config\.)",
+            r"^[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+$",
+            r"^[A-Za-z_][\w.]*\(.*\)$",
+            r"^[A-Za-z_][\w.]*\[.*\]$",
+            // File paths: /run/secrets/db_password, ./secrets/pw.txt, C:\secrets\pw.
+            r"^(?:/|\./|\.\./|~/)[\w.\-]+(?:/[\w.\-]*)+$",
+            r"^[A-Za-z]:\\[\w.\- \\]+$",
+            // String concatenation caught between two literals.
+            r#"["']\s*(?:\+|\.|\|\||&)\s"#,
+            r#"\s(?:\+|\.|\|\||&)\s*["']"#,
+        ]
+        .iter()
+        .filter_map(|p| Regex::new(p).ok())
+        .collect()
+    })
+}
+
+/// Splits a value into lowercase alphabetic and numeric tokens, at
+/// separators, letter/digit boundaries and camelCase humps.
+fn tokens(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev: Option<char> = None;
+    for c in value.chars() {
+        let boundary = match prev {
+            None => false,
+            Some(p) => {
+                !c.is_alphanumeric()
+                    || !p.is_alphanumeric()
+                    || (p.is_alphabetic() != c.is_alphabetic())
+                    || (p.is_lowercase() && c.is_uppercase())
+            }
+        };
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        }
+        prev = Some(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Splits an alphabetic token into vocabulary words (`mysecretpassword` →
+/// my, secret, password), or `None` when it holds anything else.
+fn segment(token: &str) -> Option<Vec<&'static str>> {
+    let n = token.len();
+    // best[i]: a segmentation of token[..i].
+    let mut best: Vec<Option<Vec<&'static str>>> = vec![None; n + 1];
+    best[0] = Some(Vec::new());
+    for i in 0..n {
+        if best[i].is_none() || !token.is_char_boundary(i) {
+            continue;
+        }
+        for w in STRONG.iter().chain(NEUTRAL) {
+            if token[i..].starts_with(w) && best[i + w.len()].is_none() {
+                let mut v = best[i].clone().unwrap_or_default();
+                v.push(w);
+                best[i + w.len()] = Some(v);
+            }
+        }
+    }
+    best[n].take()
+}
+
+fn is_masked(value: &str) -> bool {
+    let mut chars = value.chars();
+    let Some(first) = chars.next() else {
+        return true;
+    };
+    let all_mask = value.chars().all(|c| {
+        matches!(
+            c,
+            '*' | 'x' | 'X' | '•' | '·' | '#' | '.' | '-' | '_' | '?' | '…'
+        )
+    });
+    let repeated = value.chars().count() >= 3 && chars.all(|c| c == first);
+    all_mask || repeated
+}
+
+fn is_prose(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    words.len() >= 2
+        && words.iter().all(|w| {
+            let w = w.trim_end_matches(['.', ',', ':', ';', '!', '?', ')']);
+            let w = w.trim_start_matches('(');
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
+        })
+}
+
+fn normalized(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether `value`, found as the secret of a credential (with the name it
+/// was assigned to, when there is one), is a placeholder, a reference, a
+/// dummy or prose rather than a secret.
+pub fn is_placeholder(value: &str, key: Option<&str>) -> bool {
+    let v = value.trim();
+    if v.chars().count() < 3 || is_masked(v) {
+        return true;
+    }
+    let lower = v.to_lowercase();
+    if NON_VALUES.contains(&lower.as_str())
+        || TRANSLATIONS.contains(&lower.as_str())
+        || PUBLIC_VALUES.contains(&v)
+    {
+        return true;
+    }
+    if READER_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
+        return true;
+    }
+    if regexes().iter().any(|r| r.is_match(v)) {
+        return true;
+    }
+    if is_prose(v) {
+        return true;
+    }
+    let norm = normalized(v);
+    if let Some(key) = key {
+        let k = normalized(key);
+        if !norm.is_empty() && (norm == k || k.ends_with(&norm) && norm.len() >= 4) {
+            return true;
+        }
+    }
+    if STRONG.contains(&norm.as_str()) {
+        return true;
+    }
+    dummy_words(v)
+}
+
+/// A value made only of vocabulary words with at least one dummy word and
+/// no digits (`db_password`, `SuperSecret`), or any value that addresses
+/// the reader (`your_password_123`).
+fn dummy_words(v: &str) -> bool {
+    let toks = tokens(v);
+    if toks.is_empty() {
+        return false;
+    }
+    let mut strong = false;
+    let mut reader = false;
+    let mut digits = false;
+    for t in &toks {
+        if t.chars().all(|c| c.is_ascii_digit()) {
+            digits = true;
+            continue;
+        }
+        let Some(words) = segment(t) else {
+            return false;
+        };
+        for w in words {
+            strong |= STRONG.contains(&w);
+            reader |= READER.contains(&w);
+        }
+    }
+    let symbols = v
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !"_-. ".contains(c));
+    reader || (strong && !digits && !symbols)
+}
+
+/// Whether the user and password of a URL are an example pair
+/// (`user:pass`, `username:password`) or the password alone is a
+/// placeholder.
+pub fn is_placeholder_pair(user: &str, password: &str) -> bool {
+    is_placeholder(password, None) || {
+        let u = normalized(user);
+        let p = normalized(password);
+        matches!(
+            u.as_str(),
+            "user" | "username" | "login" | "dbuser" | "name"
+        ) && matches!(
+            p.as_str(),
+            "pass" | "password" | "pw" | "pwd" | "dbpass" | "secret"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_templates_are_placeholders() {
+        for v in [
+            "${DB_PASSWORD}",
+            "${DB_PASSWORD:-dev}",
+            "$DB_PASSWORD",
+            "$(cat /run/secrets/db)",
+            "%(db_password)s",
+            "%s",
+            "{password}",
+            "{db[password]}",
+            "{}",
+            "{{ db_password }}",
+            "{{ .Values.db.password }}",
+            "<%= ENV['DB_PASSWORD'] %>",
+            "#{DB_PASSWORD}",
+            "<password>",
+            "<your-db-password>",
+            "[PASSWORD]",
+            "%DB_PASSWORD%",
+            "@DB_PASSWORD@",
+            "__DB_PASSWORD__",
+            "((db_password))",
+            "!Ref DBPassword",
+            "!vault",
+            "ENC(a8sd7f6a8sdf)",
+            "vault:secret/data/db#password",
+            "arn:aws:secretsmanager:us-east-1:123:secret:db",
+            "os.environ['DB_PASSWORD']",
+            "os.getenv('DB_PASSWORD')",
+            "process.env.DB_PASSWORD",
+            "settings.DB_PASSWORD",
+            "env('DB_PASSWORD')",
+            "config('database.password')",
+            "var.db_password",
+            "random_password.db.result",
+            "/run/secrets/db_password",
+            "./secrets/pg.txt",
+        ] {
+            assert!(is_placeholder(v, Some("password")), "{v}");
+        }
+    }
+
+    #[test]
+    fn dummies_prose_and_names_are_placeholders() {
+        for v in [
+            "",
+            "  ",
+            "x",
+            "changeme",
+            "CHANGE_ME",
+            "change-me-in-production",
+            "password",
+            "Password",
+            "passwd",
+            "secret",
+            "xxx",
+            "XXXXXXXX",
+            "****",
+            "••••••",
+            "example",
+            "dummy",
+            "test",
+            "your_password",
+            "your-password-here",
+            "YOUR_DB_PASSWORD",
+            "your_password_123",
+            "mysecretpassword",
+            "db_password",
+            "replace_me",
+            "TODO",
+            "foobared",
+            "guest",
+            "AKIAIOSFODNN7EXAMPLE",
+            "Enter your password",
+            "Mot de passe",
+            "Passwort",
+            "Contraseña",
+            "пароль",
+            "true",
+            "None",
+            "str",
+        ] {
+            assert!(is_placeholder(v, Some("password")), "{v:?}");
+        }
+        assert!(is_placeholder("DB_PASSWORD", Some("DB_PASSWORD")));
+    }
+
+    #[test]
+    fn real_looking_secrets_are_not_placeholders() {
+        for v in [
+            "s3cr3t",
+            "Tr0ub4dor&3",
+            "hunter2",
+            "postgres",
+            "admin",
+            "root",
+            "Secret123!",
+            "password123",
+            "Xk9#mP2$vL",
+            "prod_db_2024!",
+            "p%40ss",
+            "p@ss:w0rd",
+            "n0t-s0-s3cret",
+            "correct-horse-battery-9",
+            "8f3kd93kdj2ld0",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz",
+        ] {
+            assert!(!is_placeholder(v, Some("DB_PASSWORD")), "{v}");
+        }
+    }
+
+    #[test]
+    fn example_url_pairs_are_placeholders() {
+        assert!(is_placeholder_pair("user", "pass"));
+        assert!(is_placeholder_pair("username", "password"));
+        assert!(is_placeholder_pair("app", "${PW}"));
+        assert!(!is_placeholder_pair("app", "s3cr3t-Pw"));
+        assert!(!is_placeholder_pair("postgres", "postgres"));
+    }
+
+    #[test]
+    fn tokens_split_on_case_digits_and_separators() {
+        assert_eq!(tokens("mySecret_Pass2"), ["my", "secret", "pass", "2"]);
+        assert_eq!(segment("mysecretpassword").map(|v| v.len()), Some(3));
+        assert_eq!(segment("s3cret"), None);
+    }
+}

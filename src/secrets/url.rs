@@ -1,0 +1,272 @@
+//! Database URLs with an inline password: `scheme://user:password@host`
+//! for every SQLAlchemy `dialect+driver` form and the usual stores, JDBC
+//! URLs, and `password=` query parameters. Parsed by hand rather than by a
+//! regex so that a password holding `@` or `:` (`p@ss:w0rd`) is cut at the
+//! right `@`, and percent-escapes (`p%40ss`) are decoded before the value
+//! is judged and fingerprinted.
+
+use super::Candidate;
+use super::placeholder::{is_placeholder, is_placeholder_pair};
+
+/// Schemes (the part before any `+driver`) that name a database or a
+/// message store.
+const SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "pgsql",
+    "psql",
+    "mysql",
+    "mysqlx",
+    "mariadb",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "cockroachdb",
+    "cockroach",
+    "mongodb",
+    "redis",
+    "rediss",
+    "valkey",
+    "valkeys",
+    "amqp",
+    "amqps",
+    "clickhouse",
+    "clickhouses",
+    "snowflake",
+    "db2",
+    "ibm_db_sa",
+    "sybase",
+    "firebird",
+    "teradatasql",
+    "vertica",
+    "presto",
+    "trino",
+    "hive",
+    "impala",
+    "databricks",
+    "redshift",
+    "cassandra",
+    "couchdb",
+    "couchbase",
+    "couchbases",
+    "neo4j",
+    "bolt",
+    "memcached",
+    "influxdb",
+    "timescaledb",
+    "yugabytedb",
+    "singlestoredb",
+    "tidb",
+    "crate",
+    "exa",
+    "hana",
+    "duckdb",
+    "sqlite",
+    "nats",
+    "elasticsearch",
+    "opensearch",
+    "arangodb",
+    "rethinkdb",
+    "questdb",
+];
+
+/// Decodes `%XX` escapes; invalid escapes stay as they are.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+fn is_scheme_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-' | b'_')
+}
+
+/// Finds every database URL in `text` with a password in its userinfo or
+/// in a `password=` query parameter.
+pub fn find(text: &str, out: &mut Vec<Candidate>) {
+    let b = text.as_bytes();
+    for sep in memchr::memmem::find_iter(b, b"://") {
+        let mut s = sep;
+        while s > 0 && is_scheme_char(b[s - 1]) {
+            s -= 1;
+        }
+        if s == sep || !b[s].is_ascii_alphabetic() {
+            continue;
+        }
+        let scheme = text[s..sep].to_ascii_lowercase();
+        let jdbc = text[..s].to_ascii_lowercase().ends_with("jdbc:");
+        let base = scheme.split('+').next().unwrap_or("");
+        let base = base.strip_suffix("-async").unwrap_or(base);
+        if !jdbc && !SCHEMES.contains(&base) {
+            continue;
+        }
+        let kind = if jdbc {
+            "jdbc-password"
+        } else {
+            "db-url-password"
+        };
+        let auth_start = sep + 3;
+        let auth_end = text[auth_start..]
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '\\')
+            })
+            .map_or(text.len(), |i| auth_start + i);
+        let authority = &text[auth_start..auth_end];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            let user = &authority[..colon];
+            let raw = &authority[colon + 1..at];
+            let password = percent_decode(raw);
+            if !raw.is_empty() && !is_placeholder_pair(&percent_decode(user), &password) {
+                out.push(Candidate {
+                    kind,
+                    start: auth_start + colon + 1,
+                    end: auth_start + at,
+                    secret: password,
+                });
+            }
+        }
+        // Query parameters: `?user=app&password=x` (libpq, JDBC, Mongo).
+        if text[auth_end..].starts_with(['/', '?']) {
+            let url_end = text[auth_end..]
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+                .map_or(text.len(), |i| auth_end + i);
+            let url = &text[auth_end..url_end];
+            if let Some(q) = url.find('?') {
+                let mut off = auth_end + q + 1;
+                for param in url[q + 1..].split(['&', ';']) {
+                    if let Some((k, v)) = param.split_once('=') {
+                        let k = k.to_ascii_lowercase();
+                        if matches!(k.as_str(), "password" | "pwd" | "pass") && !v.is_empty() {
+                            let secret = percent_decode(v);
+                            if !is_placeholder(&secret, Some(&k)) {
+                                let start = off + k.len() + 1;
+                                out.push(Candidate {
+                                    kind,
+                                    start,
+                                    end: start + v.len(),
+                                    secret,
+                                });
+                            }
+                        }
+                    }
+                    off += param.len() + 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        find(text, &mut out);
+        out.into_iter()
+            .map(|c| {
+                assert_eq!(percent_decode(&text[c.start..c.end]), c.secret);
+                (c.kind.to_string(), c.secret)
+            })
+            .collect()
+    }
+
+    fn one(text: &str) -> String {
+        let s = secrets(text);
+        assert_eq!(s.len(), 1, "{text}: {s:?}");
+        s[0].1.clone()
+    }
+
+    #[test]
+    fn every_dialect_and_driver() {
+        for scheme in [
+            "postgresql",
+            "postgres",
+            "postgresql+psycopg2",
+            "postgresql+asyncpg",
+            "postgresql+psycopg",
+            "postgresql+pg8000",
+            "mysql",
+            "mysql+pymysql",
+            "mysql+mysqldb",
+            "mysql+aiomysql",
+            "mariadb+mariadbconnector",
+            "mssql+pyodbc",
+            "mssql+pymssql",
+            "oracle+cx_oracle",
+            "oracle+oracledb",
+            "cockroachdb",
+            "mongodb",
+            "mongodb+srv",
+            "redis",
+            "rediss",
+            "amqp",
+            "amqps",
+            "clickhouse+native",
+            "snowflake",
+        ] {
+            let t = format!("url = \"{scheme}://app:Zq8-w3x@db.internal:5432/app\"");
+            assert_eq!(one(&t), "Zq8-w3x", "{scheme}");
+        }
+    }
+
+    #[test]
+    fn escapes_at_signs_queries_and_jdbc() {
+        assert_eq!(one("postgresql://app:p%40ss%3Aw0rd@h/db"), "p@ss:w0rd");
+        assert_eq!(one("postgres://app:p@ss@h/db"), "p@ss");
+        assert_eq!(one("redis://:Rk93kd0@cache:6379/0"), "Rk93kd0");
+        assert_eq!(
+            one("mongodb://root:Mg0-88x@h1:27017,h2:27017/db?replicaSet=rs0"),
+            "Mg0-88x"
+        );
+        let s = secrets("jdbc:postgresql://h/db?user=app&password=Jd8x-2k");
+        assert_eq!(s, [("jdbc-password".into(), "Jd8x-2k".into())]);
+        let s = secrets("postgresql://h/db?sslmode=require&password=Qx82kd");
+        assert_eq!(s, [("db-url-password".into(), "Qx82kd".into())]);
+        assert_eq!(one("jdbc:mysql://app:My5qlpw@h:3306/db"), "My5qlpw");
+    }
+
+    #[test]
+    fn placeholders_and_other_urls_are_not_findings() {
+        for t in [
+            "sqlalchemy.url = driver://user:pass@localhost/dbname",
+            "postgresql://user:password@localhost/db",
+            "postgresql://username:password@host:5432/database",
+            "postgresql://app@localhost/db",
+            "postgresql://localhost/db",
+            "mysql://root:@localhost/db",
+            "postgresql://${DB_USER}:${DB_PASSWORD}@${DB_HOST}/app",
+            "f\"postgresql://{user}:{password}@{host}/{db}\"",
+            "\"postgresql://%s:%s@%s/%s\" % (u, p, h, d)",
+            "postgresql://%(user)s:%(pw)s@h/db",
+            "`postgres://${user}:${pw}@${host}/db`",
+            "mongodb+srv://app:<password>@cluster0.mongodb.net/",
+            "postgresql://{{ db_user }}:{{ db_pass }}@h/db",
+            "\"postgresql://\" + user + \":\" + pw + \"@\" + host",
+            "https://deploy:Zq8-w3x@github.com/org/repo.git",
+            "amqp://guest:guest@localhost:5672//",
+            "redis://localhost:6379/0?password=",
+        ] {
+            assert_eq!(secrets(t), [], "{t}");
+        }
+    }
+}
