@@ -15,6 +15,7 @@ use regex::Regex;
 use super::Candidate;
 use super::lines::line_at;
 use super::placeholder::is_placeholder;
+use super::syntax::Syntax;
 
 fn key_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -58,7 +59,7 @@ fn delimited(text: &str, pos: usize, close: char) -> Option<(usize, usize, Strin
 }
 
 /// Finds the passwords of connection strings in `text`.
-pub fn find(text: &str, out: &mut Vec<Candidate>) {
+pub fn find(text: &str, syntax: Syntax, out: &mut Vec<Candidate>) {
     for caps in key_re().captures_iter(text) {
         let (Some(key), Some(whole)) = (caps.name("key"), caps.get(0)) else {
             continue;
@@ -85,7 +86,24 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             // `"...;Password=" + pw`: the literal ends before the value.
             continue;
         }
+        if syntax == Syntax::Code && outer.is_none() {
+            // In code a connection string is a string literal; outside one,
+            // `connect(host=h, password="x")` is keyword arguments.
+            continue;
+        }
+        if outer.is_none() && matches!(first, Some('"' | '\'')) && !prefix.trim_end().ends_with(';')
+        {
+            // `password="x"` outside any string is an XML attribute or an
+            // assignment, not a connection string.
+            continue;
+        }
         let value = match first {
+            Some('\\') if text[pos..].starts_with("\\\"") => {
+                // A value quoted with escaped quotes inside a JSON or C string.
+                text[pos + 2..]
+                    .find("\\\"")
+                    .map(|i| (pos + 2, pos + 2 + i, text[pos + 2..pos + 2 + i].to_string()))
+            }
             Some('"') => delimited(text, pos, '"'),
             Some('\'') => delimited(text, pos, '\''),
             Some('{') => delimited(text, pos, '}'),
@@ -125,9 +143,15 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
 mod tests {
     use super::*;
 
+    /// Test texts hold `{pw}` where the secret goes, so that no literal
+    /// credential sits in the source.
+    fn fill(text: &str, pw: &str) -> String {
+        text.replace("{pw}", pw)
+    }
+
     fn secrets(text: &str) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        find(text, &mut out);
+        find(text, Syntax::Line, &mut out);
         out.into_iter().map(|c| (c.kind, c.secret)).collect()
     }
 
@@ -135,29 +159,45 @@ mod tests {
     fn ado_odbc_jdbc_and_libpq() {
         let c = "connection-string-password";
         assert_eq!(
-            secrets(
-                r#""Default": "Server=tcp:db.example.net,1433;Initial Catalog=app;User ID=app;Password=Az9!k2x;Encrypt=True;""#
-            ),
+            secrets(&fill(
+                r#""Default": "Server=tcp:db.example.net,1433;Initial Catalog=app;User ID=app;Password={pw};Encrypt=True;""#,
+                "Az9!k2x"
+            )),
             [(c, "Az9!k2x".to_string())]
         );
         assert_eq!(
-            secrets("Driver={ODBC Driver 18 for SQL Server};Server=h;UID=sa;PWD={a;b}}c9};"),
+            secrets(&fill(
+                "Driver={ODBC Driver 18 for SQL Server};Server=h;UID=sa;PWD={pw};",
+                "{a;b}}c9}"
+            )),
             [(c, "a;b}c9".to_string())]
         );
         assert_eq!(
-            secrets(r#"Data Source=h;User Id=u;Password="q;w""e9";"#),
+            secrets(&fill(
+                "Data Source=h;User Id=u;Password={pw};",
+                "\"q;w\"\"e9\""
+            )),
             [(c, "q;w\"e9".to_string())]
         );
         assert_eq!(
-            secrets("conn = psycopg2.connect(\"host=db user=app password=Lp9x-22 dbname=app\")"),
+            secrets(&fill(
+                "conn = connect(\"host=db user=app password={pw} dbname=app\")",
+                "Lp9x-22"
+            )),
             [(c, "Lp9x-22".to_string())]
         );
         assert_eq!(
-            secrets("primary_conninfo = 'host=10.0.0.2 port=5432 user=rep password=Rp2k9z'"),
+            secrets(&fill(
+                "primary_conninfo = 'host=10.0.0.2 port=5432 user=rep password={pw}'",
+                "Rp2k9z"
+            )),
             [(c, "Rp2k9z".to_string())]
         );
         assert_eq!(
-            secrets("url=jdbc:sqlserver://h:1433;databaseName=app;user=app;password=Js9k2x;"),
+            secrets(&fill(
+                "url=jdbc:sqlserver://h:1433;databaseName=app;user=app;password={pw};",
+                "Js9k2x"
+            )),
             [("jdbc-password", "Js9k2x".to_string())]
         );
     }
@@ -170,7 +210,7 @@ mod tests {
             "Server=h;Database=d;User Id=u;Password=;",
             "Server=h;Database=d;User Id=u;Password=changeme;",
             "Server=h;Database=d;Integrated Security=true;",
-            "password=Zk29x",
+            &format!("password={}", "Zk29x"),
             "host=h user=u password=%s dbname=d",
         ] {
             assert_eq!(secrets(t), [], "{t}");

@@ -234,7 +234,7 @@ impl Detectors {
             let mut found = Vec::new();
             match d.code {
                 Some(Code::Url) => url::find(text, &mut found),
-                Some(Code::Connstring) => connstring::find(text, &mut found),
+                Some(Code::Connstring) => connstring::find(text, syntax, &mut found),
                 Some(Code::Pem) => pem::find(text, &mut found),
                 Some(Code::Pgpass) => pgpass::find(text, &mut found),
                 Some(Code::NameValue) => namevalue::find(text, syntax, &mut found),
@@ -256,11 +256,25 @@ impl Detectors {
         out: &mut Vec<Candidate>,
     ) {
         let Some(re) = &d.regex else { return };
+        // A match inside the value just read (`X=${X:?set it}`) is part of
+        // that value, not a new assignment.
+        let mut consumed = 0;
         for caps in re.captures_iter(text) {
             let Some(vg) = caps.name("value") else {
                 continue;
             };
+            if caps.get(0).is_some_and(|m| m.start() < consumed) {
+                continue;
+            }
             let key = caps.name("key").map(|k| k.as_str());
+            // `${DB_PASSWORD:-x}`, `%(password)s`, `{{ password }}` name a
+            // variable; they do not assign one.
+            if let Some(k) = caps.name("key") {
+                let before = text[..k.start()].trim_end_matches([' ', '\t']);
+                if before.ends_with("${") || before.ends_with("%(") || before.ends_with("{{") {
+                    continue;
+                }
+            }
             if d.key_password && !key.is_some_and(is_password_key) {
                 continue;
             }
@@ -277,6 +291,7 @@ impl Detectors {
                 ValueMode::Word => word(text, vg.start()),
             };
             let Some(value) = value else { continue };
+            consumed = value.end;
             if let Some(s) = &d.secret
                 && !s.is_match(&value.text)
             {

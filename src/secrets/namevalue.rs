@@ -87,12 +87,22 @@ mod tests {
 
     #[test]
     fn kubernetes_ecs_and_terraform_pairs() {
-        let k8s = "env:\n  - name: DB_HOST\n    value: db\n  - name: DB_PASSWORD\n    value: \"Kp8-x2m\"\n";
-        assert_eq!(secrets(k8s, Syntax::Line), ["Kp8-x2m"]);
-        let ecs = r#"{"name": "POSTGRES_PASSWORD", "value": "Ec5-k2z"}"#;
-        assert_eq!(secrets(ecs, Syntax::Code), ["Ec5-k2z"]);
-        let tf = "{ name = \"DB_PASSWORD\", value = \"Tf7-q2k\" }";
-        assert_eq!(secrets(tf, Syntax::Code), ["Tf7-q2k"]);
+        let k8s =
+            "env:\n  - name: DB_HOST\n    value: db\n  - name: DB_PASSWORD\n    value: \"{pw}\"\n";
+        assert_eq!(
+            secrets(&k8s.replace("{pw}", "Kp8-x2m"), Syntax::Line),
+            ["Kp8-x2m"]
+        );
+        let ecs = format!(
+            r#"{{"name": "POSTGRES_PASSWORD", "value": "{}"}}"#,
+            "Ec5-k2z"
+        );
+        assert_eq!(secrets(&ecs, Syntax::Code), ["Ec5-k2z"]);
+        let tf = "{ name = \"DB_PASSWORD\", value = \"{pw}\" }";
+        assert_eq!(
+            secrets(&tf.replace("{pw}", "Tf7-q2k"), Syntax::Code),
+            ["Tf7-q2k"]
+        );
     }
 
     #[test]

@@ -305,7 +305,7 @@ fn regexes() -> &'static [Regex] {
             // Concourse ((var)) and Azure DevOps $(var) style.
             r"^\(\([\w.\- ]+\)\)$",
             // Python format fields, f-strings, JS/TS template fields.
-            r"\{[A-Za-z_][\w.\[\]'\x22]*(?:![rsa])?(?::[^{}]*)?\}",
+            r"\{[A-Za-z_][^{}]*\}",
             r"\{\}",
             r"\{\d+\}",
             // <password>, <your-password>, <DB PASSWORD>.
@@ -328,6 +328,8 @@ fn regexes() -> &'static [Regex] {
             // File paths: /run/secrets/db_password, ./secrets/pw.txt, C:\secrets\pw.
             r"^(?:/|\./|\.\./|~/)[\w.\-]+(?:/[\w.\-]*)+$",
             r"^[A-Za-z]:\\[\w.\- \\]+$",
+            // A URL is not a password (`password: postgres://...` in prose).
+            r"^[A-Za-z][\w+.\-]*://",
             // String concatenation caught between two literals.
             r#"["']\s*(?:\+|\.|\|\||&)\s"#,
             r#"\s(?:\+|\.|\|\||&)\s*["']"#,
@@ -407,14 +409,16 @@ fn is_masked(value: &str) -> bool {
 
 fn is_prose(value: &str) -> bool {
     let words: Vec<&str> = value.split_whitespace().collect();
-    words.len() >= 2
-        && words.iter().all(|w| {
-            let w = w.trim_end_matches(['.', ',', ':', ';', '!', '?', ')']);
-            let w = w.trim_start_matches('(');
-            !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
-        })
+    // Passwords with two or more spaces are rare; sentences are not.
+    words.len() >= 3
+        || words.len() == 2
+            && words.iter().all(|w| {
+                let w = w.trim_end_matches(['.', ',', ':', ';', '!', '?', ')']);
+                let w = w.trim_start_matches('(');
+                !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
+            })
 }
 
 fn normalized(s: &str) -> String {
@@ -429,7 +433,7 @@ fn normalized(s: &str) -> String {
 /// dummy or prose rather than a secret.
 pub fn is_placeholder(value: &str, key: Option<&str>) -> bool {
     let v = value.trim();
-    if v.chars().count() < 3 || is_masked(v) {
+    if v.chars().count() < 3 || is_masked(v.trim_end_matches([')', ']', '}', ',', ';'])) {
         return true;
     }
     let lower = v.to_lowercase();

@@ -260,10 +260,9 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
         // `password == "x"` compares; it does not assign.
         return None;
     }
-    if let Some(q) = enclosing {
-        if rest.starts_with(q) {
-            return None;
-        }
+    if let Some(q) = enclosing
+        && !rest.starts_with(['"', '\'', '`'])
+    {
         let end = rest
             .find(|c: char| c == q || c.is_whitespace() || matches!(c, ';' | '&' | ','))
             .map_or(text.len(), |i| p + i);
@@ -272,6 +271,9 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
             end,
             text: text[p..end].to_string(),
         });
+    }
+    if enclosing.is_some_and(|q| rest.starts_with(q)) {
+        return None; // the key's own string ends: `"--password=" + pw`
     }
     if let Some(v) = quoted(text, p, syntax) {
         return Some(v);
@@ -298,10 +300,10 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
             // Inside a YAML/JSON flow mapping the value ends at `,` or `}`.
             let line_start = text[..p].rfind('\n').map_or(0, |i| i + 1);
             let before = &text[line_start..p];
-            if before.contains('{') || before.contains('[') {
-                if let Some(i) = text[p..end].find([',', '}', ']']) {
-                    end = p + i;
-                }
+            if (before.contains('{') || before.contains('['))
+                && let Some(i) = text[p..end].find([',', '}', ']'])
+            {
+                end = p + i;
             }
         }
     }
@@ -358,7 +360,8 @@ mod tests {
         let t = "{user: a, password: b1 }";
         let p = t.find("b1").unwrap();
         assert_eq!(literal(t, p, Syntax::Line, None).unwrap().text, "b1");
-        let t = "\"--password=hun2 --x\"";
+        let t = format!("\"--password={} --x\"", "hun2");
+        let t = t.as_str();
         let p = t.find("hun2").unwrap();
         assert_eq!(enclosing_quote(t, p), Some('"'));
         assert_eq!(literal(t, p, Syntax::Code, Some('"')).unwrap().text, "hun2");

@@ -1,0 +1,288 @@
+//! End-to-end tests of the `credential` rule on real git repositories:
+//! staged content from the index, only what a change adds, `--range`
+//! history, renames, merges, suppression, allowlists and redaction.
+//!
+//! Secrets are assembled at run time so that none sits in this file.
+
+mod common;
+
+use common::TestRepo;
+
+/// A made-up password, different for each `n`.
+fn pw(n: u32) -> String {
+    format!("Zx{}-{}q9{}", n * 7 + 3, "kL", n)
+}
+
+fn url(n: u32) -> String {
+    format!("postgresql://app:{}@db.internal:5432/app", pw(n))
+}
+
+/// (path, line, kind, commit) of every credential finding.
+fn creds(run: &common::Run) -> Vec<(String, u64, String, Option<String>)> {
+    run.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "credential")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["kind"].as_str().unwrap_or_default().to_string(),
+                f["commit"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn no_secret_in(run: &common::Run, secrets: &[String]) {
+    for s in secrets {
+        assert!(
+            !run.stdout.contains(s.as_str()),
+            "stdout leaks a secret:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(s.as_str()),
+            "stderr leaks a secret:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_staged_secret_is_found_from_the_index_even_after_the_file_was_cleaned() {
+    let repo = TestRepo::new();
+    repo.stage("app/config.py", format!("DATABASE_URL = \"{}\"\n", url(1)));
+    // The working copy is cleaned, but the index still holds the secret:
+    // that is what the commit will contain.
+    repo.write(
+        "app/config.py",
+        "import os\nDATABASE_URL = os.environ['DATABASE_URL']\n",
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        creds(&run),
+        [("app/config.py".into(), 1, "db-url-password".into(), None)]
+    );
+    no_secret_in(&run, &[pw(1)]);
+    // And the other way round: a secret only in the working tree is not staged.
+    let repo = TestRepo::new();
+    repo.stage("app/config.py", "import os\n");
+    repo.write("app/config.py", format!("DATABASE_URL = \"{}\"\n", url(2)));
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn a_modification_reports_new_secrets_only() {
+    let repo = TestRepo::new();
+    repo.stage(".env.production", format!("DB_PASSWORD={}\nA=1\n", pw(1)));
+    repo.commit("initial");
+    // Keeping the old secret (moved, surrounded by edits) is not new...
+    repo.stage(
+        ".env.production",
+        format!("# db\nA=2\nDB_PASSWORD={}\n", pw(1)),
+    );
+    let run = repo.check_json(&["--select", "credential"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // ...adding one is.
+    repo.stage(
+        ".env.production",
+        format!(
+            "# db\nA=2\nDB_PASSWORD={}\nREDIS_PASSWORD={}\n",
+            pw(1),
+            pw(2)
+        ),
+    );
+    let run = repo.check_json(&["--select", "credential"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        creds(&run),
+        [(
+            ".env.production".into(),
+            4,
+            "password-assignment".into(),
+            None
+        )]
+    );
+    // --all reports both.
+    repo.commit("more");
+    let run = repo.check_json(&["--all", "--select", "credential"]);
+    assert_eq!(creds(&run).len(), 2, "{}", run.stdout);
+}
+
+#[test]
+fn a_rename_that_keeps_the_secret_is_not_new_but_range_mode_still_finds_it() {
+    let repo = TestRepo::new();
+    let body = format!(
+        "[alembic]\nscript_location = m\nsqlalchemy.url = {}\n",
+        url(3)
+    );
+    repo.stage("alembic.ini", &body);
+    let first = repo.commit("add alembic.ini");
+    std::fs::create_dir_all(repo.path().join("backend")).expect("mkdir");
+    repo.git(&["mv", "alembic.ini", "backend/alembic.ini"]);
+    let run = repo.check_json(&["--select", "credential"]);
+    assert_eq!(run.code, 0, "rename of an old secret: {}", run.stdout);
+    repo.commit("move");
+    let run = repo.check_json(&["--range", "HEAD", "--select", "credential"]);
+    // A single revision checks its whole history: the blob is examined
+    // once, at the commit that added it.
+    assert_eq!(
+        creds(&run),
+        [(
+            "alembic.ini".into(),
+            3,
+            "alembic-sqlalchemy-url".into(),
+            Some(first)
+        )]
+    );
+}
+
+#[test]
+fn range_mode_finds_a_secret_added_then_deleted_with_the_commit_that_added_it() {
+    let repo = TestRepo::new();
+    repo.stage("README.md", "# app\n");
+    let base = repo.commit("base");
+    repo.stage(
+        "deploy/settings.py",
+        format!("DATABASES = {{'default': {{'PASSWORD': '{}'}}}}\n", pw(4)),
+    );
+    let added = repo.commit("add settings");
+    repo.stage(
+        "deploy/settings.py",
+        "DATABASES = {'default': {'PASSWORD': os.environ['PW']}}\n",
+    );
+    repo.commit("oops, use the environment");
+    repo.git(&["rm", "-q", "deploy/settings.py"]);
+    repo.commit("remove");
+    let run = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        creds(&run),
+        [(
+            "deploy/settings.py".into(),
+            1,
+            "django-database-password".into(),
+            Some(added)
+        )]
+    );
+    no_secret_in(&run, &[pw(4)]);
+    // The tip of the branch is clean.
+    let run = repo.check_json(&["--all"]);
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn merge_commits_do_not_report_twice_and_a_secret_from_a_merged_branch_is_found() {
+    let repo = TestRepo::new();
+    repo.stage("a.txt", "a\n");
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.stage(
+        "docker-compose.yml",
+        format!(
+            "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: {}\n",
+            pw(5)
+        ),
+    );
+    let feature = repo.commit("compose");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.stage("b.txt", "b\n");
+    repo.commit("main work");
+    repo.git(&["merge", "-q", "--no-ff", "--no-edit", "feature"]);
+    let run = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    assert_eq!(
+        creds(&run),
+        [(
+            "docker-compose.yml".into(),
+            4,
+            "password-assignment".into(),
+            Some(feature)
+        )]
+    );
+}
+
+#[test]
+fn suppression_comments_and_config_allowlists() {
+    let repo = TestRepo::new();
+    repo.stage(
+        "conf/a.py",
+        format!(
+            "A = \"{}\"  # dbguard: allow\n# dbguard: allow credential\nB = \"{}\"\nC = \"{}\"  # dbguard: allow sql-injection\nD = \"{}\"\n",
+            url(1), url(2), url(3), url(4)
+        ),
+    );
+    let run = repo.check_json(&[]);
+    let lines: Vec<u64> = creds(&run).iter().map(|c| c.1).collect();
+    assert_eq!(lines, [4, 5], "{}", run.stdout);
+
+    let repo = TestRepo::new();
+    repo.stage(
+        ".dbguard.yaml",
+        "credentials:\n  allow_paths: ['examples/**']\n  allow_values: ['^Zx10-']\n",
+    );
+    repo.stage("examples/x.env", format!("DB_PASSWORD={}\n", pw(2)));
+    repo.stage(
+        "y.env",
+        format!("DB_PASSWORD={}\nDB_PASS={}\n", pw(1), pw(5)),
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(
+        creds(&run),
+        [("y.env".into(), 2, "password-assignment".into(), None)]
+    );
+}
+
+#[test]
+fn no_output_format_ever_contains_the_secret() {
+    let repo = TestRepo::new();
+    let secrets = [pw(1), pw(2), "Lk93-longer-Secret-Value-Zq".to_string()];
+    repo.stage(
+        "settings.yml",
+        format!(
+            "database:\n  url: {}\n  password: \"{}\"\n  replica: \"Server=h;Database=d;User Id=u;Password={};\"\n",
+            url(1),
+            secrets[1],
+            secrets[2]
+        ),
+    );
+    for format in ["text", "json"] {
+        let run = repo.dbguard(&["check", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {}{}", run.stdout, run.stderr);
+        no_secret_in(&run, &secrets);
+    }
+    let run = repo.check_json(&[]);
+    let v = run.json();
+    let previews: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert_eq!(previews, ["Z****1", "Z****2", "Lk****Zq"]);
+    let text = repo.dbguard(&["check", "--color", "never"]).stdout;
+    assert!(
+        text.contains(
+            "settings.yml:2:25: error[credential] database URL with an inline password (Z****1)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn binary_and_oversized_files_are_skipped() {
+    let repo = TestRepo::new();
+    let mut bin = format!("DB_PASSWORD={}\n", pw(1)).into_bytes();
+    bin.insert(0, 0);
+    repo.stage("blob.dat", bin);
+    repo.stage(".dbguard.yaml", "max_file_size: 64\n");
+    repo.stage(
+        "big.env",
+        format!("{}\nDB_PASSWORD={}\n", "#".repeat(100), pw(2)),
+    );
+    let run = repo.check_json(&["--select", "credential"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}

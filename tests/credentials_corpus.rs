@@ -1,0 +1,94 @@
+//! Accuracy harness for the credential detectors (see
+//! `tests/fixtures/credentials/README.md`): every credential planted under
+//! `positives/` is listed in its `EXPECTED` file and must be found at that
+//! line with that kind, nothing else there may be found, and nothing under
+//! `negatives/` may be found at all.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use dbguard::secrets::{redact, scan};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/credentials")
+}
+
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read fixture dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(dir)
+                .expect("inside")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel == "EXPECTED" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).expect("fixture is UTF-8");
+            out.push((rel, text));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// (path:line, kind) of every finding in a directory.
+fn found(dir: &Path) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (rel, text) in files(dir) {
+        for d in scan(&rel, &text) {
+            // Whatever is found, its preview never holds the value.
+            if d.secret.chars().count() >= 5 {
+                assert!(!redact::preview(&d.secret).contains(&d.secret));
+            }
+            out.insert((format!("{rel}:{}", d.line), d.kind.to_string()));
+        }
+    }
+    out
+}
+
+fn expected(dir: &Path) -> BTreeSet<(String, String)> {
+    std::fs::read_to_string(dir.join("EXPECTED"))
+        .expect("EXPECTED")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (loc, kind) = l.split_once(' ').expect("`path:line kind`");
+            (loc.to_string(), kind.trim().to_string())
+        })
+        .collect()
+}
+
+fn check_positives(dir: &str) -> (usize, usize) {
+    let dir = root().join(dir);
+    let want = expected(&dir);
+    let got = found(&dir);
+    let missed: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missed.is_empty() && extra.is_empty(),
+        "missed (expected, not found): {missed:#?}\nunexpected (found, not expected): {extra:#?}"
+    );
+    (want.len(), files(&dir).len())
+}
+
+#[test]
+fn every_planted_credential_is_found_at_its_line_with_its_kind() {
+    let (planted, files) = check_positives("positives");
+    assert!(planted >= 150 && files >= 40, "{planted} in {files} files");
+}
+
+#[test]
+fn placeholders_references_and_prose_are_never_findings() {
+    let dir = root().join("negatives");
+    let got = found(&dir);
+    assert!(got.is_empty(), "false alarms: {got:#?}");
+    assert!(files(&dir).len() >= 30);
+}
