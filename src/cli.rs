@@ -102,6 +102,16 @@ pub struct CheckArgs {
     /// Also print the summary line when there is nothing to report.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Report only findings that are not in this baseline file (default:
+    /// `baseline:` in the config).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write today's findings to FILE as a baseline (no report; exit 0).
+    /// Rewriting drops entries whose findings are gone.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
 
+use crate::baseline::{self, Baseline};
 use crate::cli::{CheckArgs, Cli, ColorChoice, Command, Format, RulesArgs};
 use crate::config::Config;
 use crate::engine::{self, Selection};
@@ -116,7 +117,24 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let selection = Selection::new(&config, &select, &ignore);
     let store = repo.store();
-    let outcome = engine::run(&sets, &config, store.as_ref(), &selection)?;
+    let mut outcome = engine::run(&sets, &config, store.as_ref(), &selection)?;
+    if let Some(file) = &args.write_baseline {
+        let path = start.join(file);
+        let n = baseline::write(&path, &outcome.findings)?;
+        eprintln!(
+            "dbguard: wrote {n} findings to the baseline {}",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let baseline_file = match (&args.baseline, &config.baseline) {
+        (Some(cli), _) => Some(start.join(cli)),
+        (None, Some(cfg)) => Some(repo.root().join(cfg)),
+        (None, None) => None,
+    };
+    if let Some(path) = baseline_file {
+        Baseline::load(&path)?.retain_new(&mut outcome.findings);
+    }
     let report = Report {
         findings: &outcome.findings,
         files_scanned: outcome.files_scanned,
