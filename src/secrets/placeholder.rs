@@ -328,6 +328,9 @@ fn regexes() -> &'static [Regex] {
             // File paths: /run/secrets/db_password, ./secrets/pw.txt, C:\secrets\pw.
             r"^(?:/|\./|\.\./|~/)[\w.\-]+(?:/[\w.\-]*)+$",
             r"^[A-Za-z]:\\[\w.\- \\]+$",
+            // Password hashes (pgbouncer userlists, pg_authid), not passwords.
+            r"^md5[0-9a-f]{32}$",
+            r"^SCRAM-SHA-256\$",
             // A URL is not a password (`password: postgres://...` in prose).
             r"^[A-Za-z][\w+.\-]*://",
             // String concatenation caught between two literals.

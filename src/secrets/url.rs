@@ -68,6 +68,8 @@ const SCHEMES: &[&str] = &[
     "arangodb",
     "rethinkdb",
     "questdb",
+    // Elixir's Ecto repository URLs.
+    "ecto",
 ];
 
 /// Decodes `%XX` escapes; invalid escapes stay as they are.
