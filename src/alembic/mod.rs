@@ -19,6 +19,7 @@
 pub mod discover;
 pub mod graph;
 pub mod ini;
+pub mod ops;
 pub mod parse;
 
 pub use discover::{Environment, Origin, environment_of, environments};
