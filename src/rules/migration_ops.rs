@@ -1,0 +1,602 @@
+//! Rules about what a migration's operations do: `migration-edited` (a
+//! committed migration is rewritten), `migration-undocumented-destructive`
+//! (a drop or type change nobody explained) and `downgrade-asymmetric`
+//! (`downgrade()` forgets to undo something `upgrade()` does).
+//!
+//! They run once per change set on the migrations the change adds or
+//! modifies (every migration with `--all`), found through the Alembic
+//! environments of the state being checked (`src/alembic/`).
+
+use std::collections::HashMap;
+
+use super::{Context, Rule, RuleId};
+use crate::alembic::ops::{Op, function_ops};
+use crate::alembic::parse::classify;
+use crate::alembic::{Body, Migration, environment_of, environments};
+use crate::changes::{BlobRef, Change, Mode, Status};
+use crate::engine::DEFAULT_MAX_FILE_SIZE;
+use crate::finding::Finding;
+use crate::python::Module;
+
+/// The migration-operation family.
+pub struct MigrationOps;
+
+const IDS: &[RuleId] = &[
+    RuleId::MigrationEdited,
+    RuleId::MigrationUndocumentedDestructive,
+    RuleId::DowngradeAsymmetric,
+];
+
+impl Rule for MigrationOps {
+    fn ids(&self) -> &'static [RuleId] {
+        IDS
+    }
+
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
+        if !IDS.iter().any(|r| (ctx.enabled)(*r)) {
+            return Ok(());
+        }
+        let all = ctx.set.mode == Mode::All;
+        let is_py = |c: &Change| c.status.has_new_content() && c.path.ends_with(".py");
+        if !all && !ctx.set.changes.iter().any(is_py) {
+            return Ok(());
+        }
+        let snapshot = ctx.set.new_tree.get()?;
+        let envs = environments(&snapshot, ctx.reader, &ctx.config.migrations);
+        if envs.is_empty() {
+            return Ok(());
+        }
+        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let mut targets: Vec<(&str, &BlobRef, Option<&Change>)> = Vec::new();
+        if all {
+            for env in &envs {
+                for e in env.migration_entries(&snapshot) {
+                    targets.push((&e.path, &e.blob, None));
+                }
+            }
+        } else {
+            for c in &ctx.set.changes {
+                if let Some(new) = &c.new
+                    && is_py(c)
+                    && environment_of(&envs, &c.path).is_some()
+                {
+                    targets.push((&c.path, new, Some(c)));
+                }
+            }
+        }
+        for (path, blob, change) in targets {
+            let Some(bytes) = ctx.reader.read(blob, limit)? else {
+                continue;
+            };
+            if let Some(change) = change
+                && (ctx.enabled)(RuleId::MigrationEdited)
+            {
+                edited(ctx, change, &bytes, limit, out)?;
+            }
+            let Some(m) = Module::parse(&bytes) else {
+                continue;
+            };
+            // A file with syntax errors is migration-parse-error's; its
+            // operations may be misread, so nothing is said about them.
+            if m.has_errors() {
+                continue;
+            }
+            if (ctx.enabled)(RuleId::MigrationUndocumentedDestructive) {
+                destructive(&m, path, out);
+            }
+            if (ctx.enabled)(RuleId::DowngradeAsymmetric) {
+                asymmetric(&m, path, out);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `migration-edited`: the change modifies a migration that the old state
+/// (HEAD, the parent commit) already has. A pure rename is fine.
+fn edited(
+    ctx: &Context<'_>,
+    change: &Change,
+    new: &[u8],
+    limit: u64,
+    out: &mut Vec<Finding>,
+) -> anyhow::Result<()> {
+    if !matches!(
+        change.status,
+        Status::Modified | Status::Renamed | Status::TypeChanged
+    ) {
+        return Ok(());
+    }
+    let Some(old_blob) = &change.old else {
+        return Ok(());
+    };
+    if let (Some(a), Some(b)) = (
+        old_blob.object_id(),
+        change.new.as_ref().and_then(BlobRef::object_id),
+    ) && a == b
+    {
+        return Ok(());
+    }
+    let Some(old) = ctx.reader.read(old_blob, limit)? else {
+        return Ok(());
+    };
+    if old == new {
+        return Ok(());
+    }
+    let first_diff = old
+        .split(|b| *b == b'\n')
+        .zip(new.split(|b| *b == b'\n'))
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| {
+            old.split(|b| *b == b'\n')
+                .count()
+                .min(new.split(|b| *b == b'\n').count())
+        });
+    let migration = Migration::parse(new, crate::changes::file_name(&change.path));
+    let rev = migration
+        .revision
+        .known()
+        .map(|r| format!("migration {r}"))
+        .unwrap_or_else(|| "this migration".into());
+    let was = match ctx.set.mode {
+        Mode::Range => "existed before this commit".to_string(),
+        _ => "is already committed (it is in HEAD)".to_string(),
+    };
+    let from = change
+        .old_path
+        .as_deref()
+        .filter(|p| *p != change.path)
+        .map(|p| format!(" (renamed from {p})"))
+        .unwrap_or_default();
+    out.push(
+        Finding::new(
+            RuleId::MigrationEdited,
+            &change.path,
+            format!(
+                "{rev} {was}{from} and is modified: databases that already ran it will not run the new version"
+            ),
+        )
+        .at_line(first_diff as u32 + 1)
+        .hint("revert the edit and put the change in a new migration (`alembic revision -m \"...\"`)"),
+    );
+    Ok(())
+}
+
+/// Comment text by line, and which lines hold only a comment.
+struct Comments {
+    by_line: HashMap<u32, (String, bool)>,
+}
+
+/// Comments Alembic's template writes into every autogenerated migration;
+/// they explain nothing.
+fn boilerplate(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("auto generated by alembic") || t.contains("end alembic commands")
+}
+
+impl Comments {
+    fn of(m: &Module) -> Comments {
+        let mut by_line = HashMap::new();
+        for c in m.comments() {
+            let text = m.text(c).trim_start_matches('#').trim().to_string();
+            if text.is_empty() || boilerplate(&text) {
+                continue;
+            }
+            let line = c.start_position().row as u32 + 1;
+            let line_start = c.start_byte() - c.start_position().column;
+            let own_line = m
+                .source()
+                .get(line_start..c.start_byte())
+                .is_some_and(|s| s.trim().is_empty());
+            by_line.insert(line, (text, own_line));
+        }
+        Comments { by_line }
+    }
+
+    /// Comments on lines `first..=last` (the statement's own lines).
+    fn on(&self, first: u32, last: u32) -> Vec<&str> {
+        (first..=last)
+            .filter_map(|l| self.by_line.get(&l).map(|(t, _)| t.as_str()))
+            .collect()
+    }
+
+    /// The block of comment-only lines directly above `line`.
+    fn above(&self, line: u32) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut l = line.saturating_sub(1);
+        while l > 0 {
+            match self.by_line.get(&l) {
+                Some((t, true)) => out.push(t.as_str()),
+                _ => break,
+            }
+            l -= 1;
+        }
+        out
+    }
+}
+
+/// Whether `text` mentions `name` as a whole word (case-insensitive;
+/// letters, digits and `_` make up words).
+pub fn mentions(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let text = text.to_lowercase();
+    let name = name.to_lowercase();
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(&name).any(|(i, _)| {
+        !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
+    })
+}
+
+/// What a destructive operation does, in words, or `None` when it is not
+/// destructive.
+fn destruction(op: &Op) -> Option<String> {
+    let t = op.table.as_deref().unwrap_or("?");
+    let col = || format!("{t}.{}", op.column.as_deref().unwrap_or("?"));
+    match op.name.as_str() {
+        "drop_table" => Some(format!("drops table {t}")),
+        "drop_column" => Some(format!("drops column {}", col())),
+        "alter_column" if op.changes_type && op.sets_not_null => Some(format!(
+            "changes the type of {} and makes it NOT NULL",
+            col()
+        )),
+        "alter_column" if op.changes_type => Some(format!("changes the type of {}", col())),
+        "alter_column" if op.sets_not_null => Some(format!("makes {} NOT NULL", col())),
+        _ => None,
+    }
+}
+
+/// `migration-undocumented-destructive` on one migration.
+///
+/// A destructive operation is documented by any comment on its own lines
+/// or in the comment block directly above it; or by a comment directly
+/// above its `with op.batch_alter_table(...)`, the `upgrade()` docstring or
+/// the module docstring, when that text names the table or the column.
+fn destructive(m: &Module, path: &str, out: &mut Vec<Finding>) {
+    let Some(ops) = function_ops(m, "upgrade") else {
+        return;
+    };
+    let comments = Comments::of(m);
+    let mut far: Vec<String> = Vec::new();
+    if let Some(doc) = m.docstring(m.root()) {
+        far.push(doc);
+    }
+    if let Some(up) = m.function("upgrade")
+        && let Some(body) = up.child_by_field_name("body")
+        && let Some(doc) = m.docstring(body)
+    {
+        far.push(doc);
+    }
+    for op in &ops {
+        let Some(what) = destruction(op) else {
+            continue;
+        };
+        let near = !comments.on(op.first_line, op.last_line).is_empty()
+            || !comments.above(op.first_line).is_empty();
+        let names: Vec<&str> = [op.table.as_deref(), op.column.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let named_in = |texts: &[&str]| texts.iter().any(|t| names.iter().any(|n| mentions(t, n)));
+        let batch_comment = op.batch_line.is_some_and(|l| named_in(&comments.above(l)));
+        let docstring = named_in(&far.iter().map(String::as_str).collect::<Vec<_>>());
+        if near || batch_comment || docstring {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                RuleId::MigrationUndocumentedDestructive,
+                path,
+                format!("upgrade() {what} without a comment or docstring that explains it"),
+            )
+            .at(op.position.line, op.position.column)
+            .fingerprint(format!("{}\u{0}{what}", op.name)),
+        );
+    }
+}
+
+/// A test that tells whether a `downgrade()` operation undoes an
+/// `upgrade()` one.
+type Undoes<'a> = Box<dyn Fn(&Op) -> bool + 'a>;
+
+/// The operation(s) in `downgrade()` that undo `op`, as a test, and how
+/// to say what is missing. `None` for operations with no inverse to check.
+fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
+    let t = op.table.clone()?;
+    let same_table = move |o: &Op| o.table.as_deref() == Some(t.as_str());
+    let name = op.name.as_str();
+    Some(match name {
+        "create_table" => (
+            Box::new(move |o: &Op| o.name == "drop_table" && same_table(o)),
+            format!(
+                "creates table {} but downgrade() does not drop it",
+                op.table.as_deref()?
+            ),
+        ),
+        "drop_table" => (
+            Box::new(move |o: &Op| o.name == "create_table" && same_table(o)),
+            format!(
+                "drops table {} but downgrade() does not create it again",
+                op.table.as_deref()?
+            ),
+        ),
+        "add_column" | "drop_column" => {
+            let c = op.column.clone()?;
+            let want = if name == "add_column" {
+                "drop_column"
+            } else {
+                "add_column"
+            };
+            let text = if name == "add_column" {
+                format!(
+                    "adds column {}.{c} but downgrade() does not drop it",
+                    op.table.as_deref()?
+                )
+            } else {
+                format!(
+                    "drops column {}.{c} but downgrade() does not add it back",
+                    op.table.as_deref()?
+                )
+            };
+            (
+                Box::new(move |o: &Op| {
+                    o.name == want && same_table(o) && o.column.as_deref() == Some(c.as_str())
+                }),
+                text,
+            )
+        }
+        "create_index" | "drop_index" => {
+            let i = op.constraint.clone()?;
+            let want = if name == "create_index" {
+                "drop_index"
+            } else {
+                "create_index"
+            };
+            let text = if name == "create_index" {
+                format!("creates index {i} but downgrade() does not drop it")
+            } else {
+                format!("drops index {i} but downgrade() does not create it again")
+            };
+            (
+                Box::new(move |o: &Op| {
+                    o.name == want && o.constraint.as_deref() == Some(i.as_str())
+                }),
+                text,
+            )
+        }
+        "create_foreign_key"
+        | "create_unique_constraint"
+        | "create_check_constraint"
+        | "create_primary_key"
+        | "create_exclude_constraint" => {
+            let n = op.constraint.clone();
+            let text = match &n {
+                Some(n) => format!(
+                    "creates constraint {n} on {} but downgrade() does not drop it",
+                    op.table.as_deref()?
+                ),
+                None => format!(
+                    "creates an unnamed constraint on {} but downgrade() drops no constraint there",
+                    op.table.as_deref()?
+                ),
+            };
+            (
+                Box::new(move |o: &Op| {
+                    o.name == "drop_constraint"
+                        && match &n {
+                            Some(n) => o.constraint.as_deref() == Some(n.as_str()),
+                            None => same_table(o),
+                        }
+                }),
+                text,
+            )
+        }
+        "drop_constraint" => {
+            let n = op.constraint.clone()?;
+            let text = format!(
+                "drops constraint {n} on {} but downgrade() does not create it again",
+                op.table.as_deref()?
+            );
+            (
+                Box::new(move |o: &Op| {
+                    o.name.starts_with("create_")
+                        && o.name != "create_table"
+                        && o.name != "create_index"
+                        && o.constraint.as_deref() == Some(n.as_str())
+                }),
+                text,
+            )
+        }
+        "rename_table" => {
+            let new = op.new_name.clone()?;
+            let old = op.table.clone()?;
+            let text =
+                format!("renames table {old} to {new} but downgrade() does not rename it back");
+            (
+                Box::new(move |o: &Op| {
+                    o.name == "rename_table"
+                        && o.table.as_deref() == Some(new.as_str())
+                        && o.new_name.as_deref() == Some(old.as_str())
+                }),
+                text,
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// `downgrade-asymmetric` on one migration.
+fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
+    let Some(down_fn) = m.function("downgrade") else {
+        return;
+    };
+    let Some(body) = down_fn.child_by_field_name("body") else {
+        return;
+    };
+    if classify(body) != Body::Work {
+        return;
+    }
+    let (Some(up), Some(down)) = (function_ops(m, "upgrade"), function_ops(m, "downgrade")) else {
+        return;
+    };
+    // A downgrade that calls helpers instead of `op` cannot be judged.
+    if down.is_empty() {
+        return;
+    }
+    let dropped_tables: Vec<&str> = down
+        .iter()
+        .filter(|o| o.name == "drop_table")
+        .filter_map(|o| o.table.as_deref())
+        .collect();
+    let created_tables: Vec<&str> = up
+        .iter()
+        .filter(|o| o.name == "create_table")
+        .filter_map(|o| o.table.as_deref())
+        .collect();
+    let sql: Vec<Option<&str>> = down
+        .iter()
+        .filter(|o| o.name == "execute")
+        .map(|o| o.sql.as_deref())
+        .collect();
+    let unreadable_sql = sql.iter().any(Option::is_none);
+    for op in &up {
+        let Some((undone, missing)) = inverse(op) else {
+            continue;
+        };
+        if down.iter().any(&undone) {
+            continue;
+        }
+        let table = op.table.as_deref().unwrap_or("");
+        // Dropping a table the upgrade created undoes what was done to it.
+        if op.name != "create_table"
+            && created_tables.contains(&table)
+            && dropped_tables.contains(&table)
+        {
+            continue;
+        }
+        // Raw SQL in downgrade() that names the table may be the inverse.
+        if unreadable_sql || sql.iter().flatten().any(|s| mentions(s, table)) {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                RuleId::DowngradeAsymmetric,
+                path,
+                format!("upgrade() {missing}"),
+            )
+            .at(op.position.line, op.position.column)
+            .fingerprint(missing.clone()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str, f: fn(&Module, &str, &mut Vec<Finding>)) -> Vec<String> {
+        let m = Module::parse(src.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        f(&m, "m.py", &mut out);
+        out.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn undocumented_drops_and_alters_are_found() {
+        let src = "def upgrade():\n    # ### commands auto generated by Alembic - please adjust! ###\n    op.drop_column('users', 'legacy')\n    op.alter_column('users', 'name', existing_type=sa.String(50), type_=sa.String(20))\n    op.alter_column('users', 'bio', nullable=False)\n    with op.batch_alter_table('orders') as batch_op:\n        batch_op.drop_column('note')\n    op.drop_table('tmp')\n    op.alter_column('users', 'x', nullable=True)\n    op.add_column('users', sa.Column('y', sa.Integer()))\n";
+        assert_eq!(
+            run(src, destructive),
+            [
+                "upgrade() drops column users.legacy without a comment or docstring that explains it",
+                "upgrade() changes the type of users.name without a comment or docstring that explains it",
+                "upgrade() makes users.bio NOT NULL without a comment or docstring that explains it",
+                "upgrade() drops column orders.note without a comment or docstring that explains it",
+                "upgrade() drops table tmp without a comment or docstring that explains it",
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_and_docstrings_document() {
+        for src in [
+            "def upgrade():\n    # legacy was copied to profiles in 3f2a; nothing reads it\n    op.drop_column('users', 'legacy')\n",
+            "def upgrade():\n    op.drop_column('users', 'legacy')  # moved to profiles\n",
+            "def upgrade():\n    op.drop_column(\n        'users',\n        'legacy',  # moved to profiles\n    )\n",
+            "\"\"\"Drop users.legacy: it moved to profiles.\n\nRevision ID: a\n\"\"\"\ndef upgrade():\n    op.drop_column('users', 'legacy')\n",
+            "def upgrade():\n    \"\"\"The legacy column is dead data.\"\"\"\n    op.drop_column('users', 'legacy')\n",
+            "def upgrade():\n    # drop legacy from users, see ADR-12\n    with op.batch_alter_table('users') as batch_op:\n        batch_op.drop_column('legacy')\n",
+        ] {
+            assert!(run(src, destructive).is_empty(), "{src}");
+        }
+        // A docstring that names neither the table nor the column does not.
+        let src = "\"\"\"cleanup\"\"\"\ndef upgrade():\n    op.drop_column('users', 'legacy')\n";
+        assert_eq!(run(src, destructive).len(), 1);
+        // A comment separated by a blank line is not directly above.
+        let src = "def upgrade():\n    # something else\n\n    op.drop_column('users', 'legacy')\n";
+        assert_eq!(run(src, destructive).len(), 1);
+    }
+
+    const SYMMETRIC: &str = "def upgrade():\n    op.create_table('orders', sa.Column('id', sa.Integer()))\n    op.create_index(op.f('ix_orders_id'), 'orders', ['id'])\n    op.add_column('users', sa.Column('email', sa.String()))\n    op.create_foreign_key('fk_a', 'orders', 'users', ['uid'], ['id'])\n    op.drop_column('users', 'legacy')\n\ndef downgrade():\n    op.add_column('users', sa.Column('legacy', sa.Text()))\n    op.drop_constraint('fk_a', 'orders', type_='foreignkey')\n    op.drop_column('users', 'email')\n    op.drop_index(op.f('ix_orders_id'), table_name='orders')\n    op.drop_table('orders')\n";
+
+    #[test]
+    fn mentions_whole_words_only() {
+        assert!(mentions("Drop users.legacy now", "legacy"));
+        assert!(mentions("LEGACY", "legacy"));
+        assert!(!mentions("legacy_flag", "legacy"));
+        assert!(!mentions("the users table", "user"));
+        assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn symmetric_downgrade_passes() {
+        assert!(run(SYMMETRIC, asymmetric).is_empty());
+    }
+
+    #[test]
+    fn missing_inverses_are_found() {
+        let src = SYMMETRIC.replace("    op.drop_column('users', 'email')\n", "");
+        assert_eq!(
+            run(&src, asymmetric),
+            ["upgrade() adds column users.email but downgrade() does not drop it"]
+        );
+        let src = SYMMETRIC.replace("    op.drop_table('orders')\n", "");
+        assert_eq!(
+            run(&src, asymmetric),
+            ["upgrade() creates table orders but downgrade() does not drop it"]
+        );
+        let src = SYMMETRIC.replace(
+            "    op.add_column('users', sa.Column('legacy', sa.Text()))\n",
+            "",
+        );
+        assert_eq!(
+            run(&src, asymmetric),
+            ["upgrade() drops column users.legacy but downgrade() does not add it back"]
+        );
+        let src = "def upgrade():\n    with op.batch_alter_table('users') as b:\n        b.add_column(sa.Column('x', sa.Integer()))\n        b.create_index('ix_x', ['x'])\n\ndef downgrade():\n    with op.batch_alter_table('users') as b:\n        b.drop_index('ix_x')\n";
+        assert_eq!(
+            run(src, asymmetric),
+            ["upgrade() adds column users.x but downgrade() does not drop it"]
+        );
+    }
+
+    #[test]
+    fn irreversible_empty_missing_and_delegated_downgrades_are_not_judged() {
+        let up = "def upgrade():\n    op.add_column('users', sa.Column('x', sa.Integer()))\n";
+        for down in [
+            "",
+            "def downgrade():\n    pass\n",
+            "def downgrade():\n    raise NotImplementedError('one way')\n",
+            "def downgrade():\n    _undo_everything()\n",
+            "def downgrade():\n    op.execute('ALTER TABLE users DROP COLUMN x')\n",
+        ] {
+            assert!(run(&format!("{up}{down}"), asymmetric).is_empty(), "{down}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_table_takes_its_indexes_and_columns_with_it() {
+        let src = "def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer()))\n    op.create_index('ix_t', 't', ['id'])\n\ndef downgrade():\n    op.drop_table('t')\n";
+        assert!(run(src, asymmetric).is_empty());
+    }
+}
