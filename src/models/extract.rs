@@ -56,6 +56,26 @@ pub fn extract(files: &[ModelFile<'_>]) -> Schema {
     Resolver::new(&scans, classes).build()
 }
 
+/// The classes a file defines and the base classes they name (last
+/// component of each dotted name): what a caller needs to decide which
+/// other model files to read alongside it (mixins and subclasses declared
+/// elsewhere).
+pub fn class_names(m: &Module) -> (Vec<String>, Vec<String>) {
+    let file = ModelFile {
+        path: "",
+        module: m,
+    };
+    let scan = Scan::new(&file);
+    let mut classes = Vec::new();
+    scan.classes(0, &mut classes);
+    let defined = classes.iter().map(|c| c.name.clone()).collect();
+    let bases = classes
+        .iter()
+        .flat_map(|c| c.bases.iter().map(|b| last(b).to_string()))
+        .collect();
+    (defined, bases)
+}
+
 /// What one file contributes before classes are resolved across files.
 struct Scan<'m> {
     path: &'m str,

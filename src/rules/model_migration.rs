@@ -1,0 +1,541 @@
+//! `model-without-migration`: a change to the SQLAlchemy models that
+//! changes the schema, with no Alembic migration in the same change.
+//!
+//! Runs once per change set (the staged change, the listed paths, one
+//! commit of a range); not with `--all`, which has no before state. The
+//! models the change touches are read before and after (together with the
+//! unchanged model files that share classes with them, so that mixins and
+//! moved models resolve), their schemas compared (`src/models/`), and:
+//!
+//! - a schema change with no new migration file in any Alembic
+//!   environment is an error, reported at the model file, at the first
+//!   changed class or column, naming every change and the command that
+//!   writes the migration;
+//! - a schema change whose new migrations name none of the changed tables
+//!   (in `op.*` table arguments or `op.execute` SQL) is a warning of kind
+//!   `migration-unrelated`: the migration is probably for something else;
+//! - a model file that no longer parses is a warning of kind
+//!   `unreadable-model`: its schema is not compared, so nothing is claimed
+//!   about it either way.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+
+use super::migration_ops::mentions;
+use super::{Context, Rule, RuleId};
+use crate::alembic::ops::function_ops;
+use crate::alembic::{Environment, Origin, environment_of, environments};
+use crate::changes::{Change, Mode, Status};
+use crate::engine::DEFAULT_MAX_FILE_SIZE;
+use crate::finding::{Finding, Severity};
+use crate::models::ModelPaths;
+use crate::models::diff::{self, Change as SchemaChange};
+use crate::models::extract::{ModelFile, class_names, extract};
+use crate::models::schema::Schema;
+use crate::python::Module;
+
+/// The `model-without-migration` family.
+pub struct ModelMigration;
+
+/// How many changes one message lists before "and N more".
+const LISTED: usize = 8;
+
+impl Rule for ModelMigration {
+    fn ids(&self) -> &'static [RuleId] {
+        &[RuleId::ModelWithoutMigration]
+    }
+
+    fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
+        if ctx.set.mode == Mode::All || !(ctx.enabled)(RuleId::ModelWithoutMigration) {
+            return Ok(());
+        }
+        let paths = ModelPaths::new(&ctx.config.models);
+        let touches_model = |c: &Change| {
+            paths.is_model(&c.path) || c.old_path.as_deref().is_some_and(|p| paths.is_model(p))
+        };
+        if !ctx.set.changes.iter().any(touches_model) {
+            return Ok(());
+        }
+        let snapshot = ctx.set.new_tree.get()?;
+        let envs = environments(&snapshot, ctx.reader, &ctx.config.migrations);
+        let is_migration = |p: &str| environment_of(&envs, p).is_some();
+        let model_changes: Vec<&Change> = ctx
+            .set
+            .changes
+            .iter()
+            .filter(|c| touches_model(c) && !is_migration(&c.path))
+            .collect();
+        if model_changes.is_empty() {
+            return Ok(());
+        }
+        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+
+        // Both versions of every changed model file.
+        let mut old_files: Vec<(String, Module)> = Vec::new();
+        let mut new_files: Vec<(String, Module)> = Vec::new();
+        for c in &model_changes {
+            let old = match &c.old {
+                Some(b) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                None => None,
+            };
+            let new = match (&c.new, c.status.has_new_content()) {
+                (Some(b), true) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                _ => None,
+            };
+            if let Some(n) = &new
+                && n.has_errors()
+            {
+                out.push(unreadable(c, n));
+                continue;
+            }
+            if old.as_ref().is_some_and(Module::has_errors) {
+                // The old version was broken: there is nothing reliable to
+                // compare with.
+                continue;
+            }
+            if let Some(o) = old {
+                let path = c.old_path.clone().unwrap_or_else(|| c.path.clone());
+                old_files.push((path, o));
+            }
+            if let Some(n) = new {
+                new_files.push((c.path.clone(), n));
+            }
+        }
+        if old_files.is_empty() && new_files.is_empty() {
+            return Ok(());
+        }
+
+        // Unchanged model files that share classes with the changed ones
+        // (a mixin here, its users there), read once for both sides.
+        let changed: HashSet<&str> = model_changes
+            .iter()
+            .flat_map(|c| std::iter::once(c.path.as_str()).chain(c.old_path.as_deref()))
+            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for (_, m) in old_files.iter().chain(&new_files) {
+            let (defined, bases) = class_names(m);
+            names.extend(defined);
+            names.extend(bases);
+        }
+        names.sort();
+        names.dedup();
+        let mut context: Vec<(String, Module)> = Vec::new();
+        if !names.is_empty()
+            && let Ok(finder) = AhoCorasick::new(&names)
+        {
+            for e in snapshot.entries() {
+                if changed.contains(e.path.as_str())
+                    || !paths.is_model(&e.path)
+                    || is_migration(&e.path)
+                {
+                    continue;
+                }
+                let Some(bytes) = ctx.reader.read(&e.blob, limit)? else {
+                    continue;
+                };
+                if !finder.is_match(&bytes) {
+                    continue;
+                }
+                if let Some(m) = Module::parse(&bytes).filter(|m| !m.has_errors()) {
+                    context.push((e.path.clone(), m));
+                }
+            }
+        }
+
+        let schema = |files: &[(String, Module)]| -> Schema {
+            let all: Vec<ModelFile<'_>> = files
+                .iter()
+                .chain(&context)
+                .map(|(path, module)| ModelFile { path, module })
+                .collect();
+            extract(&all)
+        };
+        let old = schema(&old_files);
+        let new = schema(&new_files);
+        let changes = diff::diff(&old, &new);
+        if changes.is_empty() {
+            return Ok(());
+        }
+
+        let added: Vec<&Change> = ctx
+            .set
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(c.status, Status::Added | Status::Copied | Status::Renamed)
+                    && is_migration(&c.path)
+                    && !c.old_path.as_deref().is_some_and(is_migration)
+            })
+            .collect();
+        let by_file = group(&changes);
+        if added.is_empty() {
+            for (path, group) in &by_file {
+                out.push(missing(ctx.set.mode, &envs, path, group, &changes));
+            }
+            return Ok(());
+        }
+
+        // A new migration exists: does it touch any changed table?
+        let unknown = |name: &str| {
+            new.table(name)
+                .or_else(|| old.table(name))
+                .is_some_and(|t| t.name_unknown)
+        };
+        let tables: Vec<&str> = {
+            let mut t: Vec<&str> = changes.iter().map(|c| c.table.as_str()).collect();
+            t.sort();
+            t.dedup();
+            t
+        };
+        if tables.iter().any(|t| unknown(t)) {
+            return Ok(());
+        }
+        let bare = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
+        let mut related = false;
+        for c in &added {
+            let Some(blob) = &c.new else { continue };
+            let Some(bytes) = ctx.reader.read(blob, limit)? else {
+                related = true;
+                break;
+            };
+            if migration_mentions(&bytes, &tables.iter().map(|t| bare(t)).collect::<Vec<_>>()) {
+                related = true;
+                break;
+            }
+        }
+        if !related {
+            let migrations: Vec<&str> = added.iter().map(|c| c.path.as_str()).collect();
+            for (path, group) in &by_file {
+                out.push(unrelated(path, group, &tables, &migrations));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Changes grouped by the model file they are declared in, files in the
+/// order their first change appears.
+fn group(changes: &[SchemaChange]) -> Vec<(String, Vec<&SchemaChange>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut map: BTreeMap<String, Vec<&SchemaChange>> = BTreeMap::new();
+    for c in changes {
+        if !map.contains_key(&c.path) {
+            order.push(c.path.clone());
+        }
+        map.entry(c.path.clone()).or_default().push(c);
+    }
+    order
+        .into_iter()
+        .map(|p| {
+            let v = map.remove(&p).unwrap_or_default();
+            (p, v)
+        })
+        .collect()
+}
+
+/// "a; b; c and 3 more".
+fn list(changes: &[&SchemaChange]) -> String {
+    let mut s = changes
+        .iter()
+        .take(LISTED)
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if changes.len() > LISTED {
+        s.push_str(&format!(" and {} more", changes.len() - LISTED));
+    }
+    s
+}
+
+/// The first line among the changes that have one.
+fn first_line(changes: &[&SchemaChange]) -> Option<u32> {
+    changes.iter().filter_map(|c| c.line).min()
+}
+
+/// The migration message a developer would write for these changes.
+fn slug(all: &[SchemaChange]) -> String {
+    match all {
+        [one] => one.summary.clone(),
+        _ => {
+            let mut tables: Vec<&str> = all.iter().map(|c| c.table.as_str()).collect();
+            tables.dedup();
+            let mut seen = HashSet::new();
+            tables.retain(|t| seen.insert(*t));
+            format!("update {}", tables.join(", "))
+        }
+    }
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The environment a model file most likely belongs to: the one whose
+/// project folder is the longest prefix of its path.
+fn environment_for<'e>(envs: &'e [Environment], path: &str) -> Option<&'e Environment> {
+    envs.iter()
+        .filter(|e| {
+            let dir = project_dir(e).0;
+            dir.is_empty() || path.starts_with(&format!("{dir}/"))
+        })
+        .max_by_key(|e| project_dir(e).0.len())
+        .or_else(|| envs.first())
+}
+
+/// Where to run the command that writes a migration, and the command:
+/// `alembic` next to `alembic.ini`, `flask db` for Flask-Migrate (its
+/// `alembic.ini` sits inside the migrations folder).
+fn project_dir(env: &Environment) -> (String, &'static str) {
+    match &env.origin {
+        Origin::Ini(ini) if parent(ini) == env.script_location => {
+            (parent(&env.script_location).to_string(), "flask db migrate")
+        }
+        Origin::Ini(ini) => (parent(ini).to_string(), "alembic revision --autogenerate"),
+        Origin::Folder => (parent(&env.script_location).to_string(), "flask db migrate"),
+        Origin::Config => (
+            parent(&env.script_location).to_string(),
+            "alembic revision --autogenerate",
+        ),
+    }
+}
+
+fn missing(
+    mode: Mode,
+    envs: &[Environment],
+    path: &str,
+    group: &[&SchemaChange],
+    all: &[SchemaChange],
+) -> Finding {
+    let tail = match mode {
+        Mode::Range => "but this commit adds no migration",
+        Mode::Paths => "but none of the checked files is a new migration",
+        _ => "but no new migration is staged",
+    };
+    let slug = slug(all);
+    let (command, hint) = match environment_for(envs, path) {
+        Some(env) => {
+            let (dir, command) = project_dir(env);
+            let cd = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("cd {dir} && ")
+            };
+            let versions = env
+                .version_locations
+                .first()
+                .cloned()
+                .unwrap_or_else(|| env.script_location.clone());
+            (
+                format!("generate one with `{cd}{command} -m \"{slug}\"`"),
+                format!("review the generated migration, then `git add {versions}/` and commit it with the model change"),
+            )
+        }
+        None => (
+            format!("set up Alembic (`alembic init migrations`) and run `alembic revision --autogenerate -m \"{slug}\"`"),
+            "no Alembic environment was found; if the migrations live somewhere discovery cannot see, declare them under `migrations.environments` in .dbguard.yaml".to_string(),
+        ),
+    };
+    let message = format!("{}, {tail}; {command}", list(group));
+    let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
+        .kind("no-migration")
+        .hint(hint);
+    if let Some(l) = first_line(group) {
+        f = f.at_line(l);
+    }
+    f
+}
+
+fn unrelated(path: &str, group: &[&SchemaChange], tables: &[&str], migrations: &[&str]) -> Finding {
+    let which = match migrations {
+        [one] => format!("the new migration {one} does not"),
+        _ => format!(
+            "none of the new migrations ({}) does",
+            migrations.join(", ")
+        ),
+    };
+    let mut f = Finding::new(
+        RuleId::ModelWithoutMigration,
+        path,
+        format!(
+            "{}, but {which} touch {}: it is probably for something else",
+            list(group),
+            tables.join(" or ")
+        ),
+    )
+    .kind("migration-unrelated")
+    .hint("check that the migration covers this model change, or generate one with `alembic revision --autogenerate`");
+    f.severity = Severity::Warning;
+    if let Some(l) = first_line(group) {
+        f = f.at_line(l);
+    }
+    f
+}
+
+fn unreadable(c: &Change, m: &Module) -> Finding {
+    let line = crate::python::descendants(m.root())
+        .find(|n| n.is_error() || n.is_missing())
+        .map(|n| m.position(n).line);
+    let mut f = Finding::new(
+        RuleId::ModelWithoutMigration,
+        &c.path,
+        "the model file does not parse, so its schema was not compared with the previous version",
+    )
+    .kind("unreadable-model")
+    .hint("fix the syntax error; dbguard then checks the model change again");
+    f.severity = Severity::Warning;
+    if let Some(l) = line {
+        f = f.at_line(l);
+    }
+    f
+}
+
+/// Whether a migration names any of `tables` in the table arguments of
+/// its `upgrade()` operations or in the SQL it executes. A migration whose
+/// `upgrade()` cannot be read counts as naming them (no false warning).
+fn migration_mentions(bytes: &[u8], tables: &[String]) -> bool {
+    let Some(m) = Module::parse(bytes) else {
+        return true;
+    };
+    let Some(ops) = function_ops(&m, "upgrade") else {
+        return true;
+    };
+    if m.has_errors() || ops.is_empty() {
+        return true;
+    }
+    ops.iter().any(|op| {
+        let named = [op.table.as_deref(), op.new_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|t| tables.iter().any(|x| x == t));
+        let in_sql = op
+            .sql
+            .as_deref()
+            .is_some_and(|s| tables.iter().any(|x| mentions(s, x)));
+        let opaque_sql = op.name == "execute" && op.sql.is_none();
+        named || in_sql || opaque_sql
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::{MemoryReader, memory_change_set};
+    use crate::config::Config;
+
+    const INI: &[u8] = b"[alembic]\nscript_location = migrations\n";
+    const ENV: &[u8] = b"from alembic import context\n";
+    const MODELS: &[u8] = b"class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n";
+    const MODELS2: &[u8] = b"class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n    email = Column(String(255))\n";
+    const MIGRATION: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    op.add_column('users', sa.Column('email', sa.String(255)))\ndef downgrade():\n    op.drop_column('users', 'email')\n";
+    const OTHER: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    op.create_table('audit', sa.Column('id', sa.Integer()))\ndef downgrade():\n    op.drop_table('audit')\n";
+
+    fn run(old: &[(&str, &[u8])], new: &[(&str, &[u8])]) -> Vec<Finding> {
+        let set = memory_change_set(Mode::Staged, old, new);
+        let config = Config::default();
+        let ctx = Context {
+            config: &config,
+            set: &set,
+            reader: &MemoryReader,
+            enabled: &|_| true,
+        };
+        let mut out = Vec::new();
+        ModelMigration.check_set(&ctx, &mut out).unwrap();
+        out
+    }
+
+    fn base(models: &[u8]) -> Vec<(&'static str, &[u8])> {
+        vec![
+            ("backend/alembic.ini", INI),
+            ("backend/migrations/env.py", ENV),
+            ("backend/app/models/db_models.py", models),
+        ]
+    }
+
+    #[test]
+    fn a_new_column_without_a_migration_is_an_error_naming_it_and_the_fix() {
+        let out = run(&base(MODELS), &base(MODELS2));
+        assert_eq!(out.len(), 1);
+        let f = &out[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.path, "backend/app/models/db_models.py");
+        assert_eq!(f.line, Some(4));
+        assert_eq!(
+            f.message,
+            "users.email added, but no new migration is staged; generate one with `cd backend && alembic revision --autogenerate -m \"add users.email\"`"
+        );
+        let hint = f.hint.as_deref().unwrap();
+        assert!(
+            hint.contains("git add backend/migrations/versions/"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn with_its_migration_it_passes() {
+        let mut new = base(MODELS2);
+        new.push(("backend/migrations/versions/b_add_email.py", MIGRATION));
+        assert!(run(&base(MODELS), &new).is_empty());
+    }
+
+    #[test]
+    fn an_unrelated_migration_is_a_warning() {
+        let mut new = base(MODELS2);
+        new.push(("backend/migrations/versions/b_audit.py", OTHER));
+        let out = run(&base(MODELS), &new);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert_eq!(out[0].kind.as_deref(), Some("migration-unrelated"));
+        assert!(
+            out[0].message.contains("does not touch users"),
+            "{}",
+            out[0].message
+        );
+    }
+
+    #[test]
+    fn a_broken_model_file_is_a_warning_not_a_schema_change() {
+        let out = run(
+            &base(MODELS),
+            &base(b"class User(Base:\n    __tablename__ = 'users'\n"),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert_eq!(out[0].kind.as_deref(), Some("unreadable-model"));
+    }
+
+    #[test]
+    fn a_model_moved_to_another_file_is_not_a_change() {
+        let old = base(MODELS);
+        let new = vec![
+            ("backend/alembic.ini", INI),
+            ("backend/migrations/env.py", ENV),
+            ("backend/app/models/user.py", MODELS),
+        ];
+        assert!(run(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_mixin_change_reaches_the_tables_in_other_files() {
+        let mixin = b"class Stamp:\n    created = Column(DateTime)\n".as_slice();
+        let mixin2 =
+            b"class Stamp:\n    created = Column(DateTime)\n    updated = Column(DateTime)\n"
+                .as_slice();
+        let user = b"from .mixins import Stamp\nclass User(Stamp, Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n".as_slice();
+        let files = |m: &'static [u8]| {
+            vec![
+                ("backend/alembic.ini", INI),
+                ("backend/migrations/env.py", ENV),
+                ("backend/app/models/mixins.py", m),
+                ("backend/app/models/user.py", user),
+            ]
+        };
+        let out = run(&files(mixin), &files(mixin2));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0].message.starts_with("users.updated added"),
+            "{}",
+            out[0].message
+        );
+    }
+}
