@@ -18,6 +18,8 @@ use crate::finding::{Finding, Severity};
 pub mod credentials;
 pub mod db_files;
 pub mod env_files;
+pub mod migration_ops;
+pub mod model_migration;
 pub mod sql_injection;
 
 /// Every rule dbguard knows, in the order `dbguard rules` lists them.
@@ -314,6 +316,8 @@ pub fn families() -> Vec<&'static dyn Rule> {
         &env_files::EnvFiles,
         &sql_injection::SqlInjection,
         &credentials::Credentials,
+        &migration_ops::MigrationOps,
+        &model_migration::ModelMigration,
     ]
 }
 
