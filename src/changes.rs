@@ -275,6 +275,27 @@ pub enum Mode {
     Range,
 }
 
+/// One ignore file that applies to the whole repository without living in
+/// its tree (`.git/info/exclude`, the file `core.excludesFile` names).
+#[derive(Clone, Debug, Default)]
+pub struct ExcludeFile {
+    /// Where it came from, for messages (`.git/info/exclude`, a path).
+    pub source: String,
+    pub content: Vec<u8>,
+}
+
+/// The ignore rules git applies beside the tree's `.gitignore` files: the
+/// `db-gitignore` rule needs them to tell what git would really ignore, and
+/// only `src/git/` can read git's configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Excludes {
+    /// Highest precedence first: `.git/info/exclude`, then
+    /// `core.excludesFile`.
+    pub files: Vec<ExcludeFile>,
+    /// `core.ignorecase`: patterns match regardless of case.
+    pub ignore_case: bool,
+}
+
 /// One unit of checking: the staged change, the tracked tree, the listed
 /// paths, or one commit of a range.
 pub struct ChangeSet {
@@ -289,6 +310,8 @@ pub struct ChangeSet {
     pub old_tree: LazySnapshot,
     /// The state being checked (the index, the commit, the working tree).
     pub new_tree: LazySnapshot,
+    /// Ignore rules from outside the tree (local to this clone).
+    pub excludes: Arc<Excludes>,
 }
 
 /// A [`ChangeSet`] built from in-memory files, for rule unit tests: every
@@ -346,6 +369,7 @@ pub fn memory_change_set(mode: Mode, old: &[(&str, &[u8])], new: &[(&str, &[u8])
         changes,
         old_tree: LazySnapshot::ready(Snapshot::new(to_entries(old))),
         new_tree: LazySnapshot::ready(Snapshot::new(to_entries(new))),
+        excludes: Arc::default(),
     }
 }
 

@@ -223,6 +223,8 @@ mod tests {
             got,
             [
                 (".env".to_string(), RuleId::EnvFile),
+                // Staging a database file also checks the ignore rules.
+                (".gitignore".to_string(), RuleId::DbGitignore),
                 ("app.db".to_string(), RuleId::DbFile),
                 ("blob.bin".to_string(), RuleId::DbFile),
             ]
@@ -240,8 +242,18 @@ mod tests {
             &config,
             &[("fixtures/a.db", b""), (".env", b""), ("b.db", b"")],
         );
-        assert_eq!(got, [("b.db".to_string(), RuleId::DbFile)]);
-        let config = Config::parse("ignore: [db-file]\n", std::path::Path::new("c")).unwrap();
+        assert_eq!(
+            got,
+            [
+                (".gitignore".to_string(), RuleId::DbGitignore),
+                ("b.db".to_string(), RuleId::DbFile)
+            ]
+        );
+        let config = Config::parse(
+            "ignore: [db-file, db-gitignore]\n",
+            std::path::Path::new("c"),
+        )
+        .unwrap();
         assert_eq!(check(&config, &[("b.db", b"")]), []);
     }
 

@@ -8,17 +8,19 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, anyhow, bail};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository};
 
 use crate::changes::{
-    BlobRef, Change, ChangeSet, EntryMode, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotEntry,
-    Status,
+    BlobRef, Change, ChangeSet, EntryMode, ExcludeFile, Excludes, LazySnapshot, Mode, ObjectId,
+    Snapshot, SnapshotEntry, Status,
 };
 
+mod index_ops;
 mod store;
+pub use index_ops::{IndexEdit, IndexedFile};
 pub use store::GitStore;
 
 /// An open repository with a working tree.
@@ -26,6 +28,7 @@ pub struct Repo {
     repo: Repository,
     root: PathBuf,
     store: Arc<GitStore>,
+    excludes: OnceLock<Arc<Excludes>>,
 }
 
 /// Converts a git path (bytes) to the `/`-separated display string rules see.
@@ -103,7 +106,12 @@ impl Repo {
             );
         };
         let store = Arc::new(GitStore::new(repo.path().to_path_buf()));
-        Ok(Repo { repo, root, store })
+        Ok(Repo {
+            repo,
+            root,
+            store,
+            excludes: OnceLock::new(),
+        })
     }
 
     /// The working tree's root directory.
@@ -119,6 +127,69 @@ impl Repo {
     /// The blob reader that rules use (thread-safe).
     pub fn store(&self) -> Arc<GitStore> {
         Arc::clone(&self.store)
+    }
+
+    /// The ignore rules git applies beside the tree's `.gitignore` files:
+    /// `info/exclude` of the common git directory (shared by linked
+    /// worktrees), then `core.excludesFile` (by default
+    /// `$XDG_CONFIG_HOME/git/ignore` or `~/.config/git/ignore`), and
+    /// `core.ignorecase`. Files that cannot be read count as empty, as git
+    /// treats them. Read once per run.
+    pub fn excludes(&self) -> Arc<Excludes> {
+        Arc::clone(self.excludes.get_or_init(|| Arc::new(self.read_excludes())))
+    }
+
+    fn read_excludes(&self) -> Excludes {
+        let config = self.repo.config().ok();
+        let mut files = Vec::new();
+        let info = self.repo.commondir().join("info").join("exclude");
+        if let Ok(content) = std::fs::read(&info) {
+            files.push(ExcludeFile {
+                source: ".git/info/exclude".into(),
+                content,
+            });
+        }
+        let configured = config
+            .as_ref()
+            .and_then(|c| c.get_path("core.excludesFile").ok());
+        let global = configured.or_else(default_excludes_file).map(|p| {
+            if p.is_relative() {
+                self.root.join(p)
+            } else {
+                p
+            }
+        });
+        if let Some(path) = global
+            && let Ok(content) = std::fs::read(&path)
+        {
+            files.push(ExcludeFile {
+                source: path.display().to_string(),
+                content,
+            });
+        }
+        let ignore_case = config
+            .as_ref()
+            .and_then(|c| c.get_bool("core.ignorecase").ok())
+            .unwrap_or(false);
+        Excludes { files, ignore_case }
+    }
+
+    /// The directory git runs hooks from, like `git rev-parse --git-path
+    /// hooks`: `core.hooksPath` (relative to the working tree root when
+    /// relative, `~` expanded), else `hooks/` in the common git directory,
+    /// so that every linked worktree shares it.
+    pub fn hooks_dir(&self) -> anyhow::Result<PathBuf> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|e| anyhow!("cannot read the git configuration: {}", e.message()))?;
+        match config.get_path("core.hooksPath") {
+            Ok(p) if p.as_os_str().is_empty() => Ok(self.repo.commondir().join("hooks")),
+            Ok(p) if p.is_relative() => Ok(self.root.join(p)),
+            Ok(p) => Ok(p),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(self.repo.commondir().join("hooks")),
+            Err(e) => Err(anyhow!("cannot read core.hooksPath: {}", e.message())),
+        }
     }
 
     fn head_tree(&self) -> anyhow::Result<Option<git2::Tree<'_>>> {
@@ -158,6 +229,7 @@ impl Repo {
             changes,
             old_tree: self.head_snapshot()?,
             new_tree: store::index_snapshot(self.store()),
+            excludes: self.excludes(),
         })
     }
 
@@ -182,6 +254,7 @@ impl Repo {
             changes,
             old_tree: self.head_snapshot()?,
             new_tree: LazySnapshot::ready(Snapshot::new(entries)),
+            excludes: self.excludes(),
         })
     }
 
@@ -294,6 +367,7 @@ impl Repo {
             changes,
             old_tree: self.head_snapshot()?,
             new_tree,
+            excludes: self.excludes(),
         })
     }
 
@@ -353,10 +427,21 @@ impl Repo {
                     None => LazySnapshot::ready(Snapshot::default()),
                 },
                 new_tree: store::tree_snapshot(self.store(), oid_to_id(tree.id())),
+                excludes: self.excludes(),
             });
         }
         Ok(sets)
     }
+}
+
+/// Where git looks for the global excludes file when `core.excludesFile`
+/// is not set.
+fn default_excludes_file() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(xdg) = var("XDG_CONFIG_HOME") {
+        return Some(PathBuf::from(xdg).join("git").join("ignore"));
+    }
+    var("HOME").map(|h| PathBuf::from(h).join(".config").join("git").join("ignore"))
 }
 
 /// Resolves `abs` (which exists) to a canonical path inside `root`, or

@@ -18,6 +18,7 @@ use crate::finding::{Finding, Severity};
 pub mod credentials;
 pub mod db_files;
 pub mod env_files;
+pub mod gitignore;
 pub mod migration_ops;
 pub mod model_migration;
 pub mod sql_injection;
@@ -318,6 +319,7 @@ pub fn families() -> Vec<&'static dyn Rule> {
         &credentials::Credentials,
         &migration_ops::MigrationOps,
         &model_migration::ModelMigration,
+        &gitignore::DbGitignore,
     ]
 }
 

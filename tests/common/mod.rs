@@ -160,6 +160,24 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
+    /// A `git` command in the repository, isolated like [`TestRepo::git`],
+    /// for callers that need another directory or environment.
+    pub fn git_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.args(args).current_dir(self.path());
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// A `dbguard` command in the repository, isolated like
+    /// [`TestRepo::dbguard`], for callers that spawn it themselves.
+    pub fn dbguard_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args).current_dir(self.path());
+        self.isolate(&mut cmd);
+        cmd
+    }
+
     /// Runs dbguard in the repository root.
     pub fn dbguard(&self, args: &[&str]) -> Run {
         self.dbguard_in(self.path(), args, &[])
