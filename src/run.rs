@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::baseline::{self, Baseline};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, Format, RulesArgs};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, InstallArgs, RulesArgs};
 use crate::config::Config;
 use crate::engine::{self, Selection};
 use crate::finding::Severity;
@@ -24,7 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(&start, args),
         Command::Rules(args) => rules(args),
-        Command::Fix(_) | Command::Migrations(_) | Command::Install(_) => {
+        Command::Fix(args) => fix(&start, args),
+        Command::Install(args) => install(&start, args),
+        Command::Migrations(_) => {
             bail!("this command is not available in this build yet")
         }
     }
@@ -145,6 +147,32 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn fix(start: &Path, args: FixArgs) -> anyhow::Result<ExitCode> {
+    let repo = Repo::open(start)?;
+    let explicit = args.config.as_ref().map(|p| start.join(p));
+    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
+    let opts = crate::fix::Options {
+        dry_run: args.dry_run,
+        clean: args.clean,
+    };
+    let stdout = io::stdout();
+    let mut out = io::LineWriter::new(stdout.lock());
+    crate::fix::run(&repo, &config, opts, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn install(start: &Path, args: InstallArgs) -> anyhow::Result<ExitCode> {
+    let repo = Repo::open(start)?;
+    let opts = crate::install::Options {
+        force: args.force,
+        uninstall: args.uninstall,
+    };
+    let stdout = io::stdout();
+    let mut out = io::LineWriter::new(stdout.lock());
+    crate::install::run(&repo, opts, &mut out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What a pre-commit hook run should check.
