@@ -246,13 +246,17 @@ fn the_hook_falls_back_to_dbguard_on_path_and_refuses_when_there_is_none() {
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("dbguard");
     std::fs::copy(common::bin(), &copy).unwrap();
-    let run = std::process::Command::new(&copy)
-        .args(["install"])
-        .current_dir(repo.path())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .unwrap();
+    // Another test thread may fork while the copy is still open for
+    // writing; exec then fails with ETXTBSY until that child has exec'd.
+    let run = (0..50)
+        .find_map(|_| match repo.command(&copy, &["install"]).output() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            }
+            other => Some(other.unwrap()),
+        })
+        .expect("the copied binary runs");
     assert!(
         run.status.success(),
         "{}",

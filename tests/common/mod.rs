@@ -160,22 +160,24 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
-    /// A `git` command in the repository, isolated like [`TestRepo::git`],
-    /// for callers that need another directory or environment.
-    pub fn git_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
+    /// Any program run in the repository with the same isolation as
+    /// [`TestRepo::git`] (no outside git configuration or environment).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args).current_dir(self.path());
         self.isolate(&mut cmd);
         cmd
     }
 
-    /// A `dbguard` command in the repository, isolated like
-    /// [`TestRepo::dbguard`], for callers that spawn it themselves.
+    /// An isolated `git` command, for callers that need another directory
+    /// or environment.
+    pub fn git_cmd(&self, args: &[&str]) -> Command {
+        self.command("git", args)
+    }
+
+    /// An isolated `dbguard` command, for callers that spawn it themselves.
     pub fn dbguard_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
-        cmd.args(args).current_dir(self.path());
-        self.isolate(&mut cmd);
-        cmd
+        self.command(bin(), args)
     }
 
     /// Runs dbguard in the repository root.
