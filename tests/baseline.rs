@@ -37,7 +37,8 @@ fn a_baseline_hides_todays_findings_and_reports_new_ones() {
         ".dbguard-baseline.json",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("wrote 3 findings"), "{}", run.stderr);
+    // credential, env-file, db-file, and the db-gitignore warning.
+    assert!(run.stderr.contains("wrote 4 findings"), "{}", run.stderr);
     let text = String::from_utf8(repo.read(".dbguard-baseline.json")).unwrap();
     assert!(!text.contains(&pw(1)), "the baseline holds no secret");
     assert!(
