@@ -431,6 +431,13 @@ fn clean_deletes_untracked_artifacts_and_nothing_else() {
         .write("fixtures/sample.db-wal", "allowed by the configuration")
         .write("node_modules/pkg/data.db", "a package's file")
         .write("vendor/lib/inner.db", "in a nested repository")
+        .write(".venv/pyvenv.cfg", "home = /usr/bin\n")
+        .write(
+            ".venv/lib/site-packages/pkg/data.sqlite",
+            "a package's file",
+        )
+        .write("envs/py/conda-meta/history", "")
+        .write("envs/py/share/data.db", "a package's file")
         .write("notes.txt", "not a database")
         .write(".git/stray.db", "inside .git");
     std::fs::create_dir_all(repo.path().join("vendor/lib/.git")).unwrap();
@@ -473,6 +480,8 @@ fn clean_deletes_untracked_artifacts_and_nothing_else() {
         "keep.db-wal",
         "node_modules/pkg/data.db",
         "vendor/lib/inner.db",
+        ".venv/lib/site-packages/pkg/data.sqlite",
+        "envs/py/share/data.db",
         "notes.txt",
         "src/app.py",
         ".git/stray.db",

@@ -9,7 +9,8 @@
 //! - never a path that is tracked (in the index or in HEAD), allowed by
 //!   the configuration, or re-included by a `!` ignore pattern;
 //! - never inside `.git`, a nested repository or submodule, `node_modules`
-//!   or a Python virtual environment (their files belong to other tools);
+//!   or a Python virtual or conda environment (their files belong to other
+//!   tools);
 //! - never through a symlink: the walk does not follow links, a symlink
 //!   named like a database is removed as a link and its target is never
 //!   touched, and every parent is checked to lie inside the repository
@@ -54,7 +55,8 @@ fn is_foreign(path: &Path, is_dir: bool) -> bool {
     is_dir
         && (name == "node_modules"
             || fs::symlink_metadata(path.join(".git")).is_ok()
-            || path.join("pyvenv.cfg").is_file())
+            || path.join("pyvenv.cfg").is_file()
+            || path.join("conda-meta").is_dir())
 }
 
 /// Every untracked database artifact under `root`. `keep` says whether a
