@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::baseline::{self, Baseline};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, InstallArgs, RulesArgs};
+use crate::cli::{
+    CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, InstallArgs, MigrationsArgs,
+    MigrationsFormat, RulesArgs,
+};
 use crate::config::Config;
 use crate::engine::{self, Selection};
 use crate::finding::Severity;
@@ -26,9 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => rules(args),
         Command::Fix(args) => fix(&start, args),
         Command::Install(args) => install(&start, args),
-        Command::Migrations(_) => {
-            bail!("this command is not available in this build yet")
-        }
+        Command::Migrations(args) => migrations(&start, args),
     }
 }
 
@@ -172,6 +173,36 @@ fn install(start: &Path, args: InstallArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::LineWriter::new(stdout.lock());
     crate::install::run(&repo, opts, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dbguard migrations`: the revision graph of every environment in the
+/// tracked files as they are in the working tree. Files whose revision
+/// cannot be read are left out of the graph and named on stderr.
+fn migrations(start: &Path, args: MigrationsArgs) -> anyhow::Result<ExitCode> {
+    use crate::alembic::{History, environments};
+    use crate::report::migrations::{EnvHistory, write_json, write_text};
+    let repo = Repo::open(start)?;
+    let explicit = args.config.as_ref().map(|p| start.join(p));
+    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
+    let set = repo.tracked()?;
+    let snapshot = set.new_tree.get()?;
+    let store = repo.store();
+    let mut envs = Vec::new();
+    for env in environments(&snapshot, store.as_ref(), &config.migrations) {
+        let history = History::load(&env, &snapshot, store.as_ref())?;
+        for f in history.files.iter().filter(|f| f.node.is_none()) {
+            eprintln!(
+                "dbguard: warning: {}: the revision cannot be read; it is left out of the graph",
+                f.path
+            );
+        }
+        envs.push(EnvHistory { env, history });
+    }
+    emit(|out| match args.format {
+        MigrationsFormat::Json => write_json(&envs, out),
+        MigrationsFormat::Text => write_text(&envs, out),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::finding::{Finding, Severity};
 
 pub mod json;
+pub mod migrations;
 pub mod text;
 
 /// What every format renders.

@@ -20,6 +20,7 @@ pub mod db_files;
 pub mod env_files;
 pub mod gitignore;
 pub mod migration_ops;
+pub mod migrations;
 pub mod model_migration;
 pub mod sql_injection;
 
@@ -320,6 +321,7 @@ pub fn families() -> Vec<&'static dyn Rule> {
         &migration_ops::MigrationOps,
         &model_migration::ModelMigration,
         &gitignore::DbGitignore,
+        &migrations::Migrations,
     ]
 }
 
