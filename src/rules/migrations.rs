@@ -389,9 +389,11 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
     }
 
     for group in &g.conflicting_heads {
-        // Point at a head the change brings, else the last one loaded.
+        // Point at the last-loaded head the change brings, else the last
+        // head loaded.
         let at = group
             .iter()
+            .rev()
             .copied()
             .find(|&n| changed.contains(file(n).path.as_str()))
             .unwrap_or(group[group.len() - 1]);
