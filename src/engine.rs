@@ -8,6 +8,7 @@
 //! ignorant of configuration they do not need.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -65,6 +66,27 @@ impl Outcome {
     }
 }
 
+/// How far a run has come, for a progress indicator on another thread.
+/// The engine only bumps two atomic counters (cheap, lock-free); whoever
+/// shows them owns the display, so rules and the engine never print.
+#[derive(Debug, Default)]
+pub struct Progress {
+    total: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Progress {
+    /// Files to examine (known once the change sets are listed).
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Files examined so far.
+    pub fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
 /// Runs every enabled rule over `sets` (one set, or the commits of a range
 /// oldest first).
 pub fn run(
@@ -72,6 +94,17 @@ pub fn run(
     config: &Config,
     reader: &dyn ContentReader,
     selection: &Selection,
+) -> anyhow::Result<Outcome> {
+    run_with_progress(sets, config, reader, selection, &Progress::default())
+}
+
+/// [`run`], counting examined files in `progress` as it goes.
+pub fn run_with_progress(
+    sets: &[ChangeSet],
+    config: &Config,
+    reader: &dyn ContentReader,
+    selection: &Selection,
+    progress: &Progress,
 ) -> anyhow::Result<Outcome> {
     let families: Vec<&dyn Rule> = rules::families()
         .into_iter()
@@ -81,8 +114,10 @@ pub fn run(
     let max_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let enabled = |id: RuleId| selection.is_enabled(id);
 
-    // Every file to examine, each distinct blob once (range mode).
-    let mut seen: HashSet<ObjectId> = HashSet::new();
+    // Every file to examine, each distinct blob once per path (range mode):
+    // rules judge names too, so the same bytes under two names (two empty
+    // `.env` files, one database copied) are two files to report.
+    let mut seen: HashSet<(ObjectId, &str)> = HashSet::new();
     let mut work: Vec<(usize, &Change)> = Vec::new();
     for (i, set) in sets.iter().enumerate() {
         for change in &set.changes {
@@ -94,7 +129,7 @@ pub fn run(
             }
             if set.mode == Mode::Range
                 && let Some(id) = change.new.as_ref().and_then(|b| b.object_id())
-                && !seen.insert(id)
+                && !seen.insert((id, change.path.as_str()))
             {
                 continue;
             }
@@ -102,6 +137,7 @@ pub fn run(
         }
     }
     let files_scanned = work.len();
+    progress.total.store(files_scanned, Ordering::Relaxed);
 
     let per_file: Vec<anyhow::Result<Vec<Finding>>> = work
         .par_iter()
@@ -130,6 +166,7 @@ pub fn run(
             for f in &mut out {
                 f.commit.clone_from(&set.commit);
             }
+            progress.done.fetch_add(1, Ordering::Relaxed);
             Ok(out)
         })
         .collect();
@@ -266,6 +303,20 @@ mod tests {
         let out = run(&[set], &config, &MemoryReader, &sel).unwrap();
         assert_eq!(out.findings[0].severity, Severity::Warning);
         assert_eq!(out.count(Severity::Error), 0);
+    }
+
+    #[test]
+    fn progress_counts_every_examined_file() {
+        let set = memory_change_set(
+            Mode::Staged,
+            &[],
+            &[("a.db", b""), ("b.py", b"x = 1\n"), ("c.txt", b"c")],
+        );
+        let config = Config::default();
+        let sel = Selection::new(&config, &[], &[]);
+        let progress = Progress::default();
+        run_with_progress(&[set], &config, &MemoryReader, &sel, &progress).unwrap();
+        assert_eq!((progress.done(), progress.total()), (3, 3));
     }
 
     #[test]
