@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "dbguard",
     version,
     about = "Keeps database files, credentials and unmigrated model changes out of git",
-    after_help = "Examples:\n  dbguard check                       check what is staged (the pre-commit hook)\n  dbguard check --all                 check every tracked file\n  dbguard check --range origin/main..HEAD --format sarif\n  dbguard fix                         unstage database files, update .gitignore\n  dbguard rules credential            explain a rule"
+    after_help = "Examples:\n  dbguard check                        check what is staged (what the pre-commit hook runs)\n  dbguard check --all                  check every tracked file\n  dbguard check --range origin/main..HEAD --format sarif > dbguard.sarif\n  dbguard fix                          unstage database files, extend .gitignore\n  dbguard rules credential             explain a rule\n  dbguard init                         write a starter .dbguard.yaml\n  dbguard completions zsh              print shell completions\n\nExit status: 0 nothing at error severity, 1 error findings, 2 the run failed."
 )]
 pub struct Cli {
     /// Run as if dbguard was started in DIR.
@@ -49,6 +49,10 @@ pub enum Command {
     Install(InstallArgs),
     /// List the rules, or explain one.
     Rules(RulesArgs),
+    /// Write a commented starter .dbguard.yaml tuned to this repository.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
 }
 
 /// Output formats of `dbguard check`.
@@ -62,7 +66,7 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  dbguard check                          what is staged\n  dbguard check --all                    every tracked file\n  dbguard check app/models.py            just these paths\n  dbguard check --range origin/main..HEAD  every commit of a pull request"
+    after_help = "Examples:\n  dbguard check                            what is staged\n  dbguard check --all                      every tracked file at its working-tree state\n  dbguard check app/models.py data/        just these paths\n  dbguard check --range origin/main..HEAD  every commit of a pull request (CI)\n  dbguard check --all --format json        machine-readable findings\n  dbguard check --select credential,env-file --ignore sql-injection\n\nInside GitHub Actions (GITHUB_ACTIONS=true) the default format is github:\nfindings become annotations on the pull request."
 )]
 pub struct CheckArgs {
     /// Check just these paths (from the working tree) instead of the staged changes.
@@ -159,7 +163,34 @@ pub struct InstallArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard rules                 every rule with its severity and summary\n  dbguard rules credential      what the rule checks, why, how to fix it"
+)]
 pub struct RulesArgs {
     /// The rule to explain; all rules are listed when omitted.
     pub rule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard init                  write .dbguard.yaml at the repository root\n  dbguard init --stdout         print it instead"
+)]
+pub struct InitArgs {
+    /// Overwrite an existing configuration file.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the configuration on stdout instead of writing the file.
+    #[arg(long, conflicts_with = "force")]
+    pub stdout: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard completions bash > ~/.local/share/bash-completion/completions/dbguard\n  dbguard completions zsh > \"${fpath[1]}/_dbguard\"\n  dbguard completions fish > ~/.config/fish/completions/dbguard.fish\n  dbguard completions powershell >> $PROFILE"
+)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

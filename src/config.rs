@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::borrow::Cow;
+
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
@@ -21,7 +24,15 @@ pub const DEFAULT_FILE: &str = ".dbguard.yaml";
 
 /// What a user wrote in `.dbguard.yaml`. Unknown keys are errors: a typo
 /// must not silently disable a rule.
-#[derive(Debug, Default, Deserialize)]
+///
+/// The doc comments of these types are the descriptions editors show: the
+/// JSON Schema `dbguard.schema.json` is generated from them (see
+/// [`json_schema`]).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(
+    title = "dbguard configuration (.dbguard.yaml)",
+    description = "dbguard's configuration, at the repository root. Every key is optional; an unknown key is an error. `dbguard rules` lists the rule ids."
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Only these rules run (all when empty).
@@ -37,13 +48,16 @@ pub struct Config {
     /// Files larger than this many bytes are not read as text (content
     /// sniffing of database headers still happens).
     pub max_file_size: Option<u64>,
+    /// Settings of the `credential` rule.
     pub credentials: CredentialsConfig,
+    /// Alembic migration environments beyond those found from `alembic.ini`.
     pub migrations: MigrationsConfig,
+    /// Where the SQLAlchemy models live.
     pub models: ModelsConfig,
 }
 
 /// Settings of the `credential` rule.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CredentialsConfig {
     /// Paths where credentials are expected (test fixtures).
@@ -53,14 +67,15 @@ pub struct CredentialsConfig {
 }
 
 /// Extra Alembic environments, for layouts discovery cannot see.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MigrationsConfig {
+    /// Environments added to those found from every `alembic.ini`.
     pub environments: Vec<EnvironmentConfig>,
 }
 
 /// One Alembic environment configured by hand.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnvironmentConfig {
     /// The folder holding `env.py` (repository-relative).
@@ -76,7 +91,7 @@ pub struct EnvironmentConfig {
 }
 
 /// Where the SQLAlchemy models live.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
     /// Globs of model files; they replace the defaults when set.
@@ -84,7 +99,7 @@ pub struct ModelsConfig {
 }
 
 /// A configured severity, where `off` disables the rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SeveritySetting {
     Error,
@@ -130,6 +145,70 @@ impl<'de> Deserialize<'de> for PathGlob {
             .map_err(|e| de::Error::custom(format!("invalid glob `{}`: {}", g.0, e.kind())))?;
         Ok(g)
     }
+}
+
+/// A rule id is one of the registry's ids (`dbguard rules` lists them).
+impl JsonSchema for RuleId {
+    fn schema_name() -> Cow<'static, str> {
+        "RuleId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let ids: Vec<&str> = RuleId::all().map(RuleId::as_str).collect();
+        json_schema!({
+            "type": "string",
+            "description": "A dbguard rule id (`dbguard rules` lists them).",
+            "enum": ids,
+        })
+    }
+}
+
+impl JsonSchema for PathGlob {
+    fn schema_name() -> Cow<'static, str> {
+        "PathGlob".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "description": "A path glob. Without `/` it matches a file name at any depth (like .gitignore); with `/` it matches from the repository root; `**` crosses directories; a trailing `/` means everything below.",
+            "examples": ["tests/fixtures/**", "*.sql"],
+        })
+    }
+}
+
+impl JsonSchema for RegexPattern {
+    fn schema_name() -> Cow<'static, str> {
+        "RegexPattern".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "regex",
+            "description": "A regular expression (Rust regex syntax).",
+        })
+    }
+}
+
+/// The JSON Schema of `.dbguard.yaml`, as committed in
+/// `dbguard.schema.json` (draft-07, which editors' YAML support reads).
+/// A test regenerates it and fails when the committed file differs.
+pub fn json_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<Config>();
+    schema.insert(
+        "$id".into(),
+        format!(
+            "{}/raw/main/dbguard.schema.json",
+            env!("CARGO_PKG_REPOSITORY")
+        )
+        .into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Compiles globs into one matcher; they were validated when read.

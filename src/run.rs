@@ -4,20 +4,22 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::baseline::{self, Baseline};
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, InstallArgs, MigrationsArgs,
-    MigrationsFormat, RulesArgs,
+    CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, FixArgs, Format, InitArgs, InstallArgs,
+    MigrationsArgs, MigrationsFormat, RulesArgs,
 };
 use crate::config::Config;
 use crate::engine::{self, Selection};
+use crate::explain;
 use crate::finding::Severity;
 use crate::git::Repo;
 use crate::report::{self, Report};
-use crate::rules::{RULES, RuleId};
+use crate::rules::RuleId;
 
 /// Runs a command and returns the process exit code; an `Err` is a failed
 /// run (exit code 2).
@@ -26,7 +28,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let start = start_dir(cli.dir.as_deref())?;
     match cli.command {
         Command::Check(args) => check(&start, args),
-        Command::Rules(args) => rules(args),
+        Command::Rules(args) => rules(args, cli.color),
+        Command::Init(args) => init(&start, args),
+        Command::Completions(args) => completions(args),
         Command::Fix(args) => fix(&start, args),
         Command::Install(args) => install(&start, args),
         Command::Migrations(args) => migrations(&start, args),
@@ -99,10 +103,15 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
             verbose: args.verbose,
         },
         Format::Json => report::Format::Json,
-        Format::Sarif | Format::Github => {
-            bail!("--format {format:?} is not available in this build yet (use text or json)")
-        }
+        Format::Sarif => report::Format::Sarif {
+            root: Some(repo.root()),
+        },
+        Format::Github => report::Format::Github,
     };
+    // Started before git is read: listing a long range takes time too.
+    let progress = Arc::new(engine::Progress::default());
+    let ticker = crate::progress::wanted_here(matches!(format, Format::Text))
+        .then(|| crate::progress::Ticker::start(progress.clone()));
     let sets = if args.from_pre_commit {
         match pre_commit_source() {
             HookSource::Range(range) => repo.range(&range)?,
@@ -120,7 +129,9 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let selection = Selection::new(&config, &select, &ignore);
     let store = repo.store();
-    let mut outcome = engine::run(&sets, &config, store.as_ref(), &selection)?;
+    let mut outcome =
+        engine::run_with_progress(&sets, &config, store.as_ref(), &selection, &progress)?;
+    drop(ticker);
     if let Some(file) = &args.write_baseline {
         let path = start.join(file);
         let n = baseline::write(&path, &outcome.findings)?;
@@ -233,25 +244,50 @@ fn pre_commit_source() -> HookSource {
     }
 }
 
-fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+fn rules(args: RulesArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
+    let terminal = io::stdout().is_terminal();
     match args.rule {
-        None => emit(|out| {
-            let width = RULES.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
-            for r in RULES {
-                writeln!(
-                    out,
-                    "{:width$}  {:7}  {}",
-                    r.id.as_str(),
-                    r.default_severity.as_str(),
-                    r.summary
-                )?;
-            }
-            Ok(())
-        })?,
+        None => emit(|out| explain::write_table(out, terminal))?,
         Some(name) => {
             let id: RuleId = name.parse().map_err(|e: String| anyhow!(e))?;
-            emit(|out| out.write_all(id.info().doc.as_bytes()))?;
+            let rendered = color == ColorChoice::Always || (terminal && color == ColorChoice::Auto);
+            emit(|out| explain::write_doc(id.info(), rendered, out))?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes (or prints) a starter configuration tuned to the repository.
+fn init(start: &Path, args: InitArgs) -> anyhow::Result<ExitCode> {
+    // Outside a git repository the starting directory is the root.
+    let root = Repo::open(start).map_or_else(|_| start.to_path_buf(), |r| r.root().to_path_buf());
+    let text = crate::init::starter(&crate::init::detect(&root));
+    if args.stdout {
+        emit(|out| out.write_all(text.as_bytes()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = root.join(crate::config::DEFAULT_FILE);
+    if path.exists() && !args.force {
+        bail!(
+            "{} already exists; keep it, or overwrite it with `dbguard init --force`",
+            path.display()
+        );
+    }
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "dbguard: wrote {} (run `dbguard check --all` to try it)",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a completion script generated from the clap definitions.
+fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    emit(|out| {
+        clap_complete::generate(args.shell, &mut cmd, "dbguard", out);
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,11 +2,14 @@
 //! bytes; none of them knows where the findings came from.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::finding::{Finding, Severity};
 
+pub mod github;
 pub mod json;
 pub mod migrations;
+pub mod sarif;
 pub mod text;
 
 /// What every format renders.
@@ -25,17 +28,28 @@ impl Report<'_> {
     }
 }
 
-/// Which format to write, with the options the text format needs.
+/// Which format to write, with the options each format needs.
 #[derive(Clone, Copy, Debug)]
-pub enum Format {
-    Text { verbose: bool },
+pub enum Format<'a> {
+    Text {
+        verbose: bool,
+    },
     Json,
+    /// SARIF 2.1.0; `root` is the absolute repository root, when known, that
+    /// result URIs are relative to.
+    Sarif {
+        root: Option<&'a Path>,
+    },
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 /// Writes `report` to `out` in `format`.
-pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(report: &Report<'_>, format: Format<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text { verbose } => text::write(report, verbose, out),
         Format::Json => json::write(report, out),
+        Format::Sarif { root } => sarif::write(report, root, out),
+        Format::Github => github::write(report, out),
     }
 }
