@@ -7,12 +7,13 @@
 //! never changes anything but the one file it writes, and it refuses to
 //! overwrite an existing configuration without `--force`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-
-/// Model file globs dbguard uses when `models.paths` is not set.
-pub const DEFAULT_MODEL_GLOBS: &[&str] = &["**/models/**/*.py", "**/*models.py", "**/db_models.py"];
+use crate::alembic::discover::{self, Origin};
+use crate::changes::{BlobRef, EntryMode, MemoryReader, Snapshot, SnapshotEntry};
+use crate::config::{MigrationsConfig, ModelsConfig};
+use crate::models::{DEFAULT_PATHS, ModelPaths};
 
 /// Folders of test data where fake credentials and sample databases are
 /// expected.
@@ -29,18 +30,16 @@ const FIXTURE_DIRS: &[&str] = &[
 /// How many entries detection looks at before it stops (a huge monorepo
 /// still gets a useful file, quickly).
 const WALK_LIMIT: usize = 200_000;
-/// How many bytes of a Python file are read to tell whether it declares
-/// models.
+/// How many bytes of a file detection reads (Alembic's ini and env.py, the
+/// start of a Python file that may declare models).
 const SNIFF_LEN: u64 = 64 * 1024;
 
 /// What `dbguard init` found in a repository.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Layout {
-    /// `(alembic.ini path, script_location)` pairs, repository-relative.
-    pub alembic: Vec<(String, Option<String>)>,
-    /// Flask-Migrate style environments (`env.py` beside `versions/`)
-    /// without an `alembic.ini`.
-    pub bare_environments: Vec<String>,
+    /// Alembic environments as the checks will find them:
+    /// `(script_location, where it was found)`.
+    pub environments: Vec<(String, String)>,
     /// Files matching the default model globs.
     pub models: Vec<String>,
     /// Files outside the default globs that declare SQLAlchemy models.
@@ -49,22 +48,13 @@ pub struct Layout {
     pub fixtures: Vec<String>,
 }
 
-fn default_models() -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for g in DEFAULT_MODEL_GLOBS {
-        if let Ok(g) = Glob::new(g) {
-            b.add(g);
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
-}
-
-/// Walks the working tree under `root` and notes what the config should
-/// mention.
+/// Walks the working tree under `root` (honouring `.gitignore`, skipping
+/// hidden folders) and notes what the config should mention. Alembic
+/// environments and model files are found by the same code the checks use.
 pub fn detect(root: &Path) -> Layout {
     let mut layout = Layout::default();
-    let models = default_models();
-    let mut env_dirs: Vec<String> = Vec::new();
+    let models = ModelPaths::new(&ModelsConfig::default());
+    let mut entries = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .parents(false)
@@ -84,83 +74,63 @@ pub fn detect(root: &Path) -> Layout {
             }
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        if name == "alembic.ini" {
-            let location = script_location(entry.path(), root);
-            layout.alembic.push((rel, location));
-        } else if name == "env.py" {
-            let dir = entry.path().parent().unwrap_or(root);
-            if dir.join("versions").is_dir() {
-                env_dirs.push(parent_of(&rel));
-            }
-        } else if name.ends_with(".py") {
-            if models.is_match(&rel) {
-                layout.models.push(rel);
-            } else if declares_models(entry.path()) {
-                layout.other_models.push(rel);
-            }
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        // Alembic discovery reads only ini files and env.py; every other
+        // file is an empty placeholder that shows the folders exist.
+        let content = if name == "env.py" || (name.ends_with(".ini") && name.contains("alembic")) {
+            sniff(entry.path())
+        } else {
+            Vec::new()
+        };
+        if models.is_model(&rel) {
+            layout.models.push(rel.clone());
+        } else if name.ends_with(".py") && declares_models(&sniff(entry.path())) {
+            layout.other_models.push(rel.clone());
         }
+        entries.push(SnapshotEntry {
+            path: rel,
+            blob: BlobRef::Memory(Arc::from(content)),
+            mode: EntryMode::File,
+        });
     }
-    let configured: Vec<&str> = layout
-        .alembic
-        .iter()
-        .filter_map(|(_, loc)| loc.as_deref())
-        .collect();
-    layout.bare_environments = env_dirs
-        .into_iter()
-        .filter(|d| !configured.contains(&d.as_str()))
-        .collect();
-    layout.alembic.sort();
-    layout.bare_environments.sort();
+    let snapshot = Snapshot::new(entries);
+    layout.environments =
+        discover::environments(&snapshot, &MemoryReader, &MigrationsConfig::default())
+            .into_iter()
+            .map(|e| {
+                let location = if e.script_location.is_empty() {
+                    ".".to_string()
+                } else {
+                    e.script_location
+                };
+                let origin = match e.origin {
+                    Origin::Ini(ini) => format!("from {ini}"),
+                    Origin::Folder => "env.py beside versions/".to_string(),
+                    Origin::Config => "from .dbguard.yaml".to_string(),
+                };
+                (location, origin)
+            })
+            .collect();
     layout.models.sort();
     layout.other_models.sort();
     layout.fixtures.sort();
     layout
 }
 
-fn parent_of(rel: &str) -> String {
-    rel.rsplit_once('/')
-        .map(|(dir, _)| dir.to_string())
-        .unwrap_or_default()
-}
-
-/// `script_location` of an `alembic.ini`, repository-relative, with
-/// `%(here)s` expanded to the file's folder.
-fn script_location(ini: &Path, root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(ini).ok()?;
-    let mut parser = configparser::ini::Ini::new_cs();
-    parser.set_multiline(true);
-    parser.read(text).ok()?;
-    let raw = parser.get("alembic", "script_location")?;
-    let here = ini.parent().unwrap_or(root);
-    let expanded = raw.replace("%(here)s", &here.to_string_lossy());
-    let path = PathBuf::from(expanded.trim());
-    let abs = if path.is_absolute() {
-        path
-    } else {
-        here.join(path)
-    };
-    let rel = abs.strip_prefix(root).ok()?;
-    let rel = rel.to_string_lossy().replace('\\', "/");
-    let rel = rel
-        .trim_start_matches("./")
-        .trim_end_matches('/')
-        .to_string();
-    Some(if rel.is_empty() { ".".into() } else { rel })
-}
-
-/// Whether a Python file declares SQLAlchemy models (read from its start).
-fn declares_models(path: &Path) -> bool {
+/// The first [`SNIFF_LEN`] bytes of a file (empty when unreadable).
+fn sniff(path: &Path) -> Vec<u8> {
     use std::io::Read;
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
     let mut head = Vec::new();
-    if file.take(SNIFF_LEN).read_to_end(&mut head).is_err() {
-        return false;
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(SNIFF_LEN).read_to_end(&mut head);
     }
-    let text = String::from_utf8_lossy(&head);
-    (text.contains("sqlalchemy") || text.contains("flask_sqlalchemy"))
+    head
+}
+
+/// Whether Python source declares SQLAlchemy models.
+fn declares_models(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.contains("sqlalchemy")
         && (text.contains("DeclarativeBase")
             || text.contains("declarative_base(")
             || text.contains("(db.Model)")
@@ -222,18 +192,12 @@ pub fn starter(layout: &Layout) -> String {
     );
 
     s.push_str("# Alembic migration environments.\n");
-    if layout.alembic.is_empty() && layout.bare_environments.is_empty() {
+    if layout.environments.is_empty() {
         s.push_str("# None found: dbguard reads every alembic.ini, and env.py beside versions/.\n");
     } else {
         s.push_str("# dbguard finds these by itself; they are listed here for reference:\n");
-        for (ini, loc) in &layout.alembic {
-            match loc {
-                Some(loc) => s.push_str(&format!("#   {ini} -> {loc}\n")),
-                None => s.push_str(&format!("#   {ini} (no script_location)\n")),
-            }
-        }
-        for dir in &layout.bare_environments {
-            s.push_str(&format!("#   {dir} (env.py beside versions/)\n"));
+        for (location, origin) in &layout.environments {
+            s.push_str(&format!("#   {location} ({origin})\n"));
         }
     }
     s.push_str(
@@ -256,7 +220,7 @@ pub fn starter(layout: &Layout) -> String {
         s.push_str(&format!(
             ".\n# The defaults are {}; setting paths replaces them:\n\
              # models:\n#   paths: ['backend/app/models/**/*.py']\n",
-            DEFAULT_MODEL_GLOBS.join(", ")
+            DEFAULT_PATHS.join(", ")
         ));
     } else {
         s.push_str(
@@ -264,7 +228,7 @@ pub fn starter(layout: &Layout) -> String {
              # replaces the defaults (keep it up to date, or use globs):\n\
              models:\n  paths:\n",
         );
-        for g in DEFAULT_MODEL_GLOBS {
+        for g in DEFAULT_PATHS {
             s.push_str(&format!("    - {}\n", yaml_str(g)));
         }
         for f in &layout.other_models {
@@ -309,11 +273,13 @@ mod tests {
     #[test]
     fn detected_layout_is_written_and_parses() {
         let layout = Layout {
-            alembic: vec![(
-                "backend/alembic.ini".into(),
-                Some("backend/migrations".into()),
-            )],
-            bare_environments: vec!["svc/migrations".into()],
+            environments: vec![
+                (
+                    "backend/migrations".into(),
+                    "from backend/alembic.ini".into(),
+                ),
+                ("svc/migrations".into(), "env.py beside versions/".into()),
+            ],
             models: vec!["backend/app/models.py".into()],
             other_models: vec!["backend/app/schema tables.py".into()],
             fixtures: vec!["tests/fixtures".into()],
@@ -325,8 +291,8 @@ mod tests {
         let paths: Vec<&str> = c.models.paths.iter().map(|p| p.0.as_str()).collect();
         assert!(paths.contains(&"backend/app/schema tables.py"), "{paths:?}");
         assert!(paths.contains(&"**/models/**/*.py"), "{paths:?}");
-        assert!(text.contains("backend/alembic.ini -> backend/migrations"));
-        assert!(text.contains("svc/migrations (env.py beside versions/)"));
+        assert!(text.contains("#   backend/migrations (from backend/alembic.ini)\n"));
+        assert!(text.contains("#   svc/migrations (env.py beside versions/)\n"));
     }
 
     #[test]
@@ -342,10 +308,13 @@ mod tests {
             "backend/alembic.ini",
             "[alembic]\nscript_location = %(here)s/migrations\n",
         );
-        write("backend/migrations/env.py", "");
+        write("backend/migrations/env.py", "from alembic import context\n");
         write("backend/migrations/versions/1_a.py", "");
-        write("flaskapp/migrations/env.py", "");
-        write("flaskapp/migrations/versions/.keep", "");
+        write(
+            "flaskapp/migrations/env.py",
+            "from alembic import context\n",
+        );
+        write("flaskapp/migrations/versions/1_b.py", "");
         write("backend/app/models/user.py", "class User: pass\n");
         write(
             "backend/app/tables.py",
@@ -357,11 +326,16 @@ mod tests {
         assert_eq!(
             layout,
             Layout {
-                alembic: vec![(
-                    "backend/alembic.ini".into(),
-                    Some("backend/migrations".into())
-                )],
-                bare_environments: vec!["flaskapp/migrations".into()],
+                environments: vec![
+                    (
+                        "backend/migrations".into(),
+                        "from backend/alembic.ini".into()
+                    ),
+                    (
+                        "flaskapp/migrations".into(),
+                        "env.py beside versions/".into()
+                    ),
+                ],
                 models: vec!["backend/app/models/user.py".into()],
                 other_models: vec!["backend/app/tables.py".into()],
                 fixtures: vec!["tests/fixtures".into()],

@@ -284,14 +284,15 @@ fn metadata(id: RuleId) -> (Vec<&'static str>, &'static str, Option<&'static str
 }
 
 fn results(findings: &[Finding]) -> Vec<SarifResult<'_>> {
-    // The n-th repeat of the same problem in one file gets its own
-    // fingerprint, so two identical credentials stay two alerts.
-    let mut seen: HashMap<(String, &str), usize> = HashMap::new();
+    // The n-th finding with the same rule, kind and fingerprint in one file
+    // gets its own number, so two identical credentials stay two alerts.
+    let mut seen: HashMap<(&str, RuleId, &str, &str), usize> = HashMap::new();
     findings
         .iter()
         .map(|f| {
-            let identity = f.identity();
-            let n = seen.entry((identity.clone(), &f.path)).or_insert(0);
+            let kind = f.kind.as_deref().unwrap_or("");
+            let own = f.fingerprint.as_deref().unwrap_or("");
+            let n = seen.entry((&f.path, f.rule, kind, own)).or_insert(0);
             *n += 1;
             SarifResult {
                 rule_id: f.rule.as_str(),
@@ -312,10 +313,7 @@ fn results(findings: &[Finding]) -> Vec<SarifResult<'_>> {
                         },
                     },
                 }],
-                partial_fingerprints: HashMap::from([(
-                    FINGERPRINT_KEY,
-                    fingerprint(&identity, &f.path, *n),
-                )]),
+                partial_fingerprints: HashMap::from([(FINGERPRINT_KEY, fingerprint(f, *n))]),
                 properties: f
                     .commit
                     .as_deref()
@@ -333,14 +331,22 @@ fn message(f: &Finding) -> String {
     text.replace(['\r', '\n'], " ")
 }
 
-/// A stable hash of what the finding is and where (file), never of its line
-/// or its secret: `identity` holds the rule, the kind and the finding's own
-/// fingerprint (a hash for credentials).
-fn fingerprint(identity: &str, path: &str, occurrence: usize) -> String {
+/// A stable hash of what the finding is and where (file): the rule, the
+/// path, the kind and the finding's own fingerprint (a hash for
+/// credentials), with the occurrence number. Never the line, the commit,
+/// the mode-dependent message or a secret, so the alert is the same for a
+/// pull request's range and for `--all` on the default branch.
+fn fingerprint(f: &Finding, occurrence: usize) -> String {
     let mut h = Sha256::new();
-    h.update(identity.as_bytes());
-    h.update([0]);
-    h.update(path.as_bytes());
+    for part in [
+        f.rule.as_str(),
+        &f.path,
+        f.kind.as_deref().unwrap_or(""),
+        f.fingerprint.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
     let digest = hex::encode(h.finalize());
     format!("{}:{occurrence}", &digest[..32])
 }
@@ -566,6 +572,9 @@ mod tests {
         assert_ne!(fp(&base), fp(&elsewhere));
         let other_secret = base.clone().fingerprint("another-secret-hash");
         assert_ne!(fp(&base), fp(&other_secret));
+        let mut other_mode = base.clone();
+        other_mode.message = "database URL with an inline password was committed".into();
+        assert_eq!(fp(&base), fp(&other_mode));
         assert!(!fp(&base).contains("s3"));
     }
 
