@@ -252,7 +252,7 @@ fn init_writes_a_config_the_loader_accepts_and_never_overwrites_silently() {
 
     // The real loader reads it: a check with it runs and honours `allow`.
     repo.stage("tests/fixtures/sample.db", "fixture");
-    let r = repo.check_json(&["--all"]);
+    let r = repo.check_json(&["--all", "--select", "db-file"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.findings(), vec![]);
 
@@ -352,7 +352,7 @@ fn range_mode_reports_the_same_bytes_under_two_names() {
     repo.commit("initial");
     repo.stage("a.db", "same").stage("b/c.db", "same");
     repo.commit("two copies");
-    let r = repo.check_json(&["--range", "HEAD~1..HEAD"]);
+    let r = repo.check_json(&["--range", "HEAD~1..HEAD", "--select", "db-file"]);
     assert_eq!(
         r.findings(),
         vec![
@@ -369,7 +369,7 @@ fn sarif_fingerprints_are_the_same_whatever_the_mode_and_commit() {
     repo.commit("initial");
     repo.stage("data/app.db", "bytes");
     let fingerprints = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["check", "--format", "sarif"];
+        let mut all = vec!["check", "--format", "sarif", "--select", "db-file"];
         all.extend_from_slice(args);
         let r = run(&repo, &all);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

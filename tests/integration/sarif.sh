@@ -64,16 +64,22 @@ PY
 }
 
 # What the multitool leaves to GitHub's servers: relative URIs, a line,
-# a fingerprint per result, and rule references that resolve.
+# a fingerprint per result, and rule references that resolve; and one
+# result per finding of the same run in JSON, in the same order.
 check_shape() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
 log = json.load(open(sys.argv[1]))
-expected = int(sys.argv[2])
+findings = json.load(open(sys.argv[2]))["findings"]
+minimum = int(sys.argv[3])
 run = log["runs"][0]
 rules = run["tool"]["driver"]["rules"]
 results = run["results"]
-assert len(results) == expected, f"{len(results)} results, expected {expected}"
+assert len(results) == len(findings), f"{len(results)} results for {len(findings)} findings"
+assert len(results) >= minimum, f"{len(results)} results, expected at least {minimum}"
+for r, f in zip(results, findings):
+    assert r["ruleId"] == f["rule"] and r["level"] == f["severity"], (r, f)
+    assert r["locations"][0]["physicalLocation"]["region"]["startLine"] == (f["line"] or 1)
 fingerprints = set()
 for r in results:
     assert rules[r["ruleIndex"]]["id"] == r["ruleId"], r
@@ -92,7 +98,7 @@ PY
 }
 
 runs=0
-sarif_of() { # name, expected result count, dbguard args...
+sarif_of() { # name, least expected result count, dbguard args...
   local name=$1 expected=$2
   shift 2
   local file="$work/$name.sarif" code=0
@@ -101,10 +107,11 @@ sarif_of() { # name, expected result count, dbguard args...
     echo "dbguard check $* failed with exit code $code" >&2
     exit 1
   fi
+  "$dbguard" check --format json "$@" >"$work/$name.json" || true
   validate "$file"
-  check_shape "$file" "$expected"
+  check_shape "$file" "$work/$name.json" "$expected"
   runs=$((runs + 1))
-  echo "ok: $name ($expected results)"
+  echo "ok: $name ($(grep -c '"ruleId"' "$file") results)"
 }
 
 repo=$work/repo
@@ -115,7 +122,7 @@ git add app.py
 git commit -q -m initial
 
 # No findings at all is still a valid log.
-sarif_of clean 0
+sarif_of clean 0 --select db-file
 
 # Staged: database files under odd names, a .env, a real SQLite header.
 mkdir -p "data dir" "weird,name" "ünï"
