@@ -588,3 +588,33 @@ fn migrations_outside_a_repository_fails_with_one_line() {
     assert_eq!(r.code, 0);
     assert_eq!(r.json(), json!({"version": 1, "environments": []}));
 }
+
+#[test]
+fn pyproject_tool_alembic_environment() {
+    let repo = TestRepo::new();
+    repo.stage(
+        "pyproject.toml",
+        "[project]\nname = \"app\"\n\n[tool.alembic]\nscript_location = \"%(here)s/alembic\"\nversion_locations = [\"%(here)s/alembic/versions\", \"%(here)s/alembic/extra\"]\n",
+    );
+    repo.stage("alembic/env.py", ENV_PY);
+    repo.stage(
+        "alembic/versions/a1_init.py",
+        mig("a1", "None", &undo("a1")),
+    );
+    repo.stage("alembic/extra/b2_more.py", mig("b2", "'a1'", "pass"));
+    let env = &migrations_json(&repo)["environments"][0];
+    assert_eq!(env["script_location"], "alembic");
+    assert_eq!(
+        env["directories"],
+        json!(["alembic/versions", "alembic/extra"])
+    );
+    assert_eq!(env["heads"], json!(["b2"]));
+    let r = repo.check_json(&[]);
+    assert_eq!(
+        rules_of(&r),
+        [(
+            "downgrade-empty".to_string(),
+            "alembic/extra/b2_more.py".to_string()
+        )]
+    );
+}

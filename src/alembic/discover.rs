@@ -4,12 +4,15 @@
 //! An environment comes from (in this order of precedence):
 //! 1. `.dbguard.yaml` `migrations.environments` (replaces a discovered
 //!    environment with the same `script_location`);
-//! 2. every `alembic.ini` (any `*.ini` whose name contains `alembic`): its
-//!    `script_location` resolved as users run Alembic (relative to the
-//!    ini's folder, where `alembic` finds `alembic.ini` by default, or else
-//!    to the repository root, whichever holds the scripts; `%(here)s`;
-//!    `package:path`), or, when it sets none and an `env.py` sits beside
-//!    it, that folder (Flask-Migrate writes such an ini);
+//! 2. every `alembic.ini` (any `*.ini` whose name contains `alembic`),
+//!    with the `[tool.alembic]` table of a `pyproject.toml` beside it behind
+//!    it (Alembic 1.16+ reads both, the ini first), and every such
+//!    `pyproject.toml` without an ini: its `script_location` resolved as
+//!    users run Alembic (relative to the folder of the file, where `alembic`
+//!    finds it by default, or else to the repository root, whichever holds
+//!    the scripts; `%(here)s`; `package:path`), or, when it sets none and
+//!    an `env.py` sits beside it, that folder (Flask-Migrate writes such an
+//!    ini);
 //! 3. a folder holding an `env.py` that uses Alembic and a `versions/`
 //!    folder (Flask-Migrate layouts without an ini).
 //!
@@ -20,12 +23,13 @@ use std::collections::HashSet;
 use crate::changes::{ContentReader, EntryMode, Snapshot, SnapshotEntry, file_name};
 use crate::config::MigrationsConfig;
 
-use super::ini::IniFile;
+use super::ini::{IniFile, percent_format};
 
 /// Where an environment was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// From this ini file (repository-relative path).
+    /// From this configuration file (repository-relative path): an
+    /// `alembic.ini`, or a `pyproject.toml` with `[tool.alembic]`.
     Ini(String),
     /// A folder with `env.py` and `versions/`.
     Folder,
@@ -59,14 +63,33 @@ pub fn environments(
     config: &MigrationsConfig,
 ) -> Vec<Environment> {
     let mut envs: Vec<Environment> = Vec::new();
+    let mut ini_dirs: HashSet<&str> = HashSet::new();
     for entry in snapshot.entries() {
-        if !is_file(entry) {
+        if !is_file(entry) || !is_alembic_ini(&entry.path) {
             continue;
         }
-        let name = file_name(&entry.path).to_ascii_lowercase();
-        if name.ends_with(".ini")
-            && name.contains("alembic")
-            && let Some(env) = from_ini(snapshot, reader, entry)
+        ini_dirs.insert(parent(&entry.path));
+        let Some(ini) = read_text(reader, entry).and_then(|t| IniFile::parse(&t)) else {
+            continue;
+        };
+        let toml = snapshot
+            .get(&join(parent(&entry.path), "pyproject.toml"))
+            .and_then(|p| tool_alembic(reader, p));
+        if let Some(env) = from_options(snapshot, entry, Some(ini), toml)
+            && !envs.iter().any(|e| same(e, &env))
+        {
+            envs.push(env);
+        }
+    }
+    for entry in snapshot.entries() {
+        if !is_file(entry)
+            || file_name(&entry.path) != "pyproject.toml"
+            || ini_dirs.contains(parent(&entry.path))
+        {
+            continue;
+        }
+        if let Some(toml) = tool_alembic(reader, entry)
+            && let Some(env) = from_options(snapshot, entry, None, Some(toml))
             && !envs.iter().any(|e| same(e, &env))
         {
             envs.push(env);
@@ -178,7 +201,7 @@ impl Environment {
     /// its version locations.
     pub fn touches(&self, path: &str) -> bool {
         if let Origin::Ini(ini) = &self.origin
-            && ini == path
+            && (ini == path || join(parent(ini), "pyproject.toml") == path)
         {
             return true;
         }
@@ -335,27 +358,109 @@ fn resolve(
         .cloned()
 }
 
-fn from_ini(
-    snapshot: &Snapshot,
-    reader: &dyn ContentReader,
-    entry: &SnapshotEntry,
-) -> Option<Environment> {
+fn is_alembic_ini(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    name.ends_with(".ini") && name.contains("alembic")
+}
+
+fn read_text(reader: &dyn ContentReader, entry: &SnapshotEntry) -> Option<String> {
     let bytes = reader.read(&entry.blob, MAX_INI_SIZE).ok()??;
-    let text = String::from_utf8_lossy(&bytes);
-    let ini = IniFile::parse(&text)?;
-    let ini_dir = parent(&entry.path);
-    let here = format!("/{ini_dir}");
-    let has_env = |dir: &str| snapshot.get(&join(dir, "env.py")).is_some();
-    let script = match ini.get("script_location", &here) {
-        Some(v) if !v.trim().is_empty() => resolve(&v, ini_dir, snapshot, &has_env)?,
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The `[tool.alembic]` table of a `pyproject.toml`, if it has one.
+fn tool_alembic(reader: &dyn ContentReader, entry: &SnapshotEntry) -> Option<toml::Table> {
+    let text = read_text(reader, entry)?;
+    if !text.contains("tool.alembic") && !text.contains("[tool") {
+        return None;
+    }
+    let mut doc: toml::Table = toml::from_str(&text).ok()?;
+    match doc.remove("tool")? {
+        toml::Value::Table(mut tool) => match tool.remove("alembic")? {
+            toml::Value::Table(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Alembic's options where it is run from: the ini's `[alembic]` section
+/// first, then `[tool.alembic]` (Alembic's `get_alembic_option`).
+struct Options {
+    ini: Option<IniFile>,
+    toml: Option<toml::Table>,
+    here: String,
+}
+
+impl Options {
+    fn toml_str(&self, value: &str) -> String {
+        percent_format(value, &|name| (name == "here").then(|| self.here.clone()))
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        if let Some(ini) = &self.ini
+            && ini.raw(key).is_some()
+        {
+            return ini.get(key, &self.here);
+        }
+        match self.toml.as_ref()?.get(key)? {
+            toml::Value::String(s) => Some(self.toml_str(s)),
+            _ => None,
+        }
+    }
+
+    fn get_bool(&self, key: &str) -> bool {
+        if let Some(ini) = &self.ini
+            && ini.raw(key).is_some()
+        {
+            return ini.get_bool(key, &self.here);
+        }
+        matches!(
+            self.toml.as_ref().and_then(|t| t.get(key)),
+            Some(toml::Value::Boolean(true))
+        )
+    }
+
+    fn version_locations(&self) -> Vec<String> {
+        if let Some(ini) = &self.ini
+            && ini.raw("version_locations").is_some_and(|v| !v.is_empty())
+        {
+            return ini.version_locations(&self.here);
+        }
+        match self.toml.as_ref().and_then(|t| t.get("version_locations")) {
+            Some(toml::Value::Array(list)) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(|s| self.toml_str(s)))
+                .collect(),
+            Some(toml::Value::String(s)) => vec![self.toml_str(s)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn from_options(
+    snapshot: &Snapshot,
+    entry: &SnapshotEntry,
+    ini: Option<IniFile>,
+    toml: Option<toml::Table>,
+) -> Option<Environment> {
+    let dir = parent(&entry.path);
+    let opts = Options {
+        ini,
+        toml,
+        here: format!("/{dir}"),
+    };
+    let has_env = |d: &str| snapshot.get(&join(d, "env.py")).is_some();
+    let script = match opts.get("script_location") {
+        Some(v) if !v.trim().is_empty() => resolve(&v, dir, snapshot, &has_env)?,
         // Flask-Migrate passes the folder of its alembic.ini.
-        _ if has_env(ini_dir) => ini_dir.to_string(),
+        _ if has_env(dir) => dir.to_string(),
         _ => return None,
     };
-    let mut versions: Vec<String> = ini
-        .version_locations(&here)
+    let mut versions: Vec<String> = opts
+        .version_locations()
         .iter()
-        .filter_map(|v| resolve(v, ini_dir, snapshot, &|d| dir_exists(snapshot, d)))
+        .filter_map(|v| resolve(v, dir, snapshot, &|d| dir_exists(snapshot, d)))
         .collect();
     if versions.is_empty() {
         versions.push(join(&script, "versions"));
@@ -367,10 +472,8 @@ fn from_ini(
     Some(Environment {
         script_location: script,
         version_locations: versions,
-        recursive: ini.get_bool("recursive_version_locations", &here),
-        file_template: ini
-            .get("file_template", &here)
-            .filter(|t| !t.trim().is_empty()),
+        recursive: opts.get_bool("recursive_version_locations"),
+        file_template: opts.get("file_template").filter(|t| !t.trim().is_empty()),
         origin: Origin::Ini(entry.path.clone()),
     })
 }
@@ -471,6 +574,33 @@ mod tests {
         let locs: Vec<_> = e.iter().map(|e| e.script_location.as_str()).collect();
         assert_eq!(locs, ["app/migrations", "other/migrations"]);
         assert_eq!(e[1].origin, Origin::Folder);
+    }
+
+    #[test]
+    fn pyproject_tool_alembic_alone_and_behind_an_ini() {
+        let e = envs(&[
+            (
+                "pyproject.toml",
+                "[project]\nname = 'x'\n\n[tool.alembic]\nscript_location = \"%(here)s/alembic\"\nversion_locations = [\"%(here)s/alembic/v1\", \"%(here)s/alembic/v2\"]\nrecursive_version_locations = true\nfile_template = \"%%(rev)s_%%(slug)s\"\n",
+            ),
+            ("alembic/env.py", ENV_PY),
+            ("svc/alembic.ini", "[alembic]\nsqlalchemy.url = x\n"),
+            (
+                "svc/pyproject.toml",
+                "[tool.alembic]\nscript_location = \"db\"\n",
+            ),
+            ("svc/db/env.py", ENV_PY),
+            ("other/pyproject.toml", "[tool.black]\nline-length = 100\n"),
+        ]);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].script_location, "alembic");
+        assert_eq!(e[0].version_locations, ["alembic/v1", "alembic/v2"]);
+        assert!(e[0].recursive);
+        assert_eq!(e[0].file_template.as_deref(), Some("%(rev)s_%(slug)s"));
+        assert_eq!(e[0].origin, Origin::Ini("pyproject.toml".into()));
+        assert_eq!(e[1].script_location, "svc/db");
+        assert_eq!(e[1].origin, Origin::Ini("svc/alembic.ini".into()));
+        assert!(e[1].touches("svc/pyproject.toml"));
     }
 
     #[test]

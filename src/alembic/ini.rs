@@ -96,30 +96,10 @@ impl IniFile {
         if depth > 10 {
             return value.to_string();
         }
-        let mut out = String::with_capacity(value.len());
-        let mut rest = value;
-        while let Some(i) = rest.find('%') {
-            out.push_str(&rest[..i]);
-            let tail = &rest[i..];
-            if let Some(after) = tail.strip_prefix("%%") {
-                out.push('%');
-                rest = after;
-            } else if let Some(inner) = tail.strip_prefix("%(")
-                && let Some(close) = inner.find(")s")
-            {
-                let name = &inner[..close];
-                match self.lookup(name, here) {
-                    Some(v) => out.push_str(&self.interpolate(&v, here, depth + 1)),
-                    None => out.push_str(&tail[..close + 4]),
-                }
-                rest = &inner[close + 2..];
-            } else {
-                out.push('%');
-                rest = &tail[1..];
-            }
-        }
-        out.push_str(rest);
-        out
+        percent_format(value, &|name| {
+            self.lookup(name, here)
+                .map(|v| self.interpolate(&v, here, depth + 1))
+        })
     }
 
     /// `true` exactly when Alembic's `get_alembic_boolean_option` says so:
@@ -154,6 +134,35 @@ impl IniFile {
         };
         split.into_iter().filter(|s| !s.is_empty()).collect()
     }
+}
+
+/// Python's `value % mapping` for `%(name)s` and `%%`, the only forms
+/// Alembic's configuration uses; a name `lookup` does not know, or any
+/// other `%`, is kept as written (where Python would raise).
+pub fn percent_format(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("%%") {
+            out.push('%');
+            rest = after;
+        } else if let Some(inner) = tail.strip_prefix("%(")
+            && let Some(close) = inner.find(")s")
+        {
+            match lookup(&inner[..close]) {
+                Some(v) => out.push_str(&v),
+                None => out.push_str(&tail[..close + 4]),
+            }
+            rest = &inner[close + 2..];
+        } else {
+            out.push('%');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `[x.strip() for x in value.split(sep) if x]`.

@@ -55,7 +55,8 @@ impl Rule for Migrations {
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
         let all = ctx.set.mode == Mode::All;
-        // Only Python and ini files can change an environment; a commit of
+        // Only Python, ini and pyproject.toml files can change an environment;
+        // a commit of
         // other files never loads the tree.
         if !all && !ctx.set.changes.iter().any(could_matter) {
             return Ok(());
@@ -112,7 +113,7 @@ impl Rule for Migrations {
 fn could_matter(c: &Change) -> bool {
     let py_or_ini = |p: &str| {
         let name = crate::changes::file_name(p).to_ascii_lowercase();
-        name.ends_with(".py") || name.ends_with(".ini")
+        name.ends_with(".py") || name.ends_with(".ini") || name == "pyproject.toml"
     };
     py_or_ini(&c.path) || c.old_path.as_deref().is_some_and(py_or_ini)
 }

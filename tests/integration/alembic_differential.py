@@ -217,6 +217,20 @@ def build_repo(rng, root, broken, prefix=""):
     lines.append("# sqlalchemy.url = driver://user:pass@localhost/dbname")
     ini_path = os.path.join(root, ini_dir, "alembic.ini")
     os.makedirs(os.path.dirname(ini_path), exist_ok=True)
+    if rng.random() < 0.2:
+        # Alembic 1.16+: the options in pyproject.toml's [tool.alembic],
+        # the ini keeping only the rest.
+        toml = ["[tool.alembic]", 'script_location = "%%(here)s/%s"' % script]
+        if dirs != ["versions"]:
+            toml.append(
+                "version_locations = [%s]"
+                % ", ".join('"%%(here)s/%s/%s"' % (script, d) for d in dirs)
+            )
+        if recursive:
+            toml.append("recursive_version_locations = true")
+        with open(os.path.join(root, ini_dir, "pyproject.toml"), "w") as f:
+            f.write("[project]\nname = 'app'\n\n" + "\n".join(toml) + "\n")
+        lines = ["[alembic]", "# options are in pyproject.toml"]
     with open(ini_path, "w") as f:
         f.write("\n".join(lines) + "\n\n[loggers]\nkeys = root\n")
     sdir = os.path.join(root, script_rel)
@@ -264,7 +278,9 @@ def alembic_view(ini_path, root):
     cwd = os.getcwd()
     os.chdir(os.path.dirname(ini_path))
     try:
-        script = ScriptDirectory.from_config(Config(ini_path))
+        toml = os.path.join(os.path.dirname(ini_path), "pyproject.toml")
+        cfg = Config(ini_path, toml_file=toml if os.path.exists(toml) else None)
+        script = ScriptDirectory.from_config(cfg)
         revs = {}
         rmap = script.revision_map._revision_map
         scripts = {id(v): v for k, v in rmap.items() if v is not None and k == v.revision}
@@ -332,6 +348,7 @@ def main():
         "depends": 0,
         "multi_dirs": 0,
         "cycles_alembic_missed": 0,
+        "pyproject": 0,
     }
     case = 0
     histories = 0
@@ -419,6 +436,9 @@ def main():
                 stats["labels"] += sum(1 for v in want_revs.values() if v["branch_labels"])
                 stats["depends"] += sum(1 for v in want_revs.values() if v["depends_on"])
                 stats["multi_dirs"] += len(env["directories"]) > 1
+                stats["pyproject"] += os.path.exists(
+                    os.path.join(os.path.dirname(ini_path), "pyproject.toml")
+                )
             r = run_dbguard(args.dbguard, root, "check", "--all", "--format", "json")
             if r.returncode not in (0, 1):
                 fail(root, "case %d: dbguard check exit %d: %s" % (case, r.returncode, r.stderr))
