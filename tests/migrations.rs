@@ -618,3 +618,34 @@ fn pyproject_tool_alembic_environment() {
         )]
     );
 }
+
+#[test]
+fn deleting_a_revision_breaks_the_link_of_its_child() {
+    let repo = alembic_repo();
+    repo.stage(&v("a1_init.py"), mig("a1", "None", &undo("a1")));
+    repo.stage(&v("b2_next.py"), mig("b2", "'a1'", &undo("b2")));
+    repo.stage(&v("c3_last.py"), mig("c3", "'b2'", &undo("c3")));
+    repo.commit("history");
+    repo.git(&["rm", "-q", &v("b2_next.py")]);
+    let r = repo.check_json(&[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        rules_of(&r),
+        [("migration-broken-link".to_string(), v("c3_last.py"))]
+    );
+}
+
+#[test]
+fn listed_paths_are_checked_even_when_untracked() {
+    let repo = alembic_repo();
+    repo.stage(&v("a1_init.py"), mig("a1", "None", &undo("a1")));
+    repo.commit("base");
+    repo.write(&v("b2_new.py"), mig("b2", "'a1'", "pass"));
+    let r = repo.check_json(&[&v("b2_new.py")]);
+    assert_eq!(
+        rules_of(&r),
+        [("downgrade-empty".to_string(), v("b2_new.py"))],
+        "{}",
+        r.stdout
+    );
+}

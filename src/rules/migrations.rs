@@ -19,7 +19,7 @@ use super::{Context, Rule, RuleId};
 use crate::alembic::{
     self, Environment, History, LinkKind, Migration, MigrationFile, Value, environments,
 };
-use crate::changes::{Change, Mode};
+use crate::changes::{Change, EntryMode, Mode};
 use crate::finding::Finding;
 
 /// The migration rule family.
@@ -83,27 +83,53 @@ impl Rule for Migrations {
             if !touched {
                 continue;
             }
-            if want_graph {
-                let history = History::load(env, &snapshot, ctx.reader)?;
-                for file in &history.files {
-                    if all || changed.contains(file.path.as_str()) {
-                        check_file(ctx, env, file, out);
-                    }
-                }
-                check_graph(env, &history, &changed, out);
+            let history = if want_graph {
+                Some(History::load(env, &snapshot, ctx.reader)?)
             } else {
-                for entry in env.migration_entries(&snapshot) {
-                    if all || changed.contains(entry.path.as_str()) {
-                        let migration =
-                            alembic::read_migration(ctx.reader, &entry.blob, &entry.path)?;
-                        let file = MigrationFile {
-                            path: entry.path.clone(),
-                            migration,
-                            node: None,
-                        };
-                        check_file(ctx, env, &file, out);
+                None
+            };
+            if all {
+                match &history {
+                    Some(h) => h.files.iter().for_each(|f| check_file(ctx, env, f, out)),
+                    None => {
+                        for entry in env.migration_entries(&snapshot) {
+                            let migration =
+                                alembic::read_migration(ctx.reader, &entry.blob, &entry.path)?;
+                            let file = MigrationFile {
+                                path: entry.path.clone(),
+                                migration,
+                                node: None,
+                            };
+                            check_file(ctx, env, &file, out);
+                        }
                     }
                 }
+            } else {
+                // The changed migrations, read from the change itself: in
+                // `check PATHS` a listed file may not be tracked yet.
+                for c in &ctx.set.changes {
+                    let Some(blob) = &c.new else { continue };
+                    if !changed.contains(c.path.as_str())
+                        || matches!(c.mode, EntryMode::Symlink | EntryMode::Submodule)
+                    {
+                        continue;
+                    }
+                    let known = history
+                        .as_ref()
+                        .and_then(|h| h.files.iter().find(|f| f.path == c.path));
+                    let file = match known {
+                        Some(f) => f.clone(),
+                        None => MigrationFile {
+                            path: c.path.clone(),
+                            migration: alembic::read_migration(ctx.reader, blob, &c.path)?,
+                            node: None,
+                        },
+                    };
+                    check_file(ctx, env, &file, out);
+                }
+            }
+            if let Some(h) = &history {
+                check_graph(env, h, &changed, out);
             }
         }
         Ok(())
@@ -389,7 +415,14 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
         out.push(f);
     }
 
-    for group in &g.conflicting_heads {
+    // A down_revision that names nothing cuts the history in two and makes
+    // a head of the revision it should have followed: report the link,
+    // not the heads it fakes.
+    let cut = g
+        .broken_links
+        .iter()
+        .any(|l| l.kind == LinkKind::DownRevision);
+    for group in g.conflicting_heads.iter().filter(|_| !cut) {
         // Point at the last-loaded head the change brings, else the last
         // head loaded.
         let at = group
