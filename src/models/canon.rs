@@ -135,7 +135,7 @@ pub fn canon(m: &Module, node: Node<'_>, prefixes: &Prefixes) -> String {
                 skip_until = n.end_byte();
                 tokens.push(match m.string_value(n) {
                     Some(v) => format!("{v:?}"),
-                    None => m.text(n).split_whitespace().collect::<Vec<_>>().join(" "),
+                    None => fstring(m, n),
                 });
             }
             "attribute" => {
@@ -167,6 +167,28 @@ pub fn canon_type(m: &Module, node: Node<'_>, prefixes: &Prefixes) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// An f-string with its quotes normalized: `f'ix_{t}'` and `f"ix_{t}"`
+/// read the same.
+fn fstring(m: &Module, n: Node<'_>) -> String {
+    let mut out = String::new();
+    for part in crate::python::named_children(n) {
+        match part.kind() {
+            "string_start" => {
+                let prefix = m.text(part).trim_end_matches(['"', '\'']);
+                out.push_str(&prefix.to_ascii_lowercase());
+                out.push('"');
+            }
+            "string_end" => out.push('"'),
+            _ => out.push_str(m.text(part)),
+        }
+    }
+    if out.is_empty() {
+        m.text(n).split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        out
+    }
 }
 
 fn is_word(c: char) -> bool {
@@ -226,6 +248,7 @@ mod tests {
         assert_eq!(value_of("x = lambda: datetime.now"), "lambda: datetime.now");
         assert_eq!(value_of("x = not  a"), "not a");
         assert_eq!(value_of("x = myapp.GUID"), "myapp.GUID");
+        assert_eq!(value_of("x = f'ix_{t}'"), value_of("x = f\"ix_{t}\""));
     }
 
     #[test]

@@ -374,10 +374,15 @@ impl<'m> Scan<'m> {
         let Some(a) = m.assignment(stmt) else { return };
         match a.name {
             "__tablename__" => {
-                class.tablename = Some(match a.value.and_then(|v| m.string_value(v)) {
-                    Some(s) => TableNameSpec::Literal(s),
-                    None => TableNameSpec::Unknown,
-                });
+                class.tablename = match a.value {
+                    // `__tablename__ = None`: a base that maps no table.
+                    Some(v) if v.kind() == "none" => None,
+                    Some(v) => Some(match m.string_value(v) {
+                        Some(s) => TableNameSpec::Literal(s),
+                        None => TableNameSpec::Unknown,
+                    }),
+                    None => None,
+                };
                 return;
             }
             "__abstract__" => {
@@ -599,8 +604,8 @@ impl<'s, 'm> Resolver<'s, 'm> {
         }
         for (si, scan) in scans.iter().enumerate() {
             for stmt in scan.m.module_statements() {
-                if let Some(a) = scan.m.assignment(stmt)
-                    && let Some(v) = a.value
+                if let Some((target, v)) = module_assignment(scan.m, stmt)
+                    && let Some(target) = target
                     && let Some((n, call)) = scan.short_call(v)
                     && n == "Table"
                     && let Some(name) = call
@@ -609,7 +614,7 @@ impl<'s, 'm> Resolver<'s, 'm> {
                         .and_then(|f| scan.m.string_value(*f))
                 {
                     let name = qualify(&name, schema_kw(scan, &call));
-                    r.table_vars.insert((si, a.name.to_string()), name);
+                    r.table_vars.insert((si, target), name);
                 }
             }
         }
@@ -693,6 +698,11 @@ impl<'s, 'm> Resolver<'s, 'm> {
             };
         }
         if let Some(spec) = &tablename {
+            // A computed name on a class other models derive from is
+            // theirs to use, not a table of its own.
+            if matches!(spec, TableNameSpec::Unknown) && self.base_of_explicit.contains(&i) {
+                return Kind::NonTable;
+            }
             return self.named(i, spec);
         }
         if sqlmodel_table {
@@ -877,12 +887,9 @@ impl<'s, 'm> Resolver<'s, 'm> {
         // by position would be nicer; files come first, then classes.
         for (si, scan) in self.scans.iter().enumerate() {
             for stmt in scan.m.module_statements() {
-                let value = match scan.m.assignment(stmt) {
-                    Some(a) => a.value,
-                    None if stmt.kind() == "expression_statement" => stmt.named_child(0),
-                    None => None,
+                let Some((_, value)) = module_assignment(scan.m, stmt) else {
+                    continue;
                 };
-                let Some(value) = value else { continue };
                 if let Some((n, call)) = scan.short_call(value)
                     && n == "Table"
                     && let Some(t) = self.table_from_call(si, &call, None)
@@ -1439,8 +1446,8 @@ impl<'s, 'm> Resolver<'s, 'm> {
     /// A `Class.attr` or `table.c.col` reference: (table, column).
     fn resolve_ref(&self, scan: usize, parts: &[&str]) -> Option<(String, String)> {
         match parts {
-            [var, "c", col] => {
-                let t = self.table_vars.get(&(scan, var.to_string()))?;
+            [var @ .., "c", col] if !var.is_empty() => {
+                let t = self.table_vars.get(&(scan, var.join(".")))?;
                 Some((t.clone(), col.to_string()))
             }
             [class, attr] => {
@@ -1486,6 +1493,12 @@ impl<'s, 'm> Resolver<'s, 'm> {
                     Some(f) if m.string_value(*f).is_some() => {
                         positional.next();
                         m.string_value(*f)
+                    }
+                    // An f-string name (`f"ix_{__tablename__}_a"`): still
+                    // the name, kept as written.
+                    Some(f) if f.kind() == "string" => {
+                        positional.next();
+                        Some(canon(m, *f, &s.prefixes))
                     }
                     Some(f) if f.kind() == "none" => {
                         positional.next();
@@ -1591,12 +1604,9 @@ impl<'s, 'm> Resolver<'s, 'm> {
     fn loose_indexes(&mut self, schema: &mut Schema) {
         for (si, scan) in self.scans.iter().enumerate() {
             for stmt in scan.m.module_statements() {
-                let value = match scan.m.assignment(stmt) {
-                    Some(a) => a.value,
-                    None if stmt.kind() == "expression_statement" => stmt.named_child(0),
-                    None => None,
+                let Some((_, value)) = module_assignment(scan.m, stmt) else {
+                    continue;
                 };
-                let Some(value) = value else { continue };
                 let Some((n, call)) = scan.short_call(value) else {
                     continue;
                 };
@@ -1623,6 +1633,24 @@ impl<'s, 'm> Resolver<'s, 'm> {
             }
         }
     }
+}
+
+/// A module-level statement's assigned value and the dotted name it is
+/// assigned to (`users = Table(...)`, `User.table = Table(...)`, an
+/// annotated assignment), or a bare expression statement's value (with no
+/// name).
+fn module_assignment<'m>(m: &Module, stmt: Node<'m>) -> Option<(Option<String>, Node<'m>)> {
+    if stmt.kind() != "expression_statement" {
+        return None;
+    }
+    let inner = stmt.named_child(0)?;
+    if inner.kind() == "assignment" {
+        let target = inner
+            .child_by_field_name("left")
+            .and_then(|l| m.dotted_name(l));
+        return Some((target, inner.child_by_field_name("right")?));
+    }
+    Some((None, inner))
 }
 
 /// The items of a `__table_args__` value (a tuple, list, dict or one call).
@@ -1820,6 +1848,32 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(names, ["id"]);
+    }
+
+    #[test]
+    fn real_world_shapes() {
+        // A base that says it maps no table (Superset's BaseDatasource).
+        let s = schema(
+            "class BaseDatasource(AuditMixin):\n    __tablename__: str | None = None\n    id = Column(Integer, primary_key=True)\nclass SqlaTable(BaseDatasource, Model):\n    __tablename__ = 'tables'\n    name = Column(String(250))\n",
+        );
+        let names: Vec<_> = s.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["tables"]);
+        assert_eq!(s.tables[0].primary_key, ["id"]);
+        // Imperative tables assigned to a class attribute (Galaxy), and an
+        // f-string index name (MLflow).
+        let s = schema(
+            "class Job(Base):\n    pass\nJob.table = Table('job', metadata, Column('id', Integer, primary_key=True), Column('state', String(64)), Index(f'ix_{x}_state', 'state'))\nIndex('ix_job_id_state', Job.table.c.id, Job.table.c.state)\n",
+        );
+        let t = s.table("job").unwrap();
+        assert_eq!(t.columns.len(), 2);
+        let idx: Vec<_> = t.indexes.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            idx,
+            [
+                "index f\"ix_{x}_state\" (state)",
+                "index ix_job_id_state (id, state)"
+            ]
+        );
     }
 
     #[test]
