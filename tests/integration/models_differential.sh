@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Differential test of model-without-migration against SQLAlchemy and
+# Alembic: for ~100 edits of a realistic models file (cosmetic ones, schema
+# changes, and random mixes), Alembic's compare_metadata (what
+# `alembic revision --autogenerate` runs) and dbguard must agree on whether
+# the schema changed. Installs alembic (and SQLAlchemy) from PyPI into a
+# virtualenv under target/. Extra arguments go to the Python script
+# (--random N, --seed S).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+venv=target/models-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "alembic>=1.13" "sqlalchemy>=2.0"
+
+cargo build --locked --release --quiet
+"$venv/bin/python" tests/integration/models_differential.py target/release/dbguard "$@"
