@@ -81,12 +81,19 @@ impl Rule for MigrationOps {
             if m.has_errors() {
                 continue;
             }
+            let mut found = Vec::new();
             if (ctx.enabled)(RuleId::MigrationUndocumentedDestructive) {
-                destructive(&m, path, out);
+                destructive(&m, path, &mut found);
             }
             if (ctx.enabled)(RuleId::DowngradeAsymmetric) {
-                asymmetric(&m, path, out);
+                asymmetric(&m, path, &mut found);
             }
+            // `# dbguard: allow RULE` on the operation's line or above.
+            found.retain(|f| {
+                f.line
+                    .is_none_or(|l| !crate::suppress::is_suppressed(&bytes, l, f.rule))
+            });
+            out.extend(found);
         }
         Ok(())
     }
@@ -538,6 +545,20 @@ mod tests {
     }
 
     const SYMMETRIC: &str = "def upgrade():\n    op.create_table('orders', sa.Column('id', sa.Integer()))\n    op.create_index(op.f('ix_orders_id'), 'orders', ['id'])\n    op.add_column('users', sa.Column('email', sa.String()))\n    op.create_foreign_key('fk_a', 'orders', 'users', ['uid'], ['id'])\n    op.drop_column('users', 'legacy')\n\ndef downgrade():\n    op.add_column('users', sa.Column('legacy', sa.Text()))\n    op.drop_constraint('fk_a', 'orders', type_='foreignkey')\n    op.drop_column('users', 'email')\n    op.drop_index(op.f('ix_orders_id'), table_name='orders')\n    op.drop_table('orders')\n";
+
+    #[test]
+    fn an_allow_comment_is_honoured_through_the_engine_path() {
+        let src = b"def upgrade():\n    op.add_column('t', sa.Column('x', sa.Integer()))  # dbguard: allow downgrade-asymmetric\n\ndef downgrade():\n    op.drop_index('ix')\n";
+        let m = Module::parse(src).unwrap();
+        let mut found = Vec::new();
+        asymmetric(&m, "m.py", &mut found);
+        assert_eq!(found.len(), 1);
+        assert!(crate::suppress::is_suppressed(
+            src,
+            found[0].line.unwrap(),
+            found[0].rule
+        ));
+    }
 
     #[test]
     fn mentions_whole_words_only() {

@@ -169,6 +169,27 @@ impl Rule for ModelMigration {
             })
             .collect();
         let by_file = group(&changes);
+        // `# dbguard: allow model-without-migration` at the finding's line
+        // (or above) in the new version of the file.
+        let allowed = |path: &str, group: &[&SchemaChange]| {
+            let Some(line) = first_line(group) else {
+                return false;
+            };
+            new_files
+                .iter()
+                .find(|(p, _)| p == path)
+                .is_some_and(|(_, m)| {
+                    crate::suppress::is_suppressed(
+                        m.source().as_bytes(),
+                        line,
+                        RuleId::ModelWithoutMigration,
+                    )
+                })
+        };
+        let by_file: Vec<_> = by_file
+            .into_iter()
+            .filter(|(p, g)| !allowed(p, g))
+            .collect();
         if added.is_empty() {
             for (path, group) in &by_file {
                 out.push(missing(ctx.set.mode, &envs, path, group, &changes));
@@ -502,6 +523,12 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Warning);
         assert_eq!(out[0].kind.as_deref(), Some("unreadable-model"));
+    }
+
+    #[test]
+    fn an_allow_comment_on_the_changed_line_silences_it() {
+        let models = b"class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n    # the column exists in every database already\n    # dbguard: allow model-without-migration\n    email = Column(String(255))\n";
+        assert!(run(&base(MODELS), &base(models)).is_empty());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! Few false alarms matter more than catching every case, so a value
 //! interpolated into SQL is taken as safe when it cannot carry user input:
 //! a literal, an ALL_CAPS constant (`TABLE_NAME`, `settings.SCHEMA`), a
-//! model's `__tablename__`, a number conversion (`int(limit)`, `len(ids)`),
+//! model's `__tablename__`, a number (`int(limit)`, `len(ids)`,
+//! `max(1, ceil(x))`),
 //! a loop variable over a literal list, a lookup in a constant mapping
 //! (`ORDER_COLUMNS[key]`), quoting helpers (`quote_ident`,
 //! `sql.Identifier`), and placeholders built from literals
@@ -150,6 +151,9 @@ const SAFE_CALLS: &[&str] = &[
     "bool",
     "round",
     "abs",
+    "ceil",
+    "floor",
+    "trunc",
     "quote_ident",
     "quote_identifier",
     "quote_name",
@@ -298,6 +302,9 @@ impl<'m> Checker<'m> {
             Strength::Weak => sql_statement().is_match(&e.text),
         };
         if !reads_as_sql {
+            return None;
+        }
+        if acknowledged(m, node) {
             return None;
         }
         let pos = m.position(arg);
@@ -575,7 +582,7 @@ impl<'m> Checker<'m> {
                 let args_safe = call.positional.iter().all(|a| self.safe(*a, depth + 1))
                     && call.keywords.iter().all(|(_, v)| self.safe(*v, depth + 1));
                 match (short, object) {
-                    ("str", None) => args_safe,
+                    ("str" | "max" | "min", None) => args_safe,
                     ("join" | "format", Some(o)) => self.safe(o, depth + 1) && args_safe,
                     ("strip" | "lstrip" | "rstrip" | "upper" | "lower" | "title", Some(o)) => {
                         self.safe(o, depth + 1)
@@ -681,12 +688,25 @@ impl<'m> Checker<'m> {
             match n.kind() {
                 "assignment" => {
                     let left = n.child_by_field_name("left");
+                    let right = n.child_by_field_name("right");
                     if is_name(left) {
-                        if let Some(v) = n.child_by_field_name("right") {
+                        if let Some(v) = right {
                             out.push(Binding::Value(v));
                         }
                     } else if binds_in(left) {
-                        out.push(Binding::Unknown);
+                        // `a, b = x, y`: element by element when both
+                        // sides are spelled out.
+                        let targets = left.map(named_children).unwrap_or_default();
+                        let values = right
+                            .filter(|r| matches!(r.kind(), "expression_list" | "tuple"))
+                            .map(named_children)
+                            .unwrap_or_default();
+                        match targets.iter().position(|t| is_name(Some(*t))) {
+                            Some(i) if targets.len() == values.len() => {
+                                out.push(Binding::Value(values[i]));
+                            }
+                            _ => out.push(Binding::Unknown),
+                        }
                     }
                 }
                 "augmented_assignment" if is_name(n.child_by_field_name("left")) => {
@@ -713,6 +733,20 @@ impl<'m> Checker<'m> {
             }
         }
     }
+}
+
+/// Whether the call's lines carry a comment that already accepts it for
+/// the same check in bandit or ruff: `# noqa: S608` or `# nosec`.
+fn acknowledged(m: &Module, call: Node<'_>) -> bool {
+    let first = call.start_position().row;
+    let last = call.end_position().row;
+    m.comments()
+        .into_iter()
+        .filter(|c| (first..=last).contains(&c.start_position().row))
+        .any(|c| {
+            let t = m.text(c).to_ascii_lowercase().replace(' ', "");
+            t.contains("nosec") || (t.contains("noqa:") && t.contains("s608"))
+        })
 }
 
 /// `TABLE_NAME`, `MAX_ROWS`: a constant by convention.
@@ -791,6 +825,8 @@ mod tests {
             "def f(uid):\n    await conn.fetch(f\"SELECT * FROM users WHERE id = {uid}\")\n",
             "def upgrade():\n    op.execute(f\"UPDATE users SET role = '{role}'\")\n",
             "def f(uid):\n    engine.execute(f\"{base} WHERE id = {uid}\")\n",
+            "def f(uid):\n    a, b = uid, 1\n    cursor.execute(f\"SELECT * FROM t WHERE id = {a}\")\n",
+            "def f(uid):\n    a, b = g(uid)\n    cursor.execute(f\"SELECT * FROM t WHERE id = {a}\")\n",
         ] {
             assert!(flagged(src), "{src}");
         }
@@ -846,6 +882,10 @@ mod tests {
             "def f(key):\n    cursor.execute(f\"SELECT * FROM t ORDER BY {ORDER_COLUMNS[key]}\")\n",
             "def f(name):\n    cur.execute(sql.SQL(\"SELECT * FROM {}\").format(sql.Identifier(name)))\n",
             "def f(cols):\n    marks = ', '.join('?' for _ in cols)\n    cur.execute(f\"INSERT INTO t VALUES ({marks})\", cols)\n",
+            "def f(db, t):\n    name, tpl = q.quote(db), q.quote(t)\n    conn.execute(text(f\"CREATE DATABASE {name} TEMPLATE {tpl}\"))\n",
+            "def f(s):\n    ms = max(1, ceil(s * 1000))\n    conn.exec_driver_sql(f\"SET LOCAL lock_timeout = '{ms}ms'\")\n",
+            "def f(t):\n    cursor.execute(f\"SELECT * FROM {t}\")  # noqa: S608 (t is an internal name)\n",
+            "def f(t):\n    cursor.execute(\n        f\"SELECT * FROM {t}\"  # nosec B608\n    )\n",
         ] {
             assert!(!flagged(src), "{src}");
         }
