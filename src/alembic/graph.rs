@@ -190,18 +190,14 @@ impl Graph {
             }
             g.head_labels.push((h, labels));
         }
-        let mut groups: Vec<(&BTreeSet<String>, Vec<usize>)> = Vec::new();
+        let mut groups: HashMap<&BTreeSet<String>, Vec<usize>> = HashMap::new();
         for (h, labels) in &g.head_labels {
-            match groups.iter_mut().find(|(l, _)| *l == labels) {
-                Some((_, v)) => v.push(*h),
-                None => groups.push((labels, vec![*h])),
-            }
+            groups.entry(labels).or_default().push(*h);
         }
-        g.conflicting_heads = groups
-            .into_iter()
-            .filter(|(_, v)| v.len() > 1)
-            .map(|(_, v)| v)
-            .collect();
+        let mut conflicting: Vec<Vec<usize>> =
+            groups.into_values().filter(|v| v.len() > 1).collect();
+        conflicting.sort();
+        g.conflicting_heads = conflicting;
         g
     }
 
