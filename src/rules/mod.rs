@@ -84,7 +84,10 @@ macro_rules! rule_table {
             fn from_str(s: &str) -> Result<RuleId, String> {
                 match s {
                     $( $id => Ok(RuleId::$variant), )*
-                    _ => Err(format!("unknown rule `{s}` (run `dbguard rules` for the list)")),
+                    _ => Err(format!(
+                        "unknown rule `{s}`{} (run `dbguard rules` for the list)",
+                        did_you_mean(s).map(|id| format!("; did you mean `{id}`?")).unwrap_or_default()
+                    )),
                 }
             }
         }
@@ -143,6 +146,17 @@ rule_table! {
     SqlInjection => "sql-injection", Warning,
         "SQL is parameterized, not built with f-strings, %, .format or +",
         "pass values as bound parameters: text(\"... WHERE id = :id\"), {\"id\": value}";
+}
+
+/// The rule id closest to a mistyped one, when one is close enough to be
+/// what the user meant.
+fn did_you_mean(s: &str) -> Option<&'static str> {
+    RULES
+        .iter()
+        .map(|r| (strsim::jaro_winkler(s, r.id.as_str()), r.id.as_str()))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, id)| id)
 }
 
 impl RuleId {
@@ -360,5 +374,10 @@ mod tests {
     fn unknown_rule_names_the_way_out() {
         let err = "db-files".parse::<RuleId>().unwrap_err();
         assert!(err.contains("dbguard rules"), "{err}");
+        assert!(err.contains("did you mean `db-file`?"), "{err}");
+        let err = "credentials".parse::<RuleId>().unwrap_err();
+        assert!(err.contains("did you mean `credential`?"), "{err}");
+        let err = "nothing-like-it".parse::<RuleId>().unwrap_err();
+        assert!(!err.contains("did you mean"), "{err}");
     }
 }
