@@ -56,11 +56,14 @@ pub fn extract(files: &[ModelFile<'_>]) -> Schema {
     Resolver::new(&scans, classes).build()
 }
 
-/// The classes a file defines and the base classes they name (last
-/// component of each dotted name): what a caller needs to decide which
-/// other model files to read alongside it (mixins and subclasses declared
-/// elsewhere).
-pub fn class_names(m: &Module) -> (Vec<String>, Vec<String>) {
+/// The class names that tie a model file to other model files: the bases
+/// its model classes name but do not define (a declarative base or mixin
+/// declared elsewhere), and its own mixins and abstract bases (which
+/// models elsewhere may use). A caller reads the other model files that
+/// mention them, so that a mixin change reaches its tables. Classes with
+/// nothing SQLAlchemy about them (Django models, Pydantic schemas) name
+/// nothing, so that such files cost no extra reads.
+pub fn context_names(m: &Module) -> Vec<String> {
     let file = ModelFile {
         path: "",
         module: m,
@@ -68,12 +71,30 @@ pub fn class_names(m: &Module) -> (Vec<String>, Vec<String>) {
     let scan = Scan::new(&file);
     let mut classes = Vec::new();
     scan.classes(0, &mut classes);
-    let defined = classes.iter().map(|c| c.name.clone()).collect();
-    let bases = classes
-        .iter()
-        .flat_map(|c| c.bases.iter().map(|b| last(b).to_string()))
-        .collect();
-    (defined, bases)
+    let defined: HashSet<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+    let mut out = Vec::new();
+    for c in &classes {
+        let sa = !c.members.is_empty()
+            || c.tablename.is_some()
+            || c.table_call.is_some()
+            || c.table_args.is_some()
+            || c.sqlmodel_table;
+        if !sa {
+            continue;
+        }
+        for b in &c.bases {
+            let b = last(b);
+            if !defined.contains(b) && !REGISTRY_BASES.contains(&b) && b != "Model" {
+                out.push(b.to_string());
+            }
+        }
+        if (c.is_abstract || c.is_mixin_or_registry()) && !c.members.is_empty() {
+            out.push(c.name.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// What one file contributes before classes are resolved across files.

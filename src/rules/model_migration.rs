@@ -4,8 +4,8 @@
 //! Runs once per change set (the staged change, the listed paths, one
 //! commit of a range); not with `--all`, which has no before state. The
 //! models the change touches are read before and after (together with the
-//! unchanged model files that share classes with them, so that mixins and
-//! moved models resolve), their schemas compared (`src/models/`), and:
+//! unchanged model files that mention their bases or declare-site mixins,
+//! see [`context_names`]), their schemas compared (`src/models/`), and:
 //!
 //! - a schema change with no new migration file in any Alembic
 //!   environment is an error, reported at the model file, at the first
@@ -31,7 +31,7 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, class_names, extract};
+use crate::models::extract::{ModelFile, context_names, extract};
 use crate::models::schema::Schema;
 use crate::python::Module;
 
@@ -106,17 +106,15 @@ impl Rule for ModelMigration {
             return Ok(());
         }
 
-        // Unchanged model files that share classes with the changed ones
-        // (a mixin here, its users there), read once for both sides.
+        // Unchanged model files tied to the changed ones by class names (a
+        // mixin here, its users there), read once for both sides.
         let changed: HashSet<&str> = model_changes
             .iter()
             .flat_map(|c| std::iter::once(c.path.as_str()).chain(c.old_path.as_deref()))
             .collect();
         let mut names: Vec<String> = Vec::new();
         for (_, m) in old_files.iter().chain(&new_files) {
-            let (defined, bases) = class_names(m);
-            names.extend(defined);
-            names.extend(bases);
+            names.extend(context_names(m));
         }
         names.sort();
         names.dedup();
@@ -523,6 +521,42 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Warning);
         assert_eq!(out[0].kind.as_deref(), Some("unreadable-model"));
+    }
+
+    #[test]
+    fn a_table_name_computed_by_a_base_in_another_file_is_known() {
+        let base_py = b"class Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return cls.__name__.lower()\n".as_slice();
+        let files = |m: &'static [u8]| {
+            vec![
+                ("backend/alembic.ini", INI),
+                ("backend/migrations/env.py", ENV),
+                ("backend/app/models/base.py", base_py),
+                ("backend/app/models/user.py", m),
+            ]
+        };
+        let old = b"from .base import Base\nclass User(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n".as_slice();
+        let new = b"from .base import Base\nclass User(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[str]\n".as_slice();
+        let out = run(&files(old), &files(new));
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.starts_with("user.email added"),
+            "{}",
+            out[0].message
+        );
+        // Without the base in view the class name stands in for the table.
+        let out = run(
+            &files(old)[..2]
+                .iter()
+                .chain(&files(old)[3..])
+                .copied()
+                .collect::<Vec<_>>(),
+            &[&files(new)[..2], &files(new)[3..]].concat(),
+        );
+        assert!(
+            out[0].message.starts_with("User.email added"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]
