@@ -129,11 +129,7 @@ fn path_from_bytes(bytes: &[u8]) -> PathBuf {
 impl Repo {
     /// The index file git uses here (`GIT_INDEX_FILE`, or the worktree's).
     fn index_path(&self) -> anyhow::Result<PathBuf> {
-        let index = self.repo.index().context("cannot read the index")?;
-        index
-            .path()
-            .map(Path::to_path_buf)
-            .ok_or_else(|| anyhow!("the repository has no index file"))
+        Ok(self.index_file_path())
     }
 
     /// libgit2 reads neither split nor sparse indexes: it would see only a

@@ -18,7 +18,9 @@ use crate::changes::{
     Snapshot, SnapshotEntry, Status,
 };
 
+mod index_file;
 mod index_ops;
+mod staged;
 mod store;
 pub use index_ops::{IndexEdit, IndexedFile};
 pub use store::GitStore;
@@ -212,16 +214,10 @@ impl Repo {
     /// What the next commit will change: the index against HEAD, content
     /// read from the index's blobs (never the working tree).
     pub fn staged(&self) -> anyhow::Result<ChangeSet> {
-        let index = self.repo.index().context("cannot read the index")?;
-        let head = self.head_tree()?;
-        let mut opts = DiffOptions::new();
-        opts.include_typechange(true);
-        let mut diff = self
-            .repo
-            .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-            .context("cannot compare the index with HEAD")?;
-        find_renames(&mut diff)?;
-        let changes = diff_changes(&diff);
+        let changes = match self.staged_fast()? {
+            Some(changes) => changes,
+            None => self.staged_libgit2()?,
+        };
         Ok(ChangeSet {
             mode: Mode::Staged,
             commit: None,
@@ -231,6 +227,43 @@ impl Repo {
             new_tree: store::index_snapshot(self.store()),
             excludes: self.excludes(),
         })
+    }
+
+    /// The index file git uses for this repository: `GIT_INDEX_FILE` (as
+    /// git hooks set it, relative to the process's directory) or the git
+    /// dir's `index`.
+    fn index_file_path(&self) -> PathBuf {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+            Some(p) => PathBuf::from(p),
+            None => self.repo.path().join("index"),
+        }
+    }
+
+    /// The staged changes through the cache-tree, or `None` when only
+    /// libgit2 can describe them.
+    fn staged_fast(&self) -> anyhow::Result<Option<Vec<Change>>> {
+        let path = self.index_file_path();
+        let Some(index) = index_file::read(&path, 20)
+            .with_context(|| format!("cannot read the index {}", path.display()))?
+        else {
+            return Ok(None);
+        };
+        let head = self.head_tree()?.map(|t| oid_to_id(t.id()));
+        staged::staged_changes(&self.repo, &index, head)
+    }
+
+    /// The staged changes through libgit2's diff, with its rename detection.
+    fn staged_libgit2(&self) -> anyhow::Result<Vec<Change>> {
+        let index = self.repo.index().context("cannot read the index")?;
+        let head = self.head_tree()?;
+        let mut opts = DiffOptions::new();
+        opts.include_typechange(true);
+        let mut diff = self
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
+            .context("cannot compare the index with HEAD")?;
+        find_renames(&mut diff)?;
+        Ok(diff_changes(&diff))
     }
 
     /// Every tracked file as it is in the working tree (what CI checks out).

@@ -1,0 +1,501 @@
+//! The staged changes (index against HEAD) at the cost of the change, not
+//! of the repository: directories whose cache-tree id equals HEAD's tree
+//! are skipped without reading them, as `git diff --cached` does.
+//!
+//! Used by [`super::Repo::staged`]; whenever the index holds something
+//! [`super::index_file`] does not read, or the change needs rename
+//! detection beyond exact renames, the caller falls back to libgit2's diff.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::anyhow;
+use git2::{ObjectType, Repository};
+
+use super::index_file::{IndexFile, RawEntry};
+use super::{id_to_oid, mode_from_filemode, oid_to_id, path_string};
+use crate::changes::{BlobRef, Change, ObjectId, Status};
+
+/// Above this many add x delete candidate pairs, rename detection is left
+/// to libgit2 (a large restructuring; rare, and allowed to cost more).
+const MAX_SIMILARITY_PAIRS: usize = 400;
+
+/// Blobs larger than this are not compared for similarity.
+const MAX_SIMILARITY_BLOB: usize = 1 << 20;
+
+/// One side of a comparison.
+struct Side {
+    path: Vec<u8>,
+    oid: ObjectId,
+    mode: u32,
+}
+
+/// The staged changes, or `None` when only libgit2's rename detection can
+/// describe them (an add and a delete that are not an exact rename).
+pub(super) fn staged_changes(
+    repo: &Repository,
+    index: &IndexFile,
+    head_tree: Option<ObjectId>,
+) -> anyhow::Result<Option<Vec<Change>>> {
+    let conflicted: HashSet<&[u8]> = index
+        .entries
+        .iter()
+        .filter(|e| e.stage != 0)
+        .map(|e| e.path.as_slice())
+        .collect();
+    let entries: Vec<&RawEntry> = index
+        .entries
+        .iter()
+        .filter(|e| e.stage == 0 && !e.intent_to_add)
+        .collect();
+    let mut walk = Walk {
+        repo,
+        index,
+        entries: &entries,
+        matched: vec![false; entries.len()],
+        conflicted: &conflicted,
+        added: Vec::new(),
+        deleted: Vec::new(),
+        modified: Vec::new(),
+    };
+    // Directories to compare: (path prefix with trailing '/', or "" for the
+    // root; HEAD's tree there; the index range below it).
+    let mut work: Vec<(Vec<u8>, ObjectId, usize, usize)> = Vec::new();
+    if let Some(tree) = head_tree {
+        work.push((Vec::new(), tree, 0, entries.len()));
+    }
+    while let Some((prefix, tree, lo, hi)) = work.pop() {
+        walk.compare_dir(&prefix, tree, lo, hi, &mut work)?;
+    }
+    for (i, e) in entries.iter().enumerate() {
+        if !walk.matched[i] {
+            walk.added.push(Side {
+                path: e.path.clone(),
+                oid: e.oid,
+                mode: e.mode,
+            });
+        }
+    }
+    Ok(walk.into_changes())
+}
+
+struct Walk<'a> {
+    repo: &'a Repository,
+    index: &'a IndexFile,
+    entries: &'a [&'a RawEntry],
+    matched: Vec<bool>,
+    conflicted: &'a HashSet<&'a [u8]>,
+    added: Vec<Side>,
+    deleted: Vec<Side>,
+    modified: Vec<(Side, Side)>,
+}
+
+impl Walk<'_> {
+    /// The range of index entries whose path starts with `prefix`, within
+    /// `lo..hi` (index entries are sorted by path bytes).
+    fn range(&self, prefix: &[u8], lo: usize, hi: usize) -> (usize, usize) {
+        let slice = &self.entries[lo..hi];
+        let start = slice.partition_point(|e| e.path.as_slice() < prefix);
+        let len = slice[start..].partition_point(|e| e.path.starts_with(prefix));
+        (lo + start, lo + start + len)
+    }
+
+    fn compare_dir(
+        &mut self,
+        prefix: &[u8],
+        tree: ObjectId,
+        lo: usize,
+        hi: usize,
+        work: &mut Vec<(Vec<u8>, ObjectId, usize, usize)>,
+    ) -> anyhow::Result<()> {
+        let key = prefix.strip_suffix(b"/").unwrap_or(prefix);
+        if self.index.cache_tree.get(key) == Some(&tree) {
+            // The index below this directory is exactly HEAD's tree.
+            self.matched[lo..hi].iter_mut().for_each(|m| *m = true);
+            return Ok(());
+        }
+        let oid = id_to_oid(&tree)?;
+        let t = self
+            .repo
+            .find_tree(oid)
+            .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
+        for te in t.iter() {
+            let mut path = prefix.to_vec();
+            path.extend_from_slice(te.name_bytes());
+            let id = oid_to_id(te.id());
+            if te.kind() == Some(ObjectType::Tree) {
+                path.push(b'/');
+                let (sub_lo, sub_hi) = self.range(&path, lo, hi);
+                work.push((path, id, sub_lo, sub_hi));
+                continue;
+            }
+            if self.conflicted.contains(path.as_slice()) {
+                continue;
+            }
+            let (elo, ehi) = self.range(&path, lo, hi);
+            let exact = (elo..ehi).find(|&i| self.entries[i].path == path);
+            let head = Side {
+                path,
+                oid: id,
+                mode: te.filemode() as u32,
+            };
+            match exact {
+                None => self.deleted.push(head),
+                Some(i) => {
+                    self.matched[i] = true;
+                    let e = self.entries[i];
+                    if e.oid != head.oid || e.mode != head.mode {
+                        let new = Side {
+                            path: e.path.clone(),
+                            oid: e.oid,
+                            mode: e.mode,
+                        };
+                        self.modified.push((head, new));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pairs renames: exact ones by blob id, then edited ones by content
+    /// similarity (at least half the content in common, git's default).
+    /// Large restructurings go to libgit2 (`None`).
+    fn into_changes(mut self) -> Option<Vec<Change>> {
+        let mut by_oid: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+        for (i, a) in self.added.iter().enumerate() {
+            by_oid.entry(a.oid).or_default().push(i);
+        }
+        let mut renamed_from: HashMap<usize, Side> = HashMap::new();
+        let mut unpaired_deletes = Vec::new();
+        for d in std::mem::take(&mut self.deleted) {
+            match by_oid.get_mut(&d.oid).and_then(Vec::pop) {
+                Some(i) => {
+                    renamed_from.insert(i, d);
+                }
+                None => unpaired_deletes.push(d),
+            }
+        }
+        let unpaired_adds: Vec<usize> = (0..self.added.len())
+            .filter(|i| !renamed_from.contains_key(i))
+            .collect();
+        if !unpaired_adds.is_empty() && !unpaired_deletes.is_empty() {
+            if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
+                return None;
+            }
+            let pairs = similar_pairs(self.repo, &self.added, &unpaired_adds, &unpaired_deletes)?;
+            let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
+            for (add, del) in pairs {
+                if !taken[del] && !renamed_from.contains_key(&add) {
+                    taken[del] = true;
+                    let d = &unpaired_deletes[del];
+                    renamed_from.insert(
+                        add,
+                        Side {
+                            path: d.path.clone(),
+                            oid: d.oid,
+                            mode: d.mode,
+                        },
+                    );
+                }
+            }
+            unpaired_deletes = unpaired_deletes
+                .into_iter()
+                .zip(taken)
+                .filter(|(_, t)| !t)
+                .map(|(d, _)| d)
+                .collect();
+        }
+        let mut changes = Vec::new();
+        for (old, new) in self.modified {
+            let old_mode = mode_from_filemode(old.mode);
+            let new_mode = mode_from_filemode(new.mode);
+            let type_changed = (old_mode == crate::changes::EntryMode::Symlink)
+                != (new_mode == crate::changes::EntryMode::Symlink)
+                || (old_mode == crate::changes::EntryMode::Submodule)
+                    != (new_mode == crate::changes::EntryMode::Submodule);
+            changes.push(Change {
+                path: path_string(&new.path),
+                old_path: None,
+                status: if type_changed {
+                    Status::TypeChanged
+                } else {
+                    Status::Modified
+                },
+                mode: new_mode,
+                old: Some(BlobRef::Object(old.oid)),
+                new: Some(BlobRef::Object(new.oid)),
+            });
+        }
+        for (i, a) in self.added.into_iter().enumerate() {
+            let from = renamed_from.remove(&i);
+            changes.push(Change {
+                path: path_string(&a.path),
+                old_path: from.as_ref().map(|d| path_string(&d.path)),
+                status: if from.is_some() {
+                    Status::Renamed
+                } else {
+                    Status::Added
+                },
+                mode: mode_from_filemode(a.mode),
+                old: from.map(|d| BlobRef::Object(d.oid)),
+                new: Some(BlobRef::Object(a.oid)),
+            });
+        }
+        for d in unpaired_deletes {
+            changes.push(Change {
+                path: path_string(&d.path),
+                old_path: None,
+                status: Status::Deleted,
+                mode: mode_from_filemode(d.mode),
+                old: Some(BlobRef::Object(d.oid)),
+                new: None,
+            });
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Some(changes)
+    }
+}
+
+/// `(added index, deleted index)` pairs that are renames with edits, best
+/// first; `None` when a blob cannot be read (then libgit2 decides).
+fn similar_pairs(
+    repo: &Repository,
+    added: &[Side],
+    adds: &[usize],
+    deletes: &[Side],
+) -> Option<Vec<(usize, usize)>> {
+    let content = |side: &Side| -> Option<Option<Vec<u8>>> {
+        let blob = repo.find_blob(id_to_oid(&side.oid).ok()?).ok()?;
+        Some((blob.size() <= MAX_SIMILARITY_BLOB).then(|| blob.content().to_vec()))
+    };
+    let mut old = Vec::with_capacity(deletes.len());
+    for d in deletes {
+        old.push(content(d)?);
+    }
+    let mut scored = Vec::new();
+    for &a in adds {
+        let Some(new) = content(&added[a])? else { continue };
+        for (d, old) in old.iter().enumerate() {
+            if let Some(old) = old {
+                let score = similarity(old, &new);
+                if score >= 50 {
+                    scored.push((score, a, d));
+                }
+            }
+        }
+    }
+    scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    Some(scored.into_iter().map(|(_, a, d)| (a, d)).collect())
+}
+
+/// How much of two contents is the same, in percent of the larger one,
+/// counted in bytes of identical lines.
+fn similarity(a: &[u8], b: &[u8]) -> u32 {
+    let larger = a.len().max(b.len());
+    if larger == 0 {
+        return 100;
+    }
+    let mut lines: HashMap<&[u8], usize> = HashMap::new();
+    for line in a.split_inclusive(|&c| c == b'\n') {
+        *lines.entry(line).or_default() += 1;
+    }
+    let mut common = 0usize;
+    for line in b.split_inclusive(|&c| c == b'\n') {
+        if let Some(n) = lines.get_mut(line)
+            && *n > 0
+        {
+            *n -= 1;
+            common += line.len();
+        }
+    }
+    (common * 100 / larger) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use crate::changes::Change;
+    use crate::git::Repo;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_WORK_TREE")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@e")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@e")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn write(dir: &Path, path: &str, content: &str) {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    fn summary(changes: &[Change]) -> Vec<String> {
+        let mut v: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{:?} {} {:?} {:?} {:?} {:?}", c.status, c.path, c.old_path, c.mode, c.old, c.new))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The cache-tree walk and libgit2's diff agree on a repository state.
+    fn assert_agree(dir: &Path) -> Vec<String> {
+        let repo = Repo::open(dir).unwrap();
+        let fast = repo.staged_fast().unwrap().expect("the fast path handles this state");
+        let slow = repo.staged_libgit2().unwrap();
+        assert_eq!(summary(&fast), summary(&slow));
+        summary(&fast)
+    }
+
+    fn base_repo() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        git(d.path(), &["init", "-q", "-b", "main"]);
+        for p in ["a.txt", "src/x/y.py", "src/x/z.py", "src/w.py", "gone/one.txt", "gone/sub/two.txt", "link_target.txt"] {
+            write(d.path(), p, &format!("content of {p}\n"));
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("link_target.txt", d.path().join("ln")).unwrap();
+        git(d.path(), &["add", "-A"]);
+        git(d.path(), &["commit", "-q", "-m", "base"]);
+        d
+    }
+
+    #[test]
+    fn nothing_staged_reads_no_tree() {
+        let d = base_repo();
+        assert_eq!(assert_agree(d.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_kind_of_change_agrees_with_libgit2() {
+        let d = base_repo();
+        let p = d.path();
+        write(p, "new/dir/file.db", "x\n");
+        write(p, "src/x/y.py", "changed\n");
+        std::fs::remove_file(p.join("src/w.py")).unwrap();
+        std::fs::remove_dir_all(p.join("gone")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(p.join("src/x/z.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::remove_file(p.join("ln")).unwrap();
+            write(p, "ln", "now a file\n");
+        }
+        git(p, &["add", "-A"]);
+        git(p, &["mv", "a.txt", "renamed.txt"]);
+        let got = assert_agree(p);
+        assert!(got.iter().any(|s| s.starts_with("Renamed renamed.txt")), "{got:#?}");
+        assert!(got.iter().any(|s| s.starts_with("Deleted gone/sub/two.txt")), "{got:#?}");
+        // The same state with the index in version 4 (compressed paths).
+        git(p, &["update-index", "--index-version", "4"]);
+        assert_agree(p);
+    }
+
+    #[test]
+    fn a_repository_without_commits_stages_everything_as_added() {
+        let d = tempfile::tempdir().unwrap();
+        git(d.path(), &["init", "-q"]);
+        assert_eq!(assert_agree(d.path()), Vec::<String>::new());
+        write(d.path(), "a/b.txt", "1\n");
+        write(d.path(), "c.txt", "2\n");
+        git(d.path(), &["add", "-A"]);
+        assert_eq!(assert_agree(d.path()).len(), 2);
+    }
+
+    #[test]
+    fn conflicted_entries_are_left_out_like_libgit2() {
+        let d = base_repo();
+        let p = d.path();
+        git(p, &["checkout", "-q", "-b", "other"]);
+        write(p, "a.txt", "other\n");
+        git(p, &["commit", "-q", "-am", "other"]);
+        git(p, &["checkout", "-q", "main"]);
+        write(p, "a.txt", "main\n");
+        write(p, "staged.db", "x\n");
+        git(p, &["add", "-A"]);
+        git(p, &["commit", "-q", "-m", "main"]);
+        let merge = Command::new("git")
+            .args(["merge", "other"])
+            .current_dir(p)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@e")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@e")
+            .output()
+            .unwrap();
+        assert!(!merge.status.success());
+        write(p, "also.db", "y\n");
+        git(p, &["add", "also.db"]);
+        let repo = Repo::open(p).unwrap();
+        let fast = summary(&repo.staged_fast().unwrap().unwrap());
+        assert_eq!(fast.len(), 1, "{fast:#?}");
+        assert!(fast[0].starts_with("Added also.db"));
+    }
+
+    #[test]
+    fn a_rename_with_edits_is_paired_like_libgit2() {
+        let d = base_repo();
+        let p = d.path();
+        git(p, &["mv", "src/x/y.py", "src/x/moved.py"]);
+        write(p, "src/x/moved.py", "content of src/x/y.py\nplus a line\n");
+        write(p, "unrelated.txt", "nothing like anything else\n");
+        std::fs::remove_file(p.join("src/w.py")).unwrap();
+        git(p, &["add", "-A"]);
+        let got = assert_agree(p);
+        assert!(got.iter().any(|s| s.starts_with("Renamed src/x/moved.py")), "{got:#?}");
+        assert!(got.iter().any(|s| s.starts_with("Added unrelated.txt")), "{got:#?}");
+        assert!(got.iter().any(|s| s.starts_with("Deleted src/w.py")), "{got:#?}");
+    }
+
+    #[test]
+    fn a_large_restructuring_is_left_to_libgit2() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        git(p, &["init", "-q"]);
+        for i in 0..21 {
+            write(p, &format!("old/{i}.txt"), &format!("old file {i}\n"));
+        }
+        git(p, &["add", "-A"]);
+        git(p, &["commit", "-q", "-m", "base"]);
+        std::fs::remove_dir_all(p.join("old")).unwrap();
+        for i in 0..21 {
+            write(p, &format!("new/{i}.txt"), &format!("brand new {i}\n"));
+        }
+        git(p, &["add", "-A"]);
+        let repo = Repo::open(p).unwrap();
+        assert!(repo.staged_fast().unwrap().is_none());
+        assert_eq!(repo.staged().unwrap().changes.len(), 42);
+    }
+
+    #[test]
+    fn similarity_counts_common_lines_against_the_larger_side() {
+        assert_eq!(super::similarity(b"", b""), 100);
+        assert_eq!(super::similarity(b"a\nb\n", b"a\nb\n"), 100);
+        assert_eq!(super::similarity(b"a\nb\n", b"a\nc\n"), 50);
+        assert_eq!(super::similarity(b"x\n", b"y\n"), 0);
+    }
+
+    #[test]
+    fn intent_to_add_entries_are_not_staged_content() {
+        let d = base_repo();
+        write(d.path(), "later.db", "x\n");
+        git(d.path(), &["add", "-N", "later.db"]);
+        let repo = Repo::open(d.path()).unwrap();
+        assert_eq!(summary(&repo.staged_fast().unwrap().unwrap()), Vec::<String>::new());
+    }
+}
