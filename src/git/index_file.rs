@@ -102,7 +102,10 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
     // The trailing checksum is the hash of everything before it.
     let body_len = bytes.len().checked_sub(oid_len)?;
     let body = &bytes[..body_len];
-    let mut r = Reader { bytes: body, pos: 0 };
+    let mut r = Reader {
+        bytes: body,
+        pos: 0,
+    };
     if r.take(4)? != b"DIRC" {
         return None;
     }
@@ -289,10 +292,19 @@ mod tests {
         t.extend_from_slice(b"other\x001 0\n");
         t.extend_from_slice(&[5; 20]);
         let idx = parse(&index_bytes(2, &[b"a"], Some(&t)), 20).unwrap();
-        assert_eq!(idx.cache_tree.get(b"".as_slice()), Some(&ObjectId::from_bytes(&[9; 20])));
+        assert_eq!(
+            idx.cache_tree.get(b"".as_slice()),
+            Some(&ObjectId::from_bytes(&[9; 20]))
+        );
         assert!(!idx.cache_tree.contains_key(b"dir".as_slice()));
-        assert_eq!(idx.cache_tree.get(b"dir/sub".as_slice()), Some(&ObjectId::from_bytes(&[7; 20])));
-        assert_eq!(idx.cache_tree.get(b"other".as_slice()), Some(&ObjectId::from_bytes(&[5; 20])));
+        assert_eq!(
+            idx.cache_tree.get(b"dir/sub".as_slice()),
+            Some(&ObjectId::from_bytes(&[7; 20]))
+        );
+        assert_eq!(
+            idx.cache_tree.get(b"other".as_slice()),
+            Some(&ObjectId::from_bytes(&[5; 20]))
+        );
     }
 
     #[test]
@@ -308,7 +320,9 @@ mod tests {
         assert!(parse(&b, 20).is_none());
         // Arbitrary garbage never panics.
         for seed in 0..200u32 {
-            let junk: Vec<u8> = (0..seed * 3).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+            let junk: Vec<u8> = (0..seed * 3)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect();
             let mut b = b"DIRC\0\0\0\x02".to_vec();
             b.extend(junk);
             let _ = parse(&b, 20);

@@ -274,7 +274,9 @@ fn similar_pairs(
     }
     let mut scored = Vec::new();
     for &a in adds {
-        let Some(new) = content(&added[a])? else { continue };
+        let Some(new) = content(&added[a])? else {
+            continue;
+        };
         for (d, old) in old.iter().enumerate() {
             if let Some(old) = old {
                 let score = similarity(old, &new);
@@ -334,7 +336,11 @@ mod tests {
             .env("GIT_COMMITTER_EMAIL", "t@e")
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn write(dir: &Path, path: &str, content: &str) {
@@ -346,7 +352,12 @@ mod tests {
     fn summary(changes: &[Change]) -> Vec<String> {
         let mut v: Vec<String> = changes
             .iter()
-            .map(|c| format!("{:?} {} {:?} {:?} {:?} {:?}", c.status, c.path, c.old_path, c.mode, c.old, c.new))
+            .map(|c| {
+                format!(
+                    "{:?} {} {:?} {:?} {:?} {:?}",
+                    c.status, c.path, c.old_path, c.mode, c.old, c.new
+                )
+            })
             .collect();
         v.sort();
         v
@@ -355,7 +366,10 @@ mod tests {
     /// The cache-tree walk and libgit2's diff agree on a repository state.
     fn assert_agree(dir: &Path) -> Vec<String> {
         let repo = Repo::open(dir).unwrap();
-        let fast = repo.staged_fast().unwrap().expect("the fast path handles this state");
+        let fast = repo
+            .staged_fast()
+            .unwrap()
+            .expect("the fast path handles this state");
         let slow = repo.staged_libgit2().unwrap();
         assert_eq!(summary(&fast), summary(&slow));
         summary(&fast)
@@ -364,7 +378,15 @@ mod tests {
     fn base_repo() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         git(d.path(), &["init", "-q", "-b", "main"]);
-        for p in ["a.txt", "src/x/y.py", "src/x/z.py", "src/w.py", "gone/one.txt", "gone/sub/two.txt", "link_target.txt"] {
+        for p in [
+            "a.txt",
+            "src/x/y.py",
+            "src/x/z.py",
+            "src/w.py",
+            "gone/one.txt",
+            "gone/sub/two.txt",
+            "link_target.txt",
+        ] {
             write(d.path(), p, &format!("content of {p}\n"));
         }
         #[cfg(unix)]
@@ -391,15 +413,23 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(p.join("src/x/z.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(p.join("src/x/z.py"), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
             std::fs::remove_file(p.join("ln")).unwrap();
             write(p, "ln", "now a file\n");
         }
         git(p, &["add", "-A"]);
         git(p, &["mv", "a.txt", "renamed.txt"]);
         let got = assert_agree(p);
-        assert!(got.iter().any(|s| s.starts_with("Renamed renamed.txt")), "{got:#?}");
-        assert!(got.iter().any(|s| s.starts_with("Deleted gone/sub/two.txt")), "{got:#?}");
+        assert!(
+            got.iter().any(|s| s.starts_with("Renamed renamed.txt")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter()
+                .any(|s| s.starts_with("Deleted gone/sub/two.txt")),
+            "{got:#?}"
+        );
         // The same state with the index in version 4 (compressed paths).
         git(p, &["update-index", "--index-version", "4"]);
         assert_agree(p);
@@ -457,9 +487,18 @@ mod tests {
         std::fs::remove_file(p.join("src/w.py")).unwrap();
         git(p, &["add", "-A"]);
         let got = assert_agree(p);
-        assert!(got.iter().any(|s| s.starts_with("Renamed src/x/moved.py")), "{got:#?}");
-        assert!(got.iter().any(|s| s.starts_with("Added unrelated.txt")), "{got:#?}");
-        assert!(got.iter().any(|s| s.starts_with("Deleted src/w.py")), "{got:#?}");
+        assert!(
+            got.iter().any(|s| s.starts_with("Renamed src/x/moved.py")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter().any(|s| s.starts_with("Added unrelated.txt")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter().any(|s| s.starts_with("Deleted src/w.py")),
+            "{got:#?}"
+        );
     }
 
     #[test]
@@ -496,6 +535,9 @@ mod tests {
         write(d.path(), "later.db", "x\n");
         git(d.path(), &["add", "-N", "later.db"]);
         let repo = Repo::open(d.path()).unwrap();
-        assert_eq!(summary(&repo.staged_fast().unwrap().unwrap()), Vec::<String>::new());
+        assert_eq!(
+            summary(&repo.staged_fast().unwrap().unwrap()),
+            Vec::<String>::new()
+        );
     }
 }
