@@ -173,7 +173,6 @@ pub fn run_with_progress(
 
     let per_set: Vec<anyhow::Result<Vec<Finding>>> = sets
         .par_iter()
-        .filter(|set| !set.is_merge)
         .map(|set| {
             let ctx = Context {
                 config,
@@ -182,7 +181,12 @@ pub fn run_with_progress(
                 enabled: &enabled,
             };
             let mut out = Vec::new();
-            for family in &families {
+            // A merge commit wrote nothing itself; only the families that
+            // judge the merged result (the revision graph) look at it.
+            for family in families
+                .iter()
+                .filter(|f| !set.is_merge || f.check_merges())
+            {
                 family.check_set(&ctx, &mut out)?;
             }
             for f in &mut out {

@@ -649,3 +649,34 @@ fn listed_paths_are_checked_even_when_untracked() {
         r.stdout
     );
 }
+
+#[test]
+fn range_mode_reports_the_merge_commit_that_brings_two_heads_together() {
+    let repo = alembic_repo();
+    repo.stage(&v("a1_init.py"), mig("a1", "None", &undo("a1")));
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.stage(&v("c3_feature.py"), mig("c3", "'a1'", &undo("c3")));
+    repo.commit("feature migration");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.stage(&v("b2_main.py"), mig("b2", "'a1'", "pass"));
+    repo.commit("main migration");
+    repo.git(&["merge", "-q", "--no-edit", "--no-verify", "feature"]);
+    let merge = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let heads: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "migration-multiple-heads")
+        .collect();
+    assert_eq!(heads.len(), 1, "{findings:?}");
+    assert_eq!(heads[0]["commit"], json!(merge));
+    // The merge's files were judged in their own commits: b2's empty
+    // downgrade once, from the commit that wrote it.
+    let empty: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "downgrade-empty")
+        .collect();
+    assert_eq!(empty.len(), 1, "{findings:?}");
+    assert_ne!(empty[0]["commit"], json!(merge));
+}

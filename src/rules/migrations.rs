@@ -53,6 +53,10 @@ impl Rule for Migrations {
         ]
     }
 
+    fn check_merges(&self) -> bool {
+        true
+    }
+
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
         let all = ctx.set.mode == Mode::All;
         // Only Python, ini and pyproject.toml files can change an environment;
@@ -61,7 +65,9 @@ impl Rule for Migrations {
         if !all && !ctx.set.changes.iter().any(could_matter) {
             return Ok(());
         }
-        let want_files = FILE_RULES.iter().any(|r| (ctx.enabled)(*r));
+        // A merge commit's files were checked in the commits that wrote
+        // them; only its graph is new.
+        let want_files = !ctx.set.is_merge && FILE_RULES.iter().any(|r| (ctx.enabled)(*r));
         let want_graph = GRAPH_RULES.iter().any(|r| (ctx.enabled)(*r));
         if !want_files && !want_graph {
             return Ok(());

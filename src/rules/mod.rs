@@ -323,6 +323,14 @@ pub trait Rule: Sync {
     fn check_set(&self, _ctx: &Context<'_>, _out: &mut Vec<Finding>) -> anyhow::Result<()> {
         Ok(())
     }
+
+    /// Whether `check_set` also runs on merge commits (range mode). Most
+    /// rules judge what a commit wrote, which a merge did not; the revision
+    /// graph is different: a merge is where two branches' migrations meet
+    /// and fork the history.
+    fn check_merges(&self) -> bool {
+        false
+    }
 }
 
 /// Every rule family, in the order they run.
