@@ -386,6 +386,25 @@ fn a_migration_for_something_else_is_a_warning() {
 }
 
 #[test]
+fn amending_a_committed_migration_with_the_model_is_an_edit_not_a_missing_migration() {
+    let repo = fastapi_repo();
+    let path = format!("{VERSIONS}/1c2d3e4f5a6b_add_users_email.py");
+    repo.stage(MODELS, with_email(BASE_MODELS))
+        .stage(&path, email_migration());
+    repo.commit("add users.email");
+    // Not pushed yet: the developer widens the column and regenerates.
+    repo.stage(
+        MODELS,
+        with_email(BASE_MODELS).replace("String(255)", "String(320)"),
+    )
+    .stage(&path, email_migration().replace("length=255", "length=320"));
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(of_rule(&run, "model-without-migration"), []);
+    assert_eq!(of_rule(&run, "migration-edited").len(), 1);
+}
+
+#[test]
 fn a_model_file_with_a_syntax_error_is_a_warning_and_never_a_schema_change() {
     let repo = fastapi_repo();
     repo.stage(

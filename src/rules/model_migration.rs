@@ -188,14 +188,6 @@ impl Rule for ModelMigration {
             .into_iter()
             .filter(|(p, g)| !allowed(p, g))
             .collect();
-        if added.is_empty() {
-            for (path, group) in &by_file {
-                out.push(missing(ctx.set.mode, &envs, path, group, &changes));
-            }
-            return Ok(());
-        }
-
-        // A new migration exists: does it touch any changed table?
         let unknown = |name: &str| {
             new.table(name)
                 .or_else(|| old.table(name))
@@ -207,23 +199,54 @@ impl Rule for ModelMigration {
             t.dedup();
             t
         };
-        if tables.iter().any(|t| unknown(t)) {
+        let bare: Vec<String> = tables
+            .iter()
+            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
+            .collect();
+        // Whether some of these migrations touch a changed table (a table
+        // whose name is unknown cannot be judged: it counts as touched).
+        let covers = |migrations: &[&Change]| -> anyhow::Result<bool> {
+            if tables.iter().any(|t| unknown(t)) {
+                return Ok(true);
+            }
+            for c in migrations {
+                let Some(blob) = &c.new else { continue };
+                match ctx.reader.read(blob, limit)? {
+                    None => return Ok(true),
+                    Some(bytes) if migration_mentions(&bytes, &bare) => return Ok(true),
+                    Some(_) => {}
+                }
+            }
+            Ok(false)
+        };
+
+        if added.is_empty() {
+            // Amending a migration that is already committed (an unpushed
+            // one, typically) to follow the model: `migration-edited` says
+            // what it has to say about the edit; the model is covered.
+            let edited: Vec<&Change> = ctx
+                .set
+                .changes
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.status,
+                        Status::Modified | Status::Renamed | Status::TypeChanged
+                    ) && is_migration(&c.path)
+                        && c.old != c.new
+                })
+                .collect();
+            if !edited.is_empty() && covers(&edited)? {
+                return Ok(());
+            }
+            for (path, group) in &by_file {
+                out.push(missing(ctx.set.mode, &envs, path, group, &changes));
+            }
             return Ok(());
         }
-        let bare = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
-        let mut related = false;
-        for c in &added {
-            let Some(blob) = &c.new else { continue };
-            let Some(bytes) = ctx.reader.read(blob, limit)? else {
-                related = true;
-                break;
-            };
-            if migration_mentions(&bytes, &tables.iter().map(|t| bare(t)).collect::<Vec<_>>()) {
-                related = true;
-                break;
-            }
-        }
-        if !related {
+
+        // A new migration exists: does it touch any changed table?
+        if !covers(&added)? {
             let migrations: Vec<&str> = added.iter().map(|c| c.path.as_str()).collect();
             for (path, group) in &by_file {
                 out.push(unrelated(path, group, &tables, &migrations));
@@ -510,6 +533,23 @@ mod tests {
             "{}",
             out[0].message
         );
+    }
+
+    #[test]
+    fn amending_a_committed_migration_to_follow_the_model_is_covered() {
+        const EMPTY: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    op.create_table('tmp')\ndef downgrade():\n    op.drop_table('tmp')\n";
+        let path = "backend/migrations/versions/b_add_email.py";
+        let mut old = base(MODELS);
+        old.push((path, EMPTY));
+        let mut new = base(MODELS2);
+        new.push((path, MIGRATION));
+        assert!(run(&old, &new).is_empty());
+        // An edit that does not touch the changed table covers nothing.
+        let mut new = base(MODELS2);
+        new.push((path, OTHER));
+        let out = run(&old, &new);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind.as_deref(), Some("no-migration"));
     }
 
     #[test]
