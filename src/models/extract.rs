@@ -1139,17 +1139,12 @@ impl<'s, 'm> Resolver<'s, 'm> {
         if self.is_relationship_type(scan, info.inner) {
             return None;
         }
-        let field = value
-            .and_then(|v| s.short_call(v))
-            .and_then(|(n, c)| match n.as_str() {
-                "Field" => Some(Some(c)),
-                "Relationship" | "relationship" => None,
-                _ => Some(None),
-            });
-        let field = match (value, field) {
-            (Some(_), None) => return None, // a Relationship
-            (_, Some(f)) => f,
-            (None, None) => None,
+        // `= Field(...)`, `= Relationship(...)` (not a column), or a plain
+        // default value (`= None`, `= "x"`).
+        let field = match value.and_then(|v| s.short_call(v)) {
+            Some((n, _)) if n == "Relationship" || n == "relationship" => return None,
+            Some((n, c)) if n == "Field" => Some(c),
+            _ => None,
         };
         if let Some(f) = &field
             && let Some(sa_column) = f.keyword("sa_column")
@@ -1869,6 +1864,19 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(names, ["id"]);
+    }
+
+    #[test]
+    fn sqlmodel_fields_with_plain_defaults_are_columns() {
+        let s = schema(
+            "class Hero(SQLModel, table=True):\n    id: int | None = Field(default=None, primary_key=True)\n    power: str | None = None\n    rank: int = 0\n    team: Optional[Team] = Relationship(back_populates='heroes')\n",
+        );
+        let cols: Vec<_> = s.tables[0]
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.nullable))
+            .collect();
+        assert_eq!(cols, [("id", false), ("power", true), ("rank", false)]);
     }
 
     #[test]

@@ -168,6 +168,52 @@ CASES = [
     ("check constraint added", [('    __table_args__ = (Index("ix_posts_title", "title"),)\n', '    __table_args__ = (Index("ix_posts_title", "title"), CheckConstraint("price >= 0", name="ck_posts_price"))\n')], "alembic-blind"),
 ]
 
+# SQLModel keeps one global MetaData, so each of its sources is loaded in
+# a fresh interpreter (see `metadata_diff_subprocess`).
+SQLMODEL_BASE = '''from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class TeamBase(SQLModel):
+    name: str = Field(index=True, max_length=100)
+    headquarters: str
+
+
+class Team(TeamBase, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    heroes: list["Hero"] = Relationship(back_populates="team")
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    secret_name: str
+    age: int | None = Field(default=None, index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    team: Optional[Team] = Relationship(back_populates="heroes")
+
+
+class HeroPublic(TeamBase):
+    id: int
+'''
+
+SQLMODEL_CASES = [
+    ("sqlmodel: docstring", [("class Hero(SQLModel, table=True):\n", "class Hero(SQLModel, table=True):\n    \"\"\"A hero.\"\"\"\n\n")], None),
+    ("sqlmodel: non-table schema field", [("class HeroPublic(TeamBase):\n    id: int\n", "class HeroPublic(TeamBase):\n    id: int\n    power: str\n")], None),
+    ("sqlmodel: python default", [("    secret_name: str\n", "    secret_name: str = \"unknown\"\n")], None),
+    ("sqlmodel: relationship", [('Relationship(back_populates="heroes")', 'Relationship(back_populates="heroes", sa_relationship_kwargs={"lazy": "selectin"})')], None),
+    ("sqlmodel: add field", [("    secret_name: str\n", "    secret_name: str\n    power: str | None = None\n")], None),
+    ("sqlmodel: field in inherited base", [("    headquarters: str\n", "    headquarters: str\n    motto: str | None = None\n")], None),
+    ("sqlmodel: max_length", [("max_length=100", "max_length=200")], None),
+    ("sqlmodel: nullable", [("    secret_name: str\n", "    secret_name: str | None = None\n")], None),
+    ("sqlmodel: index", [("    secret_name: str\n", "    secret_name: str = Field(index=True)\n")], None),
+    ("sqlmodel: foreign key", [('foreign_key="team.id")', 'foreign_key="team.id", ondelete="CASCADE")')], None),
+    ("sqlmodel: type", [("    age: int | None = Field(default=None, index=True)\n", "    age: float | None = Field(default=None, index=True)\n")], None),
+    ("sqlmodel: remove field", [("    secret_name: str\n", "")], None),
+]
+
 # Edits that can be combined with any other without overlapping it.
 COSMETIC = [c for c in CASES if c[0] in {"class docstring", "new method", "relationship edit", "python default", "comments", "quotes"}]
 
@@ -201,11 +247,45 @@ def alembic_changes(base_md, new_src, tag):
         return compare_metadata(ctx, new_md)
 
 
+def metadata_diff_subprocess(base_src, new_src):
+    """compare_metadata in a fresh interpreter: SQLModel's MetaData is
+    global, so two versions of the models cannot share one process."""
+    d = tempfile.mkdtemp()
+    for name, src in (("base_models.py", base_src), ("new_models.py", new_src)):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(src)
+    code = (
+        "import importlib.util, sys\n"
+        "from sqlalchemy import create_engine\n"
+        "from alembic.migration import MigrationContext\n"
+        "from alembic.autogenerate import compare_metadata\n"
+        "from sqlmodel import SQLModel\n"
+        "def load(p):\n"
+        "    SQLModel.metadata.clear()\n"
+        "    spec = importlib.util.spec_from_file_location('m' + str(abs(hash(p))), p)\n"
+        "    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)\n"
+        "    return SQLModel.metadata\n"
+        "e = create_engine('sqlite://')\n"
+        "load(sys.argv[1]).create_all(e)\n"
+        "md = load(sys.argv[2])\n"
+        "with e.connect() as c:\n"
+        "    ctx = MigrationContext.configure(c, opts={'compare_type': True, 'compare_server_default': True})\n"
+        "    print(len(compare_metadata(ctx, md)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, os.path.join(d, "base_models.py"), os.path.join(d, "new_models.py")],
+        capture_output=True, text=True,
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"SQLModel comparison failed: {run.stderr}")
+    return int(run.stdout.strip().splitlines()[-1])
+
+
 def git(repo, *args):
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def make_repo():
+def make_repo(base=BASE):
     repo = tempfile.mkdtemp()
     git(repo, "init", "-q", "-b", "main")
     for k, v in [("user.name", "T"), ("user.email", "t@example.com"), ("commit.gpgsign", "false"), ("core.autocrlf", "false")]:
@@ -214,7 +294,7 @@ def make_repo():
         "backend/alembic.ini": "[alembic]\nscript_location = migrations\n",
         "backend/migrations/env.py": "from alembic import context\n",
         "backend/migrations/versions/a1_initial.py": "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n",
-        "backend/app/models/db_models.py": BASE,
+        "backend/app/models/db_models.py": base,
     }
     for path, text in files.items():
         full = os.path.join(repo, path)
@@ -282,6 +362,25 @@ def main():
             agreed[dg_changed] += 1
         else:
             failures.append(f"{name}: alembic {al!r} / dbguard {dg!r}")
+    try:
+        import sqlmodel  # noqa: F401
+    except ImportError:
+        sqlmodel_cases = []
+    else:
+        sqlmodel_cases = SQLMODEL_CASES
+    if sqlmodel_cases:
+        repo = make_repo(SQLMODEL_BASE)
+        assert metadata_diff_subprocess(SQLMODEL_BASE, SQLMODEL_BASE) == 0
+        assert not dbguard_changes(dbguard, repo, SQLMODEL_BASE)
+    for name, edits, known in sqlmodel_cases:
+        src = apply(SQLMODEL_BASE, edits)
+        al_changed = metadata_diff_subprocess(SQLMODEL_BASE, src) > 0
+        dg = dbguard_changes(dbguard, repo, src)
+        if al_changed == bool(dg):
+            agreed[bool(dg)] += 1
+        else:
+            failures.append(f"{name}: alembic {al_changed} / dbguard {dg!r}")
+    cases += sqlmodel_cases
     for f in failures:
         print("DISAGREE", f)
     print(f"models differential: {len(cases)} edits, {agreed[True]} schema changes and "

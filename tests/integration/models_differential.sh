@@ -3,7 +3,8 @@
 # Alembic: for ~100 edits of a realistic models file (cosmetic ones, schema
 # changes, and random mixes), Alembic's compare_metadata (what
 # `alembic revision --autogenerate` runs) and dbguard must agree on whether
-# the schema changed. Installs alembic (and SQLAlchemy) from PyPI into a
+# the schema changed; the same for a SQLModel models file. Installs alembic,
+# SQLAlchemy and SQLModel from PyPI into a
 # virtualenv under target/. Extra arguments go to the Python script
 # (--random N, --seed S).
 set -euo pipefail
@@ -13,7 +14,7 @@ venv=target/models-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "alembic>=1.13" "sqlalchemy>=2.0"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "alembic>=1.13" "sqlalchemy>=2.0" "sqlmodel>=0.0.16"
 
 cargo build --locked --release --quiet
 "$venv/bin/python" tests/integration/models_differential.py target/release/dbguard "$@"
