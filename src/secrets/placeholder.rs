@@ -297,7 +297,9 @@ fn regexes() -> &'static [Regex] {
             r"#\{",
             // Python %-format and configparser interpolation.
             r"%\([\w.\-]*\)[sdr]",
-            r"%[sdvq]",
+            // A bare `%s`/`%d` (the value is the format directive itself);
+            // `%s` inside a longer value is a generated password's symbol.
+            r"^%[sdvqr]$",
             // Windows %VAR% and Maven/CMake @VAR@ and __VAR__ tokens.
             r"^%[A-Za-z_][\w]*%$",
             r"^@[A-Za-z_][\w.]*@$",

@@ -125,11 +125,18 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             "db-url-password"
         };
         let auth_start = sep + 3;
-        let auth_end = text[auth_start..]
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '\\')
-            })
+        // The URL is one token; SQLAlchemy reads the password as everything
+        // up to the `@` (`[^@]*`), so `/`, `?` and `#` may sit inside it.
+        // The authority therefore ends at the first `/`, `?` or `#` after
+        // the first `@` (or, without `@`, at the first of them).
+        let token_end = text[auth_start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '\\'))
             .map_or(text.len(), |i| auth_start + i);
+        let token = &text[auth_start..token_end];
+        let host_from = token.find('@').map_or(0, |i| i + 1);
+        let auth_end = token[host_from..]
+            .find(['/', '?', '#'])
+            .map_or(token_end, |i| auth_start + host_from + i);
         let authority = &text[auth_start..auth_end];
         if let Some(at) = authority.rfind('@')
             && let Some(colon) = authority[..at].find(':')
@@ -137,7 +144,18 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             let user = &authority[..colon];
             let raw = &authority[colon + 1..at];
             let password = percent_decode(raw);
-            if !raw.is_empty() && !is_placeholder_pair(&percent_decode(user), &password) {
+            // `host:5432/db?user=a@b`: an `@` in the query string, not a
+            // password before a host.
+            let query_like = raw.contains(['/', '?'])
+                && raw.split(['?', '&']).skip(1).any(|p| {
+                    p.split_once('=').is_some_and(|(k, _)| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                });
+            if !raw.is_empty()
+                && !query_like
+                && !is_placeholder_pair(&percent_decode(user), &password)
+            {
                 out.push(Candidate {
                     kind,
                     start: auth_start + colon + 1,
@@ -196,6 +214,25 @@ mod tests {
         let s = secrets(text);
         assert_eq!(s.len(), 1, "{text}: {s:?}");
         s[0].1.clone()
+    }
+
+    #[test]
+    fn passwords_may_hold_slash_question_mark_and_hash() {
+        for pw in ["A#A~aA%0", "ab/cd9X", "wh?t9Xz", "p@ss9Xz"] {
+            let text = format!("DATABASE_URL = \"postgresql://app:{pw}@db.internal:5432/app\"");
+            let mut out = Vec::new();
+            find(&text, &mut out);
+            assert_eq!(out.len(), 1, "{pw}");
+            assert_eq!(&text[out[0].start..out[0].end], pw);
+        }
+        for text in [
+            "mysql://host:3306/db?user=a@b",
+            "redis://cache/0?client=x@y",
+        ] {
+            let mut out = Vec::new();
+            find(text, &mut out);
+            assert!(out.is_empty(), "{text}: {:?}", out.len());
+        }
     }
 
     #[test]
