@@ -312,6 +312,10 @@ pub struct ChangeSet {
     pub new_tree: LazySnapshot,
     /// Ignore rules from outside the tree (local to this clone).
     pub excludes: Arc<Excludes>,
+    /// Range mode: the state the range starts from (`A` of `A..B`, the
+    /// merge base of `A...B`); `None` elsewhere, and for a range that is
+    /// a whole history. "Already committed" means "in here" in range mode.
+    pub before_range: Option<Arc<LazySnapshot>>,
 }
 
 /// A [`ChangeSet`] built from in-memory files, for rule unit tests: every
@@ -370,6 +374,7 @@ pub fn memory_change_set(mode: Mode, old: &[(&str, &[u8])], new: &[(&str, &[u8])
         old_tree: LazySnapshot::ready(Snapshot::new(to_entries(old))),
         new_tree: LazySnapshot::ready(Snapshot::new(to_entries(new))),
         excludes: Arc::default(),
+        before_range: None,
     }
 }
 

@@ -711,6 +711,47 @@ fn range_mode_checks_each_commit_on_its_own() {
     );
 }
 
+#[test]
+fn range_mode_warns_about_edits_of_migrations_from_before_the_range_only() {
+    let repo = fastapi_repo();
+    let initial = repo
+        .git(&["ls-files", VERSIONS])
+        .lines()
+        .next()
+        .expect("the fixture has an initial migration")
+        .to_string();
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let path = format!("{VERSIONS}/1c2d3e4f5a6b_add_users_email.py");
+    repo.stage(MODELS, with_email(BASE_MODELS))
+        .stage(&path, email_migration());
+    repo.commit("add users.email");
+    // The branch fixes up its own, unmerged migration: fine.
+    repo.stage(&path, email_migration().replace("length=255", "length=254"));
+    repo.commit("fix up the new migration");
+    let run = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    assert_eq!(of_rule(&run, "migration-edited"), [], "{}", run.stdout);
+    // Editing the migration that was there before the range is reported,
+    // at the commit that did it.
+    let mut old = String::from_utf8(repo.read(&initial)).unwrap();
+    old.push_str("\n# an afterthought\n");
+    repo.stage(&initial, old);
+    let edit = repo.commit("edit the initial migration");
+    let run = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    let v = run.json();
+    let edited: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migration-edited")
+        .collect();
+    assert_eq!(edited.len(), 1, "{}", run.stdout);
+    assert_eq!(edited[0]["path"], Value::String(initial.clone()));
+    assert_eq!(edited[0]["commit"], Value::String(edit));
+    // A whole history has no "before".
+    let run = repo.check_json(&["--range", "HEAD"]);
+    assert_eq!(of_rule(&run, "migration-edited"), [], "{}", run.stdout);
+}
+
 /// The acceptance scenario of issue 5, step by step, as a developer of the
 /// guidelines' FastAPI project meets it in the pre-commit hook.
 #[test]

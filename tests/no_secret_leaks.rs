@@ -92,7 +92,7 @@ proptest! {
 #[test]
 fn crlf_files_report_the_right_line() {
     let s = ["Zq", "8rT", "!w3", "Lm9x"].concat();
-    let files = vec![(
+    let files = [(
         "crlf.env".to_string(),
         format!("A=1\r\nB=2\r\n\r\nPOSTGRES_PASSWORD={s}\r\n"),
     )];

@@ -226,6 +226,7 @@ impl Repo {
             old_tree: self.head_snapshot()?,
             new_tree: store::index_snapshot(self.store()),
             excludes: self.excludes(),
+            before_range: None,
         })
     }
 
@@ -288,6 +289,7 @@ impl Repo {
             old_tree: self.head_snapshot()?,
             new_tree: LazySnapshot::ready(Snapshot::new(entries)),
             excludes: self.excludes(),
+            before_range: None,
         })
     }
 
@@ -401,6 +403,7 @@ impl Repo {
             old_tree: self.head_snapshot()?,
             new_tree,
             excludes: self.excludes(),
+            before_range: None,
         })
     }
 
@@ -423,17 +426,34 @@ impl Repo {
             .or(rs.from())
             .ok_or_else(|| anyhow!("bad range `{spec}`: it names no revision"))?;
         walk.push(to.id()).map_err(bad)?;
+        let mut base = None;
         if rs.mode().contains(git2::RevparseMode::RANGE) {
             let from = rs.from().ok_or_else(|| anyhow!("bad range `{spec}`"))?;
             if rs.mode().contains(git2::RevparseMode::MERGE_BASE) {
                 walk.push(from.id()).map_err(bad)?;
-                if let Ok(base) = self.repo.merge_base(from.id(), to.id()) {
-                    walk.hide(base).map_err(bad)?;
+                if let Ok(merge_base) = self.repo.merge_base(from.id(), to.id()) {
+                    walk.hide(merge_base).map_err(bad)?;
+                    base = Some(merge_base);
                 }
             } else {
                 walk.hide(from.id()).map_err(bad)?;
+                base = Some(from.id());
             }
         }
+        let before_range = match base {
+            Some(b) => {
+                let tree = self
+                    .repo
+                    .find_commit(b)
+                    .and_then(|c| c.tree())
+                    .map_err(bad)?;
+                Some(Arc::new(store::tree_snapshot(
+                    self.store(),
+                    oid_to_id(tree.id()),
+                )))
+            }
+            None => None,
+        };
         let mut sets = Vec::new();
         for oid in walk {
             let oid = oid.map_err(bad)?;
@@ -461,6 +481,7 @@ impl Repo {
                 },
                 new_tree: store::tree_snapshot(self.store(), oid_to_id(tree.id())),
                 excludes: self.excludes(),
+                before_range: before_range.clone(),
             });
         }
         Ok(sets)

@@ -99,8 +99,10 @@ impl Rule for MigrationOps {
     }
 }
 
-/// `migration-edited`: the change modifies a migration that the old state
-/// (HEAD, the parent commit) already has. A pure rename is fine.
+/// `migration-edited`: the change modifies a migration that is already
+/// committed: in HEAD (staged mode), or before the range starts (range
+/// mode: editing a migration the same unmerged branch added is fine, it
+/// has run nowhere yet). A pure rename is fine.
 fn edited(
     ctx: &Context<'_>,
     change: &Change,
@@ -117,6 +119,16 @@ fn edited(
     let Some(old_blob) = &change.old else {
         return Ok(());
     };
+    if ctx.set.mode == Mode::Range {
+        let old_path = change.old_path.as_deref().unwrap_or(&change.path);
+        let existed = match &ctx.set.before_range {
+            Some(base) => base.get()?.get(old_path).is_some(),
+            None => false,
+        };
+        if !existed {
+            return Ok(());
+        }
+    }
     if let (Some(a), Some(b)) = (
         old_blob.object_id(),
         change.new.as_ref().and_then(BlobRef::object_id),
@@ -146,7 +158,7 @@ fn edited(
         .map(|r| format!("migration {r}"))
         .unwrap_or_else(|| "this migration".into());
     let was = match ctx.set.mode {
-        Mode::Range => "existed before this commit".to_string(),
+        Mode::Range => "existed before the checked range".to_string(),
         _ => "is already committed (it is in HEAD)".to_string(),
     };
     let from = change
