@@ -8,28 +8,7 @@ use std::path::Path;
 
 use common::{TestRepo, sqlite_bytes, sqlite_wal_bytes};
 
-/// The patterns `dbguard fix` writes to a repository that has none, in
-/// order (rules/db-gitignore.yaml).
-const ALL_PATTERNS: &[&str] = &[
-    "*.db",
-    "*.db-journal",
-    "*.db-wal",
-    "*.db-shm",
-    "*.sqlite",
-    "*.sqlite-journal",
-    "*.sqlite-wal",
-    "*.sqlite-shm",
-    "*.sqlite3",
-    "*.sqlite3-journal",
-    "*.sqlite3-wal",
-    "*.sqlite3-shm",
-    "*.duckdb",
-    "*.duckdb.wal",
-    "*.db.bak",
-    "*.db.backup",
-    "*.sqlite.bak",
-    "*.sqlite3.bak",
-];
+const ALL_PATTERNS: &[&str] = common::GITIGNORE_PATTERNS;
 
 const MARKER: &str = "# dbguard: database files";
 
@@ -660,16 +639,12 @@ fn rules_that_are_off_or_allowed_paths_are_left_alone() {
 
 #[test]
 fn outside_a_repository_fix_fails_with_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["fix"])
-        .current_dir(dir.path())
-        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
-        .env_remove("GIT_DIR")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("not a git repository"), "{err}");
+    let run = common::run_outside_repository(&["fix"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
 }

@@ -7,29 +7,10 @@ mod common;
 use common::TestRepo;
 
 fn all_patterns() -> String {
-    [
-        "*.db",
-        "*.db-journal",
-        "*.db-wal",
-        "*.db-shm",
-        "*.sqlite",
-        "*.sqlite-journal",
-        "*.sqlite-wal",
-        "*.sqlite-shm",
-        "*.sqlite3",
-        "*.sqlite3-journal",
-        "*.sqlite3-wal",
-        "*.sqlite3-shm",
-        "*.duckdb",
-        "*.duckdb.wal",
-        "*.db.bak",
-        "*.db.backup",
-        "*.sqlite.bak",
-        "*.sqlite3.bak",
-    ]
-    .iter()
-    .map(|p| format!("{p}\n"))
-    .collect()
+    common::GITIGNORE_PATTERNS
+        .iter()
+        .map(|p| format!("{p}\n"))
+        .collect()
 }
 
 /// The `db-gitignore` messages of a JSON run.

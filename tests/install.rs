@@ -305,14 +305,7 @@ fn the_hook_falls_back_to_dbguard_on_path_and_refuses_when_there_is_none() {
 
 #[test]
 fn a_bare_repository_or_no_repository_is_one_line_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["install"])
-        .current_dir(dir.path())
-        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
-        .env_remove("GIT_DIR")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    let run = common::run_outside_repository(&["install"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }

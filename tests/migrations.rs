@@ -571,18 +571,14 @@ fn filename_rule_follows_the_file_template() {
 
 #[test]
 fn migrations_outside_a_repository_fails_with_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["migrations"])
-        .current_dir(dir.path())
-        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
-        .env_remove("GIT_DIR")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("not a git repository"), "{err}");
+    let run = common::run_outside_repository(&["migrations"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
     let repo = TestRepo::new();
     let r = repo.dbguard(&["migrations", "--format", "json"]);
     assert_eq!(r.code, 0);

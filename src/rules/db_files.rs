@@ -115,15 +115,6 @@ pub fn match_content(header: &[u8]) -> Option<(&'static str, &'static str)> {
         .map(|s| (s.kind.as_str(), s.description.as_str()))
 }
 
-/// Every glob of the name rules, for `.gitignore` suggestions.
-pub fn name_globs() -> impl Iterator<Item = &'static str> {
-    patterns()
-        .data
-        .names
-        .iter()
-        .flat_map(|r| r.globs.iter().map(String::as_str))
-}
-
 /// The `db-file` family.
 pub struct DbFiles;
 

@@ -68,6 +68,45 @@ impl Run {
     }
 }
 
+/// The patterns `dbguard fix` writes to a repository that has none, in
+/// order (rules/db-gitignore.yaml).
+pub const GITIGNORE_PATTERNS: &[&str] = &[
+    "*.db",
+    "*.db-journal",
+    "*.db-wal",
+    "*.db-shm",
+    "*.sqlite",
+    "*.sqlite-journal",
+    "*.sqlite-wal",
+    "*.sqlite-shm",
+    "*.sqlite3",
+    "*.sqlite3-journal",
+    "*.sqlite3-wal",
+    "*.sqlite3-shm",
+    "*.duckdb",
+    "*.duckdb.wal",
+    "*.db.bak",
+    "*.db.backup",
+    "*.sqlite.bak",
+    "*.sqlite3.bak",
+];
+
+/// Runs dbguard in an empty directory that is inside no repository.
+pub fn run_outside_repository(args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(bin());
+    cmd.args(args).current_dir(dir.path()).env(
+        "GIT_CEILING_DIRECTORIES",
+        dir.path().parent().expect("parent"),
+    );
+    for k in GIT_ENV {
+        if *k != "GIT_CEILING_DIRECTORIES" {
+            cmd.env_remove(k);
+        }
+    }
+    Run::from_output(cmd.output().expect("dbguard runs"))
+}
+
 /// The path of the binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dbguard"))
