@@ -441,18 +441,7 @@ fn not_a_repository_and_bad_arguments_are_exit_2_with_one_line() {
 
 /// Installs a plain git hook that runs this build of dbguard.
 fn install_raw_hook(repo: &TestRepo) {
-    let hook = repo.path().join(".git/hooks/pre-commit");
-    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    std::fs::write(
-        &hook,
-        format!("#!/bin/sh\nexec '{}' check\n", common::bin().display()),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    common::write_raw_hook(&repo.path().join(".git/hooks"));
 }
 
 #[test]

@@ -89,31 +89,23 @@ proptest! {
     }
 }
 
+/// The first credential finding in one in-memory staged file.
+fn first_credential(path: &str, content: &[u8]) -> dbguard::finding::Finding {
+    let set = memory_change_set(Mode::Staged, &[], &[(path, content)]);
+    let config = Config::default();
+    let selection = Selection::new(&config, &[], &[]);
+    let out = engine::run(&[set], &config, &MemoryReader, &selection).expect("engine runs");
+    out.findings
+        .into_iter()
+        .find(|f| f.rule.as_str() == "credential")
+        .expect("a credential is found")
+}
+
 #[test]
 fn crlf_files_report_the_right_line() {
     let s = ["Zq", "8rT", "!w3", "Lm9x"].concat();
-    let files = [(
-        "crlf.env".to_string(),
-        format!("A=1\r\nB=2\r\n\r\nPOSTGRES_PASSWORD={s}\r\n"),
-    )];
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_bytes()))
-        .collect();
-    let set = memory_change_set(Mode::Staged, &[], &refs);
-    let config = Config::default();
-    let out = engine::run(
-        &[set],
-        &config,
-        &MemoryReader,
-        &Selection::new(&config, &[], &[]),
-    )
-    .unwrap();
-    let f = out
-        .findings
-        .iter()
-        .find(|f| f.rule.as_str() == "credential")
-        .expect("found");
+    let content = format!("A=1\r\nB=2\r\n\r\nPOSTGRES_PASSWORD={s}\r\n");
+    let f = first_credential("crlf.env", content.as_bytes());
     assert_eq!((f.line, f.column), (Some(4), Some(19)));
 }
 
@@ -123,19 +115,5 @@ fn invalid_utf8_around_a_secret_does_not_hide_it() {
     let mut content = b"\xff\xfe garbage \xc3\x28\n".to_vec();
     content.extend_from_slice(format!("DB_PASSWORD={s}\n").as_bytes());
     content.extend_from_slice(b"\x80\x81\n");
-    let set = memory_change_set(Mode::Staged, &[], &[(".env.local", &content)]);
-    let config = Config::default();
-    let out = engine::run(
-        &[set],
-        &config,
-        &MemoryReader,
-        &Selection::new(&config, &[], &[]),
-    )
-    .unwrap();
-    let f = out
-        .findings
-        .iter()
-        .find(|f| f.rule.as_str() == "credential")
-        .expect("found");
-    assert_eq!(f.line, Some(2));
+    assert_eq!(first_credential(".env.local", &content).line, Some(2));
 }

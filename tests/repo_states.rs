@@ -241,19 +241,7 @@ fn hooks_path_runs_the_check() {
     let repo = TestRepo::new();
     repo.stage("a.txt", "1\n");
     repo.commit("one");
-    let hooks = repo.path().join(".githooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    let hook = hooks.join("pre-commit");
-    std::fs::write(
-        &hook,
-        format!("#!/bin/sh\nexec '{}' check\n", common::bin().display()),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    common::write_raw_hook(&repo.path().join(".githooks"));
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     repo.stage("app.db", "x");
     let commit = repo.git_run(&["commit", "-m", "db"]);

@@ -91,6 +91,24 @@ pub const GITIGNORE_PATTERNS: &[&str] = &[
     "*.sqlite3.bak",
 ];
 
+/// Writes an executable `pre-commit` hook in `dir` that runs this build
+/// of dbguard the way a plain git hook would.
+pub fn write_raw_hook(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("mkdir hooks");
+    let hook = dir.join("pre-commit");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\nexec '{}' check\n", bin().display()),
+    )
+    .expect("write hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod hook");
+    }
+}
+
 /// Runs dbguard in an empty directory that is inside no repository.
 pub fn run_outside_repository(args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
