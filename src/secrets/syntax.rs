@@ -263,9 +263,18 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
     if let Some(q) = enclosing
         && !rest.starts_with(['"', '\'', '`'])
     {
+        // The key's string spells whitespace as an escape (`"password: %s\n"`),
+        // and an escaped newline ends the value as a real one would.
+        let escaped_blank = |i: usize| {
+            rest.as_bytes()[i] == b'\\'
+                && matches!(rest.as_bytes().get(i + 1), Some(b'n' | b'r' | b't'))
+        };
         let end = rest
-            .find(|c: char| c == q || c.is_whitespace() || matches!(c, ';' | '&' | ','))
-            .map_or(text.len(), |i| p + i);
+            .char_indices()
+            .find(|&(i, c)| {
+                c == q || c.is_whitespace() || matches!(c, ';' | '&' | ',') || escaped_blank(i)
+            })
+            .map_or(text.len(), |(i, _)| p + i);
         return (end > p).then(|| Value {
             start: p,
             end,
@@ -365,6 +374,10 @@ mod tests {
         let p = t.find("hun2").unwrap();
         assert_eq!(enclosing_quote(t, p), Some('"'));
         assert_eq!(literal(t, p, Syntax::Code, Some('"')).unwrap().text, "hun2");
+        // An escaped newline inside the key's string ends the value.
+        let t = r#"s = "password: %s\nhost: db" % pw"#;
+        let p = t.find("%s").unwrap();
+        assert_eq!(literal(t, p, Syntax::Code, Some('"')).unwrap().text, "%s");
     }
 
     #[test]
