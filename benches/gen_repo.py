@@ -67,6 +67,9 @@ def py_file(rng, lines):
                 out.append('    url = os.environ.get("DATABASE_URL", "sqlite:///:memory:")')
             elif kind < 0.25:
                 out.append('    password = os.getenv("DB_PASSWORD")')
+            elif kind < 0.26:
+                # Database code that does it right: a bound parameter.
+                out.append('    cursor.execute("SELECT id, email FROM users WHERE id = %%s", (%s,))' % ident(rng))
             elif kind < 0.5:
                 out.append('    %s = "%s"' % (ident(rng), " ".join(rng.choice(WORDS) for _ in range(4))))
             else:
@@ -167,6 +170,124 @@ def sqlite_bytes():
             return f.read()
 
 
+ALEMBIC_INI = """[alembic]
+script_location = %(here)s/migrations
+prepend_sys_path = .
+
+[loggers]
+keys = root
+"""
+
+ENV_PY = '''"""Alembic environment: the URL comes from the environment."""
+import os
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from app.models import Base
+
+config = context.config
+config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"])
+target_metadata = Base.metadata
+
+
+def run_migrations_online():
+    connectable = engine_from_config(config.get_section(config.config_ini_section), poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+'''
+
+MODELS_V1 = '''"""The application's tables."""
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False)
+'''
+
+MODELS_V2 = MODELS_V1 + '''
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, nullable=False)
+    total = Column(Integer, nullable=False)
+'''
+
+MIGRATION_1 = '''"""create users
+
+Revision ID: 1a2b3c4d5e6f
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "1a2b3c4d5e6f"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("email", sa.String(255), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("users")
+'''
+
+MIGRATION_2 = '''"""create orders
+
+Revision ID: 2b3c4d5e6f70
+Revises: 1a2b3c4d5e6f
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "2b3c4d5e6f70"
+down_revision = "1a2b3c4d5e6f"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("orders")
+'''
+
+SQL_INJECTION = '''"""Reports."""
+
+
+def find_user(cursor, user_id):
+    cursor.execute(f"SELECT id, email FROM users WHERE id = {user_id}")
+    return cursor.fetchone()
+'''
+
+
 class FastImport:
     def __init__(self, dest):
         self.proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=dest, stdin=subprocess.PIPE)
@@ -216,7 +337,7 @@ def main():
     fi = FastImport(args.dest)
 
     dirs = ["src/%s/%s" % (ident(rng), ident(rng)) for _ in range(max(1, args.files // 40))]
-    answers = {"credentials": [], "removed_credentials": [], "database": "data/app.db", "env_file": "config/.env"}
+    answers = {"credentials": [], "removed_credentials": [], "sql_injection": [], "database": "data/app.db", "env_file": "config/.env"}
     per_commit = max(1, args.files // args.commits)
     made = 0
     planted_count = 0
@@ -237,6 +358,22 @@ def main():
         if c == args.commits // 3:
             files.append(("data/app.db", sqlite_bytes()))
             files.append(("config/.env", "DATABASE_URL=postgres://app:%s@db/app\n" % secret(rng)))
+            answers["credentials"].append({"path": "config/.env", "line": 1, "kind": "db-url-password", "commit_index": c})
+        if c == 1:
+            # A real Alembic environment and its models: the migration
+            # rules have something to look at in every mode, and must
+            # stay quiet about it.
+            files.append(("backend/alembic.ini", ALEMBIC_INI))
+            files.append(("backend/migrations/env.py", ENV_PY))
+            files.append(("backend/migrations/versions/1a2b3c4d5e6f_create_users.py", MIGRATION_1))
+            files.append(("backend/app/models.py", MODELS_V1))
+        if c == (2 * args.commits) // 3:
+            files.append(("backend/migrations/versions/2b3c4d5e6f70_create_orders.py", MIGRATION_2))
+            files.append(("backend/app/models.py", MODELS_V2))
+        if c == args.commits // 4:
+            path = "backend/app/reports.py"
+            files.append((path, SQL_INJECTION))
+            answers["sql_injection"].append({"path": path, "line": 5, "commit_index": c})
         deletes = []
         if c == args.commits // 2:
             path = "tmp/leaked_%d.py" % c
@@ -252,7 +389,7 @@ def main():
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=args.dest, check=True)
     # Commit ids are only known now; map commit indexes to ids (oldest first).
     ids = subprocess.run(["git", "rev-list", "--reverse", "main"], cwd=args.dest, check=True, capture_output=True, text=True).stdout.split()
-    for group in ("credentials", "removed_credentials"):
+    for group in ("credentials", "removed_credentials", "sql_injection"):
         for a in answers[group]:
             a["commit"] = ids[a.pop("commit_index")]
     with open(args.dest.rstrip("/") + ".answers.json", "w") as f:
