@@ -18,6 +18,7 @@ failure), 3 when the harness itself cannot run.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -154,6 +155,8 @@ def stage_five(repo):
 
 
 def restore(repo):
+    if not (repo / ".git").is_dir():
+        die("%s is not a generated repository" % repo)
     git(repo, "reset", "-q", "--hard", "HEAD")
     new = repo / STAGED_NEW_FILE
     if new.exists():
@@ -301,6 +304,13 @@ for k in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GITHUB_ACTIONS"):
 ENV.update({"NO_COLOR": "1", "GIT_PAGER": "cat", "PAGER": "cat", "LC_ALL": "C"})
 
 
+def fence(work):
+    """git never looks above the benchmark's own directory for a repository:
+    a command meant for a generated repository must not reach the project's
+    (a `git reset --hard` there would lose work)."""
+    ENV["GIT_CEILING_DIRECTORIES"] = str(Path(work).resolve())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=60000)
@@ -316,14 +326,17 @@ def main():
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     out_dir = work / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
+    fence(work)
     dbguard = args.dbguard
     if not os.access(dbguard, os.X_OK):
         die("no dbguard binary at %s (cargo build --release)" % dbguard)
-    big = work / ("repo-%d-%d-%d" % (args.seed, args.files, args.commits))
-    small = work / ("repo-%d-100-10" % args.seed)
+    # Cached by seed, size and the generator's own text.
+    gen = hashlib.sha1((ROOT / "benches" / "gen_repo.py").read_bytes()).hexdigest()[:10]
+    big = work / ("repo-%d-%d-%d-%s" % (args.seed, args.files, args.commits, gen))
+    small = work / ("repo-%d-100-10-%s" % (args.seed, gen))
     answers = generate(big, args.files, args.commits, args.seed)
     small_answers = generate(small, 100, 10, args.seed)
     errors = []
