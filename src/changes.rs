@@ -147,6 +147,25 @@ pub trait ContentReader: Sync + Send {
     /// The whole content, or `None` when it is larger than `limit` bytes
     /// (the caller decides what a file too large to scan means).
     fn read(&self, blob: &BlobRef, limit: u64) -> anyhow::Result<Option<Vec<u8>>>;
+
+    /// The first `n` bytes for content sniffing, or the whole content when
+    /// reading it all costs about as much (a small file, a blob that must
+    /// be inflated whole anyway) and it is at most `limit` bytes: most
+    /// files that are sniffed are read whole next, and one read is cheaper
+    /// than two.
+    fn sniff(&self, blob: &BlobRef, n: usize, limit: u64) -> anyhow::Result<Sniffed> {
+        let _ = limit;
+        Ok(Sniffed::Head(self.head(blob, n)?))
+    }
+}
+
+/// What [`ContentReader::sniff`] read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sniffed {
+    /// At most the requested number of bytes from the start.
+    Head(Vec<u8>),
+    /// The whole content.
+    Whole(Vec<u8>),
 }
 
 /// A [`ContentReader`] for content held in memory: the variant tests and
@@ -224,13 +243,15 @@ impl Snapshot {
     }
 }
 
-type SnapshotLoader = Box<dyn Fn() -> anyhow::Result<Snapshot> + Send + Sync>;
+type SnapshotLoader = Box<dyn Fn() -> anyhow::Result<Arc<Snapshot>> + Send + Sync>;
 
 /// A snapshot that is only built when a rule asks for it: in staged mode
 /// on a large repository most commits never need the whole index.
 pub struct LazySnapshot {
     cell: OnceLock<Result<Arc<Snapshot>, String>>,
     loader: SnapshotLoader,
+    /// Whether the first result is kept (see [`LazySnapshot::unretained`]).
+    retain: bool,
 }
 
 impl LazySnapshot {
@@ -238,7 +259,21 @@ impl LazySnapshot {
     pub fn new(loader: impl Fn() -> anyhow::Result<Snapshot> + Send + Sync + 'static) -> Self {
         LazySnapshot {
             cell: OnceLock::new(),
+            loader: Box::new(move || loader().map(Arc::new)),
+            retain: true,
+        }
+    }
+
+    /// A snapshot that `loader` produces on every use and that is not kept
+    /// here: the loader keeps what is worth keeping. A long commit range
+    /// must not hold one whole tree per commit.
+    pub fn unretained(
+        loader: impl Fn() -> anyhow::Result<Arc<Snapshot>> + Send + Sync + 'static,
+    ) -> Self {
+        LazySnapshot {
+            cell: OnceLock::new(),
             loader: Box::new(loader),
+            retain: false,
         }
     }
 
@@ -248,15 +283,19 @@ impl LazySnapshot {
         let _ = cell.set(Ok(Arc::new(snapshot)));
         LazySnapshot {
             cell,
-            loader: Box::new(|| Ok(Snapshot::default())),
+            loader: Box::new(|| Ok(Arc::new(Snapshot::default()))),
+            retain: true,
         }
     }
 
     /// The snapshot, loading it the first time.
     pub fn get(&self) -> anyhow::Result<Arc<Snapshot>> {
+        if !self.retain {
+            return (self.loader)();
+        }
         match self
             .cell
-            .get_or_init(|| (self.loader)().map(Arc::new).map_err(|e| format!("{e:#}")))
+            .get_or_init(|| (self.loader)().map_err(|e| format!("{e:#}")))
         {
             Ok(s) => Ok(Arc::clone(s)),
             Err(e) => Err(anyhow::anyhow!("{e}")),

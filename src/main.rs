@@ -10,6 +10,8 @@ use clap::error::ErrorKind;
 use dbguard::cli::Cli;
 
 fn main() -> ExitCode {
+    // SAFETY: no thread has started and libgit2 has not been used yet.
+    unsafe { dbguard::git::tune_libgit2() };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -83,7 +83,7 @@ pub fn environments(
     }
     for entry in snapshot.entries() {
         if !is_file(entry)
-            || file_name(&entry.path) != "pyproject.toml"
+            || !is_named(&entry.path, "pyproject.toml")
             || ini_dirs.contains(parent(&entry.path))
         {
             continue;
@@ -96,7 +96,7 @@ pub fn environments(
         }
     }
     for entry in snapshot.entries() {
-        if !is_file(entry) || file_name(&entry.path) != "env.py" {
+        if !is_file(entry) || !is_named(&entry.path, "env.py") {
             continue;
         }
         let dir = parent(&entry.path);
@@ -359,8 +359,21 @@ fn resolve(
 }
 
 fn is_alembic_ini(path: &str) -> bool {
-    let name = file_name(path).to_ascii_lowercase();
-    name.ends_with(".ini") && name.contains("alembic")
+    // Every path of the tree comes here: look at the extension before
+    // allocating anything.
+    let ini = path
+        .len()
+        .checked_sub(4)
+        .and_then(|i| path.get(i..))
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(".ini"));
+    ini && file_name(path).to_ascii_lowercase().contains("alembic")
+}
+
+/// Whether the file name of `path` is exactly `name` (cheaper than
+/// [`file_name`] for the many paths that do not even end with it).
+fn is_named(path: &str, name: &str) -> bool {
+    path.strip_suffix(name)
+        .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
 }
 
 fn read_text(reader: &dyn ContentReader, entry: &SnapshotEntry) -> Option<String> {

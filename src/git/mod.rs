@@ -20,10 +20,28 @@ use crate::changes::{
 
 mod index_file;
 mod index_ops;
+mod range;
 mod staged;
 mod store;
 pub use index_ops::{IndexEdit, IndexedFile};
 pub use store::GitStore;
+
+/// Bounds what libgit2 keeps in memory: by default it maps pack files in
+/// 1 GB windows up to 8 GB and caches up to 256 MB of trees and commits,
+/// so reading a whole history costs its pack size in resident memory
+/// (twice, as it happens). Smaller windows cost a few more `mmap` calls.
+///
+/// # Safety
+/// libgit2's global options are plain variables: call this before any
+/// thread starts and before libgit2 is used.
+pub unsafe fn tune_libgit2() {
+    // SAFETY: the caller guarantees no concurrent use of libgit2.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(16 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(48 << 20);
+        let _ = git2::opts::set_cache_max_size(16 << 20);
+    }
+}
 
 /// An open repository with a working tree.
 pub struct Repo {
@@ -214,9 +232,20 @@ impl Repo {
     /// What the next commit will change: the index against HEAD, content
     /// read from the index's blobs (never the working tree).
     pub fn staged(&self) -> anyhow::Result<ChangeSet> {
-        let changes = match self.staged_fast()? {
+        // The index file is read once, for the change and for the rules
+        // that need the whole staged tree.
+        let index = self.read_raw_index()?.map(Arc::new);
+        let fast = match &index {
+            Some(index) => self.staged_from(index)?,
+            None => None,
+        };
+        let changes = match fast {
             Some(changes) => changes,
             None => self.staged_libgit2()?,
+        };
+        let new_tree = match index {
+            Some(index) => LazySnapshot::new(move || Ok(index_snapshot(&index))),
+            None => store::index_snapshot(self.store()),
         };
         Ok(ChangeSet {
             mode: Mode::Staged,
@@ -224,10 +253,18 @@ impl Repo {
             is_merge: false,
             changes,
             old_tree: self.head_snapshot()?,
-            new_tree: store::index_snapshot(self.store()),
+            new_tree,
             excludes: self.excludes(),
             before_range: None,
         })
+    }
+
+    /// The index, read without libgit2 (see [`index_file`]), or `None`
+    /// when it holds something only libgit2 reads.
+    fn read_raw_index(&self) -> anyhow::Result<Option<index_file::IndexFile>> {
+        let path = self.index_file_path();
+        index_file::read(&path, 20)
+            .with_context(|| format!("cannot read the index {}", path.display()))
     }
 
     /// The index file git uses for this repository: `GIT_INDEX_FILE` (as
@@ -242,15 +279,17 @@ impl Repo {
 
     /// The staged changes through the cache-tree, or `None` when only
     /// libgit2 can describe them.
+    #[cfg(test)]
     fn staged_fast(&self) -> anyhow::Result<Option<Vec<Change>>> {
-        let path = self.index_file_path();
-        let Some(index) = index_file::read(&path, 20)
-            .with_context(|| format!("cannot read the index {}", path.display()))?
-        else {
-            return Ok(None);
-        };
+        match self.read_raw_index()? {
+            Some(index) => self.staged_from(&index),
+            None => Ok(None),
+        }
+    }
+
+    fn staged_from(&self, index: &index_file::IndexFile) -> anyhow::Result<Option<Vec<Change>>> {
         let head = self.head_tree()?.map(|t| oid_to_id(t.id()));
-        staged::staged_changes(&self.repo, &index, head)
+        staged::staged_changes(&self.repo, index, head)
     }
 
     /// The staged changes through libgit2's diff, with its rename detection.
@@ -294,27 +333,47 @@ impl Repo {
     }
 
     /// Tracked files (stage 0 index entries) that exist in the working tree.
+    /// The index is read without libgit2 when it can be (libgit2 verifies
+    /// its checksum and hashes every entry); the files are looked at on
+    /// every core.
     fn worktree_entries(&self) -> anyhow::Result<Vec<SnapshotEntry>> {
-        let index = self.repo.index().context("cannot read the index")?;
-        let mut out = Vec::with_capacity(index.len());
-        for entry in index.iter() {
-            // Stage bits 12-13 of flags: conflicted entries are not files yet.
-            if (entry.flags >> 12) & 0x3 != 0 {
-                continue;
+        use rayon::prelude::*;
+        let listed: Vec<(Vec<u8>, u32)> = match self.read_raw_index()? {
+            Some(index) => index
+                .entries
+                .into_iter()
+                // Conflicted entries are not files yet.
+                .filter(|e| e.stage == 0)
+                .map(|e| (e.path, e.mode))
+                .collect(),
+            None => {
+                let index = self.repo.index().context("cannot read the index")?;
+                index
+                    .iter()
+                    // Stage bits 12-13 of flags.
+                    .filter(|e| (e.flags >> 12) & 0x3 == 0)
+                    .map(|e| (e.path.clone(), e.mode))
+                    .collect()
             }
-            let mode = mode_from_filemode(entry.mode);
-            let abs = worktree_path(&self.root, &entry.path);
-            if mode != EntryMode::Submodule && std::fs::symlink_metadata(&abs).is_err() {
-                // Deleted in the working tree, or outside a sparse checkout.
-                continue;
-            }
-            out.push(SnapshotEntry {
-                path: path_string(&entry.path),
-                blob: BlobRef::Worktree(abs),
-                mode,
-            });
-        }
-        Ok(out)
+        };
+        let root = self.root.as_path();
+        Ok(listed
+            .into_par_iter()
+            .with_min_len(256)
+            .filter_map(|(path, mode)| {
+                let mode = mode_from_filemode(mode);
+                let abs = worktree_path(root, &path);
+                if mode != EntryMode::Submodule && std::fs::symlink_metadata(&abs).is_err() {
+                    // Deleted in the working tree, or outside a sparse checkout.
+                    return None;
+                }
+                Some(SnapshotEntry {
+                    path: path_string(&path),
+                    blob: BlobRef::Worktree(abs),
+                    mode,
+                })
+            })
+            .collect())
     }
 
     /// Exactly the listed paths from the working tree (how hook managers
@@ -448,44 +507,39 @@ impl Repo {
                     .and_then(|c| c.tree())
                     .map_err(bad)?;
                 Some(Arc::new(store::tree_snapshot(
-                    self.store(),
+                    Arc::clone(&self.store),
                     oid_to_id(tree.id()),
                 )))
             }
             None => None,
         };
-        let mut sets = Vec::new();
-        for oid in walk {
-            let oid = oid.map_err(bad)?;
-            let commit = self.repo.find_commit(oid).map_err(bad)?;
-            let tree = commit.tree().map_err(bad)?;
-            let parent_tree = match commit.parent(0) {
-                Ok(p) => Some(p.tree().map_err(bad)?),
-                Err(_) => None,
-            };
-            let mut opts = DiffOptions::new();
-            opts.include_typechange(true);
-            let mut diff = self
-                .repo
-                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
-                .map_err(bad)?;
-            find_renames(&mut diff)?;
-            sets.push(ChangeSet {
-                mode: Mode::Range,
-                commit: Some(oid.to_string()),
-                is_merge: commit.parent_count() > 1,
-                changes: diff_changes(&diff),
-                old_tree: match &parent_tree {
-                    Some(t) => store::tree_snapshot(self.store(), oid_to_id(t.id())),
-                    None => LazySnapshot::ready(Snapshot::default()),
-                },
-                new_tree: store::tree_snapshot(self.store(), oid_to_id(tree.id())),
-                excludes: self.excludes(),
-                before_range: before_range.clone(),
-            });
-        }
-        Ok(sets)
+        let oids = walk.collect::<Result<Vec<Oid>, _>>().map_err(bad)?;
+        range::change_sets(
+            &self.repo,
+            &self.store,
+            &self.excludes(),
+            oids,
+            before_range,
+            &bad,
+        )
     }
+}
+
+/// The staged tree from the index read by [`index_file`]: entries at stage
+/// 0, without `git add -N` placeholders (not part of the next commit).
+fn index_snapshot(index: &index_file::IndexFile) -> Snapshot {
+    Snapshot::new(
+        index
+            .entries
+            .iter()
+            .filter(|e| e.stage == 0 && !e.intent_to_add)
+            .map(|e| SnapshotEntry {
+                path: path_string(&e.path),
+                blob: BlobRef::Object(e.oid),
+                mode: mode_from_filemode(e.mode),
+            })
+            .collect(),
+    )
 }
 
 /// Where git looks for the global excludes file when `core.excludesFile`

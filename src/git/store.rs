@@ -13,7 +13,9 @@ use anyhow::{Context as _, anyhow};
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::{id_to_oid, mode_from_filemode, path_string};
-use crate::changes::{BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotEntry};
+use crate::changes::{
+    BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotEntry, Sniffed,
+};
 
 /// Packed objects cannot be streamed by libgit2; for a header read we
 /// inflate a packed blob whole only up to this size, and treat larger ones
@@ -156,7 +158,84 @@ fn read_file(path: &PathBuf, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
+/// Files and loose objects up to this size are read whole when sniffed;
+/// larger ones give only their header unless a rule asks for more.
+const SNIFF_WHOLE: u64 = 1 << 20;
+
+impl GitStore {
+    fn sniff_object(&self, id: &ObjectId, n: usize, limit: u64) -> anyhow::Result<Sniffed> {
+        let oid = id_to_oid(id)?;
+        self.with_repo(|repo| {
+            let odb = repo
+                .odb()
+                .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            if let Ok((mut reader, size, _kind)) = odb.reader(oid) {
+                // Loose: stream only what is needed.
+                let whole = size as u64 <= limit.min(SNIFF_WHOLE);
+                let want = if whole { size } else { n };
+                let mut buf = Vec::with_capacity(want);
+                (&mut reader)
+                    .take(want as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| anyhow!("cannot read object {id}: {e}"))?;
+                return Ok(if whole {
+                    Sniffed::Whole(buf)
+                } else {
+                    Sniffed::Head(buf)
+                });
+            }
+            // Packed: libgit2 inflates the whole blob whatever we ask for,
+            // so keep all of it when a rule may read it.
+            let (size, _) = odb
+                .read_header(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            if size > PACKED_HEAD_LIMIT {
+                return Ok(Sniffed::Head(Vec::new()));
+            }
+            let obj = odb
+                .read(oid)
+                .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
+            let data = obj.data();
+            Ok(if data.len() as u64 <= limit {
+                Sniffed::Whole(data.to_vec())
+            } else {
+                Sniffed::Head(data[..n.min(data.len())].to_vec())
+            })
+        })
+    }
+}
+
+/// The header of a working-tree file, or all of it when it is small.
+fn sniff_file(path: &PathBuf, n: usize, limit: u64) -> anyhow::Result<Sniffed> {
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.file_type().is_symlink() || !meta.is_file() || meta.len() > limit.min(SNIFF_WHOLE) {
+        return Ok(Sniffed::Head(read_file_head(path, n)?));
+    }
+    let small = limit.min(SNIFF_WHOLE);
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // The file may grow between stat and read.
+    f.take(small + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if buf.len() as u64 > small {
+        buf.truncate(n);
+        return Ok(Sniffed::Head(buf));
+    }
+    Ok(Sniffed::Whole(buf))
+}
+
 impl ContentReader for GitStore {
+    fn sniff(&self, blob: &BlobRef, n: usize, limit: u64) -> anyhow::Result<Sniffed> {
+        match blob {
+            BlobRef::Object(id) => self.sniff_object(id, n, limit),
+            BlobRef::Worktree(p) => sniff_file(p, n, limit),
+            BlobRef::Memory(b) if b.len() as u64 <= limit => Ok(Sniffed::Whole(b.to_vec())),
+            BlobRef::Memory(b) => Ok(Sniffed::Head(b[..n.min(b.len())].to_vec())),
+        }
+    }
+
     fn head(&self, blob: &BlobRef, n: usize) -> anyhow::Result<Vec<u8>> {
         match blob {
             BlobRef::Object(id) => self.read_object_head(id, n),
@@ -177,30 +256,31 @@ impl ContentReader for GitStore {
 
 /// A snapshot of a tree object, listed on first use.
 pub(super) fn tree_snapshot(store: Arc<GitStore>, tree: ObjectId) -> LazySnapshot {
-    LazySnapshot::new(move || {
-        let oid = id_to_oid(&tree)?;
-        store.with_repo(|repo| {
-            let tree = repo
-                .find_tree(oid)
-                .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
-            let mut entries = Vec::new();
-            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-                if entry.kind() == Some(ObjectType::Blob)
-                    || entry.kind() == Some(ObjectType::Commit)
-                {
-                    let mut path = dir.as_bytes().to_vec();
-                    path.extend_from_slice(entry.name_bytes());
-                    entries.push(SnapshotEntry {
-                        path: path_string(&path),
-                        blob: BlobRef::Object(ObjectId::from_bytes(entry.id().as_bytes())),
-                        mode: mode_from_filemode(entry.filemode() as u32),
-                    });
-                }
-                TreeWalkResult::Ok
-            })
-            .map_err(|e| anyhow!("cannot list tree {oid}: {}", e.message()))?;
-            Ok(Snapshot::new(entries))
+    LazySnapshot::new(move || list_tree(&store, &tree))
+}
+
+/// Every file (and submodule) of a tree object.
+pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Snapshot> {
+    let oid = id_to_oid(tree)?;
+    store.with_repo(|repo| {
+        let tree = repo
+            .find_tree(oid)
+            .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
+        let mut entries = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) || entry.kind() == Some(ObjectType::Commit) {
+                let mut path = dir.as_bytes().to_vec();
+                path.extend_from_slice(entry.name_bytes());
+                entries.push(SnapshotEntry {
+                    path: path_string(&path),
+                    blob: BlobRef::Object(ObjectId::from_bytes(entry.id().as_bytes())),
+                    mode: mode_from_filemode(entry.filemode() as u32),
+                });
+            }
+            TreeWalkResult::Ok
         })
+        .map_err(|e| anyhow!("cannot list tree {oid}: {}", e.message()))?;
+        Ok(Snapshot::new(entries))
     })
 }
 

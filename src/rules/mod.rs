@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode};
+use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode, Sniffed};
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
 
@@ -267,7 +267,14 @@ impl<'a> FileInput<'a> {
             return Ok(h);
         }
         let h = match self.blob() {
-            Some(b) => self.reader.head(b, HEADER_LEN)?,
+            Some(b) => match self.reader.sniff(b, HEADER_LEN, self.max_size)? {
+                Sniffed::Head(h) => h,
+                Sniffed::Whole(all) => {
+                    let all = self.content.get_or_init(|| Some(all));
+                    let all = all.as_deref().unwrap_or_default();
+                    return Ok(&all[..all.len().min(HEADER_LEN)]);
+                }
+            },
             None => Vec::new(),
         };
         Ok(self.header.get_or_init(|| h))

@@ -73,14 +73,44 @@ enum KeyRule {
     Password,
 }
 
+/// A regex checked when the table loads and compiled on first use: most
+/// texts enable few detectors, and compiling all of them costs more than
+/// a whole staged check (the staged-mode benchmark in BENCHMARKS.md).
+struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> Result<LazyRegex, String> {
+        // Parsing is cheap and catches every syntax error; building the
+        // matcher is what costs, and waits for the first text that needs it.
+        regex_syntax::Parser::new()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            pattern: pattern.to_owned(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.pattern).unwrap_or_else(|e| {
+                unreachable!("rules/credentials.yaml is embedded and tested: {e}")
+            })
+        })
+    }
+}
+
 /// One compiled detector.
 struct Detector {
     kind: String,
     code: Option<Code>,
-    regex: Option<Regex>,
+    regex: Option<LazyRegex>,
     value: ValueMode,
     key_password: bool,
-    secret: Option<Regex>,
+    secret: Option<LazyRegex>,
     files: Option<GlobSet>,
     has_keywords: bool,
 }
@@ -114,7 +144,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
             return Err(format!("detector {i}: kind `{}` is not in `kinds`", s.kind));
         }
         let regex = match &s.regex {
-            Some(r) => Some(Regex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
+            Some(r) => Some(LazyRegex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
             None => None,
         };
         if s.code.is_none() && regex.is_none() {
@@ -163,7 +193,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
             value: s.value.unwrap_or(ValueMode::Literal),
             key_password: s.key == Some(KeyRule::Password),
             secret: match &s.secret {
-                Some(r) => Some(Regex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
+                Some(r) => Some(LazyRegex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
                 None => None,
             },
             files,
@@ -256,6 +286,7 @@ impl Detectors {
         out: &mut Vec<Candidate>,
     ) {
         let Some(re) = &d.regex else { return };
+        let re = re.get();
         // A match inside the value just read (`X=${X:?set it}`) is part of
         // that value, not a new assignment.
         let mut consumed = 0;
@@ -293,7 +324,7 @@ impl Detectors {
             let Some(value) = value else { continue };
             consumed = value.end;
             if let Some(s) = &d.secret
-                && !s.is_match(&value.text)
+                && !s.get().is_match(&value.text)
             {
                 continue;
             }
@@ -444,6 +475,17 @@ mod tests {
                         | "driver-call-password"
                 );
             assert!(used, "{k}");
+        }
+    }
+
+    #[test]
+    fn every_embedded_regex_builds() {
+        // They compile lazily at run time: build them all here.
+        let d = compile(DATA).unwrap();
+        for x in &d.list {
+            for re in [&x.regex, &x.secret].into_iter().flatten() {
+                re.get();
+            }
         }
     }
 
