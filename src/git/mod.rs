@@ -26,10 +26,16 @@ mod store;
 pub use index_ops::{IndexEdit, IndexedFile};
 pub use store::GitStore;
 
-/// Bounds what libgit2 keeps in memory: by default it maps pack files in
-/// 1 GB windows up to 8 GB and caches up to 256 MB of trees and commits,
-/// so reading a whole history costs its pack size in resident memory
-/// (twice, as it happens). Smaller windows cost a few more `mmap` calls.
+/// Bounds what libgit2 keeps in memory, and skips work dbguard does not
+/// need. By default libgit2 maps pack files in 1 GB windows up to 8 GB
+/// and caches up to 256 MB of parsed objects, so reading a whole history
+/// costs about twice its pack size in resident memory; dbguard reads each
+/// tree and blob about once (range mode keeps its own tree listings), so
+/// the object cache is off, and packs are mapped in 32 MB windows, at most
+/// 64 MB at a time (smaller limits make libgit2 unmap and remap windows
+/// while it follows delta chains across the pack, which costs more than it
+/// saves). Objects are not re-hashed on every read: dbguard checks
+/// content, not the repository's integrity (`git fsck` does).
 ///
 /// # Safety
 /// libgit2's global options are plain variables: call this before any
@@ -37,10 +43,11 @@ pub use store::GitStore;
 pub unsafe fn tune_libgit2() {
     // SAFETY: the caller guarantees no concurrent use of libgit2.
     unsafe {
-        let _ = git2::opts::set_mwindow_size(16 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(48 << 20);
-        let _ = git2::opts::set_cache_max_size(16 << 20);
+        let _ = git2::opts::set_mwindow_size(32 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
     }
+    git2::opts::enable_caching(false);
+    git2::opts::strict_hash_verification(false);
 }
 
 /// An open repository with a working tree.

@@ -11,20 +11,22 @@
 //! line plus the changes in between, and keeps only the last few.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use git2::{DiffOptions, Oid, Repository};
 use rayon::prelude::*;
 
+use super::staged::{Side, pair_renames};
 use super::store::{self, GitStore};
-use super::{diff_changes, find_renames, id_to_oid, oid_to_id};
+use super::{diff_changes, find_renames, oid_to_id};
 use crate::changes::{
     Change, ChangeSet, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotEntry, Status,
 };
 
 /// How many built trees are kept for the next commits to start from (two
 /// per core is plenty: rayon's threads move forward through the range).
-const KEPT: usize = 8;
+const KEPT: usize = 2;
 
 /// Beyond this many commits between a commit and the nearest built
 /// ancestor, listing the tree is cheaper than replaying the changes.
@@ -67,13 +69,29 @@ pub(super) fn change_sets(
         });
     }
     // The tree diffs, on every core.
-    let diffs: Vec<anyhow::Result<Vec<Change>>> = commits
-        .par_iter()
-        .map(|c| store.with_repo(|r| diff_trees(r, c.parent.map(|p| p.1), c.tree).map_err(bad)))
+    // The tree diffs, on every core, in runs of consecutive commits: a
+    // commit's old tree is mostly its predecessor's new one, so each run
+    // keeps the trees it listed (libgit2 re-inflates a tree's whole delta
+    // chain on every read).
+    let run = commits
+        .len()
+        .div_ceil(rayon::current_num_threads() * 2)
+        .max(1);
+    let diffs: Vec<anyhow::Result<Vec<Vec<Change>>>> = commits
+        .par_chunks(run)
+        .map(|chunk| {
+            store.with_repo(|r| {
+                let mut trees = TreeCache::default();
+                chunk
+                    .iter()
+                    .map(|c| diff_trees(r, &mut trees, c.parent.map(|p| p.1), c.tree).map_err(bad))
+                    .collect()
+            })
+        })
         .collect();
-    let mut changes = Vec::with_capacity(diffs.len());
+    let mut changes = Vec::with_capacity(commits.len());
     for d in diffs {
-        changes.push(d?);
+        changes.extend(d?);
     }
     let index_of: HashMap<Oid, usize> = commits
         .iter()
@@ -118,13 +136,32 @@ pub(super) fn change_sets(
 }
 
 /// The changes from tree `old` (none: the empty tree) to tree `new`, with
-/// renames found as `git log` finds them.
+/// renames found as `git log` finds them. Like git, and unlike libgit2's
+/// tree diff (which lists both trees whole: 3,000 tree reads per commit on
+/// the benchmark repository), it reads only the subtrees whose ids differ.
+/// Renames that need more than a few similarity comparisons go to
+/// libgit2.
 fn diff_trees(
+    repo: &Repository,
+    trees: &mut TreeCache,
+    old: Option<ObjectId>,
+    new: ObjectId,
+) -> Result<Vec<Change>, git2::Error> {
+    let mut sides = Sides::default();
+    compare(repo, trees, &mut Vec::new(), old, Some(new), &mut sides)?;
+    if let Some(changes) = pair_renames(repo, sides.added, sides.deleted, sides.modified) {
+        return Ok(changes);
+    }
+    libgit2_diff(repo, old, new)
+}
+
+/// libgit2's tree diff with its rename detection.
+fn libgit2_diff(
     repo: &Repository,
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
-    let oid = |id: &ObjectId| id_to_oid(id).map_err(|e| git2::Error::from_str(&format!("{e:#}")));
+    let oid = |id: &ObjectId| Oid::from_bytes(id.as_bytes());
     let new = repo.find_tree(oid(&new)?)?;
     let old = match old {
         Some(t) => Some(repo.find_tree(oid(&t)?)?),
@@ -135,6 +172,138 @@ fn diff_trees(
     let mut diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))?;
     find_renames(&mut diff).map_err(|e| git2::Error::from_str(&format!("{e:#}")))?;
     Ok(diff_changes(&diff))
+}
+
+#[derive(Default)]
+struct Sides {
+    added: Vec<Side>,
+    deleted: Vec<Side>,
+    modified: Vec<(Side, Side)>,
+}
+
+/// One entry of a tree: name, id, file mode.
+type TreeEntry = (Vec<u8>, ObjectId, u32);
+
+/// Tree listings by id, for one run of consecutive commits: the current
+/// generation and the one before it (a cheap approximation of "recently
+/// used" that needs no bookkeeping per hit).
+#[derive(Default)]
+struct TreeCache {
+    current: HashMap<ObjectId, Rc<[TreeEntry]>>,
+    previous: HashMap<ObjectId, Rc<[TreeEntry]>>,
+}
+
+/// Tree listings kept per generation (a few commits' worth of changed
+/// directories).
+const TREES_KEPT: usize = 512;
+
+impl TreeCache {
+    fn list(
+        &mut self,
+        repo: &Repository,
+        tree: Option<ObjectId>,
+    ) -> Result<Rc<[TreeEntry]>, git2::Error> {
+        let Some(id) = tree else {
+            return Ok(Rc::from(Vec::new()));
+        };
+        if let Some(t) = self.current.get(&id) {
+            return Ok(Rc::clone(t));
+        }
+        let listed = match self.previous.get(&id) {
+            Some(t) => Rc::clone(t),
+            None => {
+                let tree = repo.find_tree(Oid::from_bytes(id.as_bytes())?)?;
+                tree.iter()
+                    .map(|e| {
+                        (
+                            e.name_bytes().to_vec(),
+                            oid_to_id(e.id()),
+                            e.filemode() as u32,
+                        )
+                    })
+                    .collect()
+            }
+        };
+        if self.current.len() >= TREES_KEPT {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(id, Rc::clone(&listed));
+        Ok(listed)
+    }
+}
+
+fn is_tree(mode: u32) -> bool {
+    mode & 0o170000 == 0o040000
+}
+
+/// Compares two versions of the directory `prefix` (`None`: absent).
+fn compare(
+    repo: &Repository,
+    trees: &mut TreeCache,
+    prefix: &mut Vec<u8>,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    out: &mut Sides,
+) -> Result<(), git2::Error> {
+    let old_entries = trees.list(repo, old)?;
+    let new_entries = trees.list(repo, new)?;
+    let by_name: HashMap<&[u8], usize> = old_entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.0.as_slice(), i))
+        .collect();
+    let mut matched = vec![false; old_entries.len()];
+    let side = |prefix: &[u8], (name, oid, mode): &TreeEntry| Side {
+        path: [prefix, name.as_slice()].concat(),
+        oid: *oid,
+        mode: *mode,
+    };
+    let mut sub = |prefix: &mut Vec<u8>,
+                   name: &[u8],
+                   old: Option<ObjectId>,
+                   new: Option<ObjectId>,
+                   out: &mut Sides| {
+        let len = prefix.len();
+        prefix.extend_from_slice(name);
+        prefix.push(b'/');
+        let r = compare(repo, trees, prefix, old, new, out);
+        prefix.truncate(len);
+        r
+    };
+    for n in new_entries.iter() {
+        let o = by_name.get(n.0.as_slice()).map(|&i| {
+            matched[i] = true;
+            &old_entries[i]
+        });
+        match o {
+            None if is_tree(n.2) => sub(prefix, &n.0, None, Some(n.1), out)?,
+            None => out.added.push(side(prefix, n)),
+            Some(o) => match (is_tree(o.2), is_tree(n.2)) {
+                (true, true) if o.1 != n.1 => sub(prefix, &n.0, Some(o.1), Some(n.1), out)?,
+                (true, true) => {}
+                (true, false) => {
+                    sub(prefix, &n.0, Some(o.1), None, out)?;
+                    out.added.push(side(prefix, n));
+                }
+                (false, true) => {
+                    out.deleted.push(side(prefix, o));
+                    sub(prefix, &n.0, None, Some(n.1), out)?;
+                }
+                (false, false) if o.1 != n.1 || o.2 != n.2 => {
+                    out.modified.push((side(prefix, o), side(prefix, n)));
+                }
+                (false, false) => {}
+            },
+        }
+    }
+    for (o, _) in old_entries.iter().zip(&matched).filter(|(_, m)| !**m) {
+        if is_tree(o.2) {
+            sub(prefix, &o.0, Some(o.1), None, out)?;
+        } else {
+            out.deleted.push(side(prefix, o));
+        }
+    }
+    Ok(())
 }
 
 /// What a commit does to the paths of its first parent's tree: a new
@@ -353,6 +522,40 @@ mod tests {
         let repo = Repo::open(p).unwrap();
         let sets = repo.range("HEAD").unwrap();
         assert_eq!(sets.len(), 7);
+        // The tree diff says what libgit2's says.
+        let tree_of = |rev: &str| {
+            let out = git(p, &["rev-parse", &format!("{rev}^{{tree}}")]);
+            crate::changes::ObjectId::from_bytes(&hex::decode(out.trim()).unwrap())
+        };
+        let summary = |changes: &[crate::changes::Change]| {
+            let mut v: Vec<String> = changes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:?} {} {:?} {:?} {:?} {:?}",
+                        c.status, c.path, c.old_path, c.mode, c.old, c.new
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let mut renamed = false;
+        for set in &sets {
+            let commit = set.commit.as_deref().unwrap();
+            let parent = git(p, &["rev-list", "--parents", "-n1", commit]);
+            let parent = parent.split_whitespace().nth(1).map(tree_of);
+            let ours = &set.changes;
+            let theirs = repo
+                .store()
+                .with_repo(|r| Ok(super::libgit2_diff(r, parent, tree_of(commit)).unwrap()))
+                .unwrap();
+            assert_eq!(summary(ours), summary(&theirs), "commit {commit}");
+            renamed |= ours
+                .iter()
+                .any(|c| c.status == crate::changes::Status::Renamed);
+        }
+        assert!(renamed, "the history has a rename with edits");
         let store = repo.store();
         // In every order: backwards (nothing kept yet) and forwards.
         for order in [

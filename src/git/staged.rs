@@ -23,10 +23,10 @@ const MAX_SIMILARITY_PAIRS: usize = 400;
 const MAX_SIMILARITY_BLOB: usize = 1 << 20;
 
 /// One side of a comparison.
-struct Side {
-    path: Vec<u8>,
-    oid: ObjectId,
-    mode: u32,
+pub(super) struct Side {
+    pub path: Vec<u8>,
+    pub oid: ObjectId,
+    pub mode: u32,
 }
 
 /// The staged changes, or `None` when only libgit2's rename detection can
@@ -75,7 +75,12 @@ pub(super) fn staged_changes(
             });
         }
     }
-    Ok(walk.into_changes())
+    Ok(pair_renames(
+        walk.repo,
+        walk.added,
+        walk.deleted,
+        walk.modified,
+    ))
 }
 
 struct Walk<'a> {
@@ -156,104 +161,110 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
 
-    /// Pairs renames: exact ones by blob id, then edited ones by content
-    /// similarity (at least half the content in common, git's default).
-    /// Large restructurings go to libgit2 (`None`).
-    fn into_changes(mut self) -> Option<Vec<Change>> {
-        let mut by_oid: HashMap<ObjectId, Vec<usize>> = HashMap::new();
-        for (i, a) in self.added.iter().enumerate() {
-            by_oid.entry(a.oid).or_default().push(i);
-        }
-        let mut renamed_from: HashMap<usize, Side> = HashMap::new();
-        let mut unpaired_deletes = Vec::new();
-        for d in std::mem::take(&mut self.deleted) {
-            match by_oid.get_mut(&d.oid).and_then(Vec::pop) {
-                Some(i) => {
-                    renamed_from.insert(i, d);
-                }
-                None => unpaired_deletes.push(d),
-            }
-        }
-        let unpaired_adds: Vec<usize> = (0..self.added.len())
-            .filter(|i| !renamed_from.contains_key(i))
-            .collect();
-        if !unpaired_adds.is_empty() && !unpaired_deletes.is_empty() {
-            if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
-                return None;
-            }
-            let pairs = similar_pairs(self.repo, &self.added, &unpaired_adds, &unpaired_deletes)?;
-            let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
-            for (add, del) in pairs {
-                if !taken[del] && !renamed_from.contains_key(&add) {
-                    taken[del] = true;
-                    let d = &unpaired_deletes[del];
-                    renamed_from.insert(
-                        add,
-                        Side {
-                            path: d.path.clone(),
-                            oid: d.oid,
-                            mode: d.mode,
-                        },
-                    );
-                }
-            }
-            unpaired_deletes = unpaired_deletes
-                .into_iter()
-                .zip(taken)
-                .filter(|(_, t)| !t)
-                .map(|(d, _)| d)
-                .collect();
-        }
-        let mut changes = Vec::new();
-        for (old, new) in self.modified {
-            let old_mode = mode_from_filemode(old.mode);
-            let new_mode = mode_from_filemode(new.mode);
-            let type_changed = (old_mode == crate::changes::EntryMode::Symlink)
-                != (new_mode == crate::changes::EntryMode::Symlink)
-                || (old_mode == crate::changes::EntryMode::Submodule)
-                    != (new_mode == crate::changes::EntryMode::Submodule);
-            changes.push(Change {
-                path: path_string(&new.path),
-                old_path: None,
-                status: if type_changed {
-                    Status::TypeChanged
-                } else {
-                    Status::Modified
-                },
-                mode: new_mode,
-                old: Some(BlobRef::Object(old.oid)),
-                new: Some(BlobRef::Object(new.oid)),
-            });
-        }
-        for (i, a) in self.added.into_iter().enumerate() {
-            let from = renamed_from.remove(&i);
-            changes.push(Change {
-                path: path_string(&a.path),
-                old_path: from.as_ref().map(|d| path_string(&d.path)),
-                status: if from.is_some() {
-                    Status::Renamed
-                } else {
-                    Status::Added
-                },
-                mode: mode_from_filemode(a.mode),
-                old: from.map(|d| BlobRef::Object(d.oid)),
-                new: Some(BlobRef::Object(a.oid)),
-            });
-        }
-        for d in unpaired_deletes {
-            changes.push(Change {
-                path: path_string(&d.path),
-                old_path: None,
-                status: Status::Deleted,
-                mode: mode_from_filemode(d.mode),
-                old: Some(BlobRef::Object(d.oid)),
-                new: None,
-            });
-        }
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
-        Some(changes)
+/// Turns the sides of a comparison into changes, pairing renames: exact
+/// ones by blob id, then edited ones by content similarity (at least half
+/// the content in common, git's default). Large restructurings go to
+/// libgit2 (`None`). Shared by staged mode and range mode's tree diffs.
+pub(super) fn pair_renames(
+    repo: &Repository,
+    added: Vec<Side>,
+    deleted: Vec<Side>,
+    modified: Vec<(Side, Side)>,
+) -> Option<Vec<Change>> {
+    let mut by_oid: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+    for (i, a) in added.iter().enumerate() {
+        by_oid.entry(a.oid).or_default().push(i);
     }
+    let mut renamed_from: HashMap<usize, Side> = HashMap::new();
+    let mut unpaired_deletes = Vec::new();
+    for d in deleted {
+        match by_oid.get_mut(&d.oid).and_then(Vec::pop) {
+            Some(i) => {
+                renamed_from.insert(i, d);
+            }
+            None => unpaired_deletes.push(d),
+        }
+    }
+    let unpaired_adds: Vec<usize> = (0..added.len())
+        .filter(|i| !renamed_from.contains_key(i))
+        .collect();
+    if !unpaired_adds.is_empty() && !unpaired_deletes.is_empty() {
+        if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
+            return None;
+        }
+        let pairs = similar_pairs(repo, &added, &unpaired_adds, &unpaired_deletes)?;
+        let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
+        for (add, del) in pairs {
+            if !taken[del] && !renamed_from.contains_key(&add) {
+                taken[del] = true;
+                let d = &unpaired_deletes[del];
+                renamed_from.insert(
+                    add,
+                    Side {
+                        path: d.path.clone(),
+                        oid: d.oid,
+                        mode: d.mode,
+                    },
+                );
+            }
+        }
+        unpaired_deletes = unpaired_deletes
+            .into_iter()
+            .zip(taken)
+            .filter(|(_, t)| !t)
+            .map(|(d, _)| d)
+            .collect();
+    }
+    let mut changes = Vec::new();
+    for (old, new) in modified {
+        let old_mode = mode_from_filemode(old.mode);
+        let new_mode = mode_from_filemode(new.mode);
+        let type_changed = (old_mode == crate::changes::EntryMode::Symlink)
+            != (new_mode == crate::changes::EntryMode::Symlink)
+            || (old_mode == crate::changes::EntryMode::Submodule)
+                != (new_mode == crate::changes::EntryMode::Submodule);
+        changes.push(Change {
+            path: path_string(&new.path),
+            old_path: None,
+            status: if type_changed {
+                Status::TypeChanged
+            } else {
+                Status::Modified
+            },
+            mode: new_mode,
+            old: Some(BlobRef::Object(old.oid)),
+            new: Some(BlobRef::Object(new.oid)),
+        });
+    }
+    for (i, a) in added.into_iter().enumerate() {
+        let from = renamed_from.remove(&i);
+        changes.push(Change {
+            path: path_string(&a.path),
+            old_path: from.as_ref().map(|d| path_string(&d.path)),
+            status: if from.is_some() {
+                Status::Renamed
+            } else {
+                Status::Added
+            },
+            mode: mode_from_filemode(a.mode),
+            old: from.map(|d| BlobRef::Object(d.oid)),
+            new: Some(BlobRef::Object(a.oid)),
+        });
+    }
+    for d in unpaired_deletes {
+        changes.push(Change {
+            path: path_string(&d.path),
+            old_path: None,
+            status: Status::Deleted,
+            mode: mode_from_filemode(d.mode),
+            old: Some(BlobRef::Object(d.oid)),
+            new: None,
+        });
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(changes)
 }
 
 /// `(added index, deleted index)` pairs that are renames with edits, best
