@@ -138,6 +138,7 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
             let keep = previous.len().checked_sub(strip)?;
             let mut p = previous[..keep].to_vec();
             p.extend_from_slice(r.until_nul()?);
+            previous.clone_from(&p);
             p
         } else {
             let p = r.until_nul()?.to_vec();
@@ -152,7 +153,6 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
         if mode & 0o170000 == 0o040000 {
             return None;
         }
-        previous.clone_from(&path);
         entries.push(RawEntry {
             path,
             mode,
