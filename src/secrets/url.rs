@@ -70,7 +70,71 @@ const SCHEMES: &[&str] = &[
     "questdb",
     // Elixir's Ecto repository URLs.
     "ecto",
+    // Rails adapters written as schemes (`mysql2://`, `postgis://`).
+    "mysql2",
+    "trilogy",
+    "postgis",
+    "libsql",
+    "surrealdb",
+    "memgraph",
+    "scylla",
+    "scylladb",
+    "greenplum",
+    "timescale",
+    "sentinel",
+    "redis-sentinel",
 ];
+
+/// Host words and ports that say an `http(s)://user:password@host` URL
+/// reaches a database over HTTP (Elasticsearch, OpenSearch, CouchDB,
+/// InfluxDB, ClickHouse, Neo4j, ArangoDB, the RabbitMQ API) rather than a
+/// web site or a git remote.
+const HTTP_STORE_HOSTS: &[&str] = &[
+    "db",
+    "database",
+    "es",
+    "elastic",
+    "elasticsearch",
+    "opensearch",
+    "couch",
+    "couchdb",
+    "couchbase",
+    "influx",
+    "influxdb",
+    "clickhouse",
+    "neo4j",
+    "arango",
+    "arangodb",
+    "rabbit",
+    "rabbitmq",
+    "mongo",
+    "mongodb",
+    "redis",
+    "solr",
+    "cassandra",
+    "questdb",
+    "qdrant",
+    "cockroach",
+];
+
+const HTTP_STORE_PORTS: &[&str] = &[
+    "9200", "9243", "5984", "6984", "8086", "7474", "7473", "8123", "15672", "8529", "8091",
+    "18091", "6333",
+];
+
+/// Whether the host part (`host:port`) of an `http(s)` URL is a database.
+fn http_store(hostport: &str) -> bool {
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p),
+        _ => (hostport, ""),
+    };
+    HTTP_STORE_PORTS.contains(&port)
+        || host
+            .to_ascii_lowercase()
+            .split(['.', '-'])
+            .map(|l| l.trim_end_matches(|c: char| c.is_ascii_digit()))
+            .any(|l| HTTP_STORE_HOSTS.contains(&l))
+}
 
 /// Decodes `%XX` escapes; invalid escapes stay as they are.
 pub fn percent_decode(s: &str) -> String {
@@ -114,9 +178,14 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
         }
         let scheme = text[s..sep].to_ascii_lowercase();
         let jdbc = text[..s].to_ascii_lowercase().ends_with("jdbc:");
-        let base = scheme.split('+').next().unwrap_or("");
-        let base = base.strip_suffix("-async").unwrap_or(base);
-        if !jdbc && !SCHEMES.contains(&base) {
+        // `postgresql+psycopg2`, and also Celery's and Kombu's
+        // `db+postgresql` / `sqla+postgresql`: any `+` part names the store.
+        let known = scheme.split('+').any(|part| {
+            let part = part.strip_suffix("-async").unwrap_or(part);
+            SCHEMES.contains(&part)
+        });
+        let http = matches!(scheme.as_str(), "http" | "https");
+        if !jdbc && !known && !http {
             continue;
         }
         let kind = if jdbc {
@@ -138,6 +207,13 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             .find(['/', '?', '#'])
             .map_or(token_end, |i| auth_start + host_from + i);
         let authority = &text[auth_start..auth_end];
+        if http
+            && !authority
+                .rfind('@')
+                .is_some_and(|at| http_store(&authority[at + 1..]))
+        {
+            continue;
+        }
         if let Some(at) = authority.rfind('@')
             && let Some(colon) = authority[..at].find(':')
         {
@@ -303,6 +379,27 @@ mod tests {
             one(&fill("jdbc:mysql://app:{pw}@h:3306/db", "My5qlpw")),
             "My5qlpw"
         );
+    }
+
+    #[test]
+    fn result_backends_rails_adapters_and_http_stores() {
+        let fill = |t: &str| t.replace("{pw}", "Rb8-k2Qz");
+        for t in [
+            "db+postgresql://app:{pw}@db/celery",
+            "sqla+mysql://app:{pw}@db/kombu",
+            "mysql2://app:{pw}@db/app",
+            "https://elastic:{pw}@es01.internal:9200",
+            "http://admin:{pw}@couch.internal/orders",
+            "https://writer:{pw}@logs.example.net:9243",
+        ] {
+            assert_eq!(one(&fill(t)), "Rb8-k2Qz", "{t}");
+        }
+        for t in [
+            "https://deploy:{pw}@github.com/org/repo.git",
+            "https://user:{pw}@registry.example.com/simple",
+        ] {
+            assert_eq!(secrets(&fill(t)), [], "{t}");
+        }
     }
 
     #[test]
