@@ -182,6 +182,9 @@ pub fn quoted(text: &str, pos: usize, syntax: Syntax) -> Option<Value> {
     }
     if k > p && k < b.len() && matches!(b[k], b'"' | b'\'') {
         p = k;
+    } else if b.get(p) == Some(&b'N') && b.get(p + 1) == Some(&b'\'') {
+        // T-SQL Unicode literals: N'...'.
+        p += 1;
     }
     let q = *b.get(p)?;
     if !matches!(q, b'"' | b'\'' | b'`') {
@@ -260,19 +263,35 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
         // `password == "x"` compares; it does not assign.
         return None;
     }
+    if enclosing == Some('"')
+        && let Some(inner) = rest.strip_prefix("\\\"")
+    {
+        // A string quoted with escaped quotes inside a JSON string (a
+        // notebook cell's `password=\"x\"`).
+        let len = inner.find("\\\"").filter(|i| !inner[..*i].contains('\n'))?;
+        return Some(Value {
+            start: p + 2,
+            end: p + 2 + len,
+            text: inner[..len].to_string(),
+        });
+    }
     if let Some(q) = enclosing
         && !rest.starts_with(['"', '\'', '`'])
     {
-        // The key's string spells whitespace as an escape (`"password: %s\n"`),
-        // and an escaped newline ends the value as a real one would.
-        let escaped_blank = |i: usize| {
+        // The key's string spells whitespace as an escape (`"password: %s\n"`,
+        // a notebook line's trailing `\n`), and an escaped newline ends the
+        // value as a real one would; so does an escaped closing quote.
+        let escaped_end = |i: usize| {
             rest.as_bytes()[i] == b'\\'
-                && matches!(rest.as_bytes().get(i + 1), Some(b'n' | b'r' | b't'))
+                && rest
+                    .as_bytes()
+                    .get(i + 1)
+                    .is_some_and(|&n| matches!(n, b'n' | b'r' | b't') || char::from(n) == q)
         };
         let end = rest
             .char_indices()
             .find(|&(i, c)| {
-                c == q || c.is_whitespace() || matches!(c, ';' | '&' | ',') || escaped_blank(i)
+                c == q || c.is_whitespace() || matches!(c, ';' | '&' | ',') || escaped_end(i)
             })
             .map_or(text.len(), |(i, _)| p + i);
         return (end > p).then(|| Value {
@@ -378,6 +397,22 @@ mod tests {
         let t = r#"s = "password: %s\nhost: db" % pw"#;
         let p = t.find("%s").unwrap();
         assert_eq!(literal(t, p, Syntax::Code, Some('"')).unwrap().text, "%s");
+    }
+
+    #[test]
+    fn notebook_strings_and_tsql_literals() {
+        let pw = format!("Nb7-{}", "x2Qk");
+        let t = format!("    \"conn = connect(password=\\\"{pw}\\\")\\n\",");
+        let p = t.find("password=").unwrap() + 9;
+        assert_eq!(literal(&t, p, Syntax::Code, Some('"')).unwrap().text, pw);
+        let t = "    \"conn = connect(password=getpass.getpass())\\n\",";
+        let p = t.find("password=").unwrap() + 9;
+        assert_eq!(
+            literal(t, p, Syntax::Code, Some('"')).unwrap().text,
+            "getpass.getpass())"
+        );
+        let t = format!("N'{pw}';");
+        assert_eq!(quoted(&t, 0, Syntax::Code).unwrap().text, pw);
     }
 
     #[test]
