@@ -238,6 +238,32 @@ const NON_VALUES: &[&str] = &[
     "omitted",
     "generate",
     "auto",
+    // Prose around a command-line flag (`pass the --password flag`).
+    "flag",
+    "flags",
+    "option",
+    "options",
+    "argument",
+    "arguments",
+    "param",
+    "parameter",
+    "parameters",
+    "switch",
+    "prompt",
+    "field",
+    "stdin",
+    "the",
+    "and",
+    "for",
+    "with",
+    "from",
+    "when",
+    "must",
+    "will",
+    "should",
+    "only",
+    "then",
+    "instead",
 ];
 
 /// "Password" in the languages apps are translated into: i18n files map a
@@ -327,7 +353,6 @@ fn regexes() -> &'static Regex {
             // Code references: env lookups, settings, dotted names, calls, subscripts.
             r"^(?:os\.)?(?:environ|getenv)\b",
             r"^(?:process\.env|System\.getenv|Environment\.|ENV\[|env\(|Env\.|config\(|settings\.|config\.)",
-            r"^[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+$",
             r"^[A-Za-z_][\w.]*\(.*\)$",
             r"^[A-Za-z_][\w.]*\[.*\]$",
             // File paths: /run/secrets/db_password, ./secrets/pw.txt, C:\secrets\pw.
@@ -336,6 +361,8 @@ fn regexes() -> &'static Regex {
             // Password hashes (pgbouncer userlists, pg_authid), not passwords.
             r"^md5[0-9a-f]{32}$",
             r"^SCRAM-SHA-256\$",
+            // MySQL `mysql_native_password` hashes (`IDENTIFIED BY PASSWORD '*6BB4...'`).
+            r"^\*[0-9A-Fa-f]{40}$",
             // A URL is not a password (`password: postgres://...` in prose).
             r"^[A-Za-z][\w+.\-]*://",
             // String concatenation caught between two literals.
@@ -429,6 +456,25 @@ fn is_prose(value: &str) -> bool {
             })
 }
 
+/// A dotted name (`settings.DB_PASSWORD`, `var.db_password`,
+/// `module.db_1.password`) reads a value rather than being one. A value
+/// whose parts mix case and digits (`Asp.N3tMemb3r`) is a password that
+/// happens to hold a dot.
+fn is_dotted_reference(v: &str) -> bool {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let dotted = R
+        .get_or_init(|| Regex::new(r"^[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+$").ok())
+        .as_ref()
+        .is_some_and(|r| r.is_match(v));
+    if !dotted {
+        return false;
+    }
+    let one_case = |seg: &str| {
+        !seg.chars().any(|c| c.is_ascii_uppercase()) || !seg.chars().any(|c| c.is_ascii_lowercase())
+    };
+    !v.chars().any(|c| c.is_ascii_digit()) || v.split('.').all(one_case)
+}
+
 fn normalized(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
@@ -454,7 +500,7 @@ pub fn is_placeholder(value: &str, key: Option<&str>) -> bool {
     if READER_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
         return true;
     }
-    if regexes().is_match(v) {
+    if regexes().is_match(v) || is_dotted_reference(v) {
         return true;
     }
     if is_prose(v) {
@@ -510,14 +556,117 @@ pub fn is_placeholder_pair(user: &str, password: &str) -> bool {
     is_placeholder(password, None) || {
         let u = normalized(user);
         let p = normalized(password);
-        matches!(
+        (matches!(
             u.as_str(),
             "user" | "username" | "login" | "dbuser" | "name"
         ) && matches!(
             p.as_str(),
             "pass" | "password" | "pw" | "pwd" | "dbpass" | "secret"
-        )
+        )) || EXAMPLE_PAIRS.contains(&(u.as_str(), p.as_str()))
     }
+}
+
+/// User and password pairs that documentation uses as its example
+/// (SQLAlchemy's and Oracle's `scott:tiger`).
+const EXAMPLE_PAIRS: &[(&str, &str)] = &[("scott", "tiger")];
+
+/// Where the fallback value of an environment lookup starts, in an
+/// expression that is itself a reference: `${DB_PASSWORD:-x}`,
+/// `${DB_PASSWORD:x}` (Spring), `os.environ.get("X", "x")`,
+/// `os.getenv("X", "x")`, `env('X', 'x')`, `config("X", default="x")`,
+/// `ENV.fetch("X", "x")`, `ENV.fetch("X") { "x" }`,
+/// `process.env.X || "x"`, `ENV["X"] || "x"`, `System.getenv("X") ?: "x"`.
+/// The reference is a placeholder; its fallback is a literal the program
+/// really uses whenever the variable is unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// A string literal starts at this offset (at its quote).
+    Quoted(usize),
+    /// An unquoted value (`${X:-value}`) spans these offsets.
+    Raw(usize, usize),
+}
+
+fn fallback_regexes() -> &'static [Regex] {
+    static R: OnceLock<Vec<Regex>> = OnceLock::new();
+    R.get_or_init(|| {
+        [
+            // A call that reads the environment or a configuration, with a
+            // name and then a default.
+            r#"^(?P<callee>[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*)\(\s*["'][\w.\-]+["']\s*,\s*(?:default\s*[=:]\s*)?(?P<q>["'])"#,
+            // Ruby's block default.
+            r#"^(?P<callee>ENV\.fetch)\(\s*["'][\w.\-]+["']\s*\)\s*\{\s*(?P<q>["'])"#,
+            // `reference || "x"`, `?? "x"`, `?: "x"`, `or "x"`.
+            r#"^(?P<callee>[A-Za-z_$][\w$.:]*(?:\[\s*["'][\w.\-]+["']\s*\]|\(\s*["'][\w.\-]+["']\s*\))?(?:\.[A-Za-z_$][\w$]*)?)\s*(?:\|\||\?\?|\?:|\bor\b)\s*(?P<q>["'])"#,
+        ]
+        .iter()
+        .filter_map(|p| Regex::new(p).ok())
+        .collect()
+    })
+}
+
+/// Whether a callee or reference reads the environment or a configuration.
+fn reads_environment(callee: &str) -> bool {
+    let c = callee.to_ascii_lowercase();
+    [
+        "env",
+        "environ",
+        "getenv",
+        "config",
+        "property",
+        "properties",
+        "settings",
+        "secret",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
+}
+
+/// The fallback of an environment lookup at the start of `expr`, if any.
+pub fn fallback(expr: &str) -> Option<Fallback> {
+    if let Some(rest) = expr.strip_prefix("${") {
+        // `${NAME:-x}`, `${NAME-x}`, `${NAME:=x}`, Spring's `${NAME:x}`;
+        // not `${NAME:?error}` or `${NAME:+alternative}`.
+        let name = rest
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-')))
+            .unwrap_or(rest.len());
+        let after = &rest[name..];
+        let op = ["::-", ":-", ":=", "-", "=", ":"]
+            .iter()
+            .find(|op| after.starts_with(**op))?;
+        let start = 2 + name + op.len();
+        if expr[start..].starts_with(['?', '+']) {
+            return None;
+        }
+        let len = expr[start..].find(['}', '\n'])?;
+        let value = &expr[start..start + len];
+        if value.starts_with(['"', '\'']) {
+            return Some(Fallback::Quoted(start));
+        }
+        return (len > 0).then_some(Fallback::Raw(start, start + len));
+    }
+    for re in fallback_regexes() {
+        if let Some(c) = re.captures(expr)
+            && let (Some(callee), Some(q)) = (c.name("callee"), c.name("q"))
+            && reads_environment(callee.as_str())
+        {
+            return Some(Fallback::Quoted(q.start()));
+        }
+    }
+    None
+}
+
+/// Whether a fallback value is a local-development default rather than a
+/// secret: a placeholder, or a value made only of vocabulary words
+/// (`postgres`, `root`, `dev`, `app_dev`). `${POSTGRES_PASSWORD:-postgres}`
+/// is the convenience of a compose file; `${DB_PASSWORD:-Xk9#mP2$}` is a
+/// password that ships with the code.
+pub fn is_weak_fallback(value: &str, key: Option<&str>) -> bool {
+    if is_placeholder(value, key) {
+        return true;
+    }
+    let toks = tokens(value);
+    toks.iter()
+        .all(|t| t.chars().all(|c| c.is_ascii_digit()) || segment(t).is_some())
 }
 
 #[cfg(test)]
@@ -643,6 +792,65 @@ mod tests {
         assert!(is_placeholder_pair("app", "${PW}"));
         assert!(!is_placeholder_pair("app", "s3cr3t-Pw"));
         assert!(!is_placeholder_pair("postgres", "postgres"));
+    }
+
+    #[test]
+    fn dotted_values_with_mixed_case_and_digits_are_passwords() {
+        assert!(is_placeholder("settings.DB_PASSWORD", None));
+        assert!(is_placeholder("module.db_1.password", None));
+        assert!(!is_placeholder("Asp.N3tMemb3r", None));
+        assert!(is_placeholder_pair("scott", "tiger"));
+        assert!(!is_placeholder_pair("scott", "Tig3r-Pr0d"));
+        assert!(is_placeholder(
+            &format!("*{}", "6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9"),
+            None
+        ));
+    }
+
+    #[test]
+    fn fallbacks_of_environment_lookups() {
+        let at = |e: &str| match fallback(e) {
+            Some(Fallback::Quoted(i)) => Some(
+                e[i + 1..]
+                    .split(['"', '\''])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            Some(Fallback::Raw(a, b)) => Some(e[a..b].to_string()),
+            None => None,
+        };
+        let v = "Fb9-x2Lq";
+        for e in [
+            format!("${{DB_PASSWORD:-{v}}}"),
+            format!("${{DB_PASSWORD:{v}}}"),
+            format!("os.environ.get(\"DB_PASSWORD\", \"{v}\")"),
+            format!("os.getenv('DB_PASS', '{v}')"),
+            format!("env('DB_PASSWORD', '{v}'),"),
+            format!("config(\"DB_PASSWORD\", default=\"{v}\")"),
+            format!("ENV.fetch(\"DB_PASSWORD\", \"{v}\")"),
+            format!("ENV.fetch(\"DB_PASSWORD\") {{ \"{v}\" }}"),
+            format!("process.env.DB_PASSWORD || '{v}',"),
+            format!("process.env['DB_PASSWORD'] ?? '{v}'"),
+            format!("ENV[\"DB_PASSWORD\"] || \"{v}\""),
+            format!("System.getenv(\"DB_PASSWORD\") ?: \"{v}\""),
+        ] {
+            assert_eq!(at(&e).as_deref(), Some(v), "{e}");
+        }
+        for e in [
+            "${DB_PASSWORD}",
+            "${DB_PASSWORD:?set it}",
+            "${DB_PASSWORD:+x}",
+            "os.environ[\"DB_PASSWORD\"]",
+            "os.getenv(\"DB_PASSWORD\")",
+            "user.password || 'x'",
+            "dict(a, 'b')",
+        ] {
+            assert_eq!(at(e), None, "{e}");
+        }
+        assert!(is_weak_fallback("postgres", None));
+        assert!(is_weak_fallback("app_dev", None));
+        assert!(!is_weak_fallback("Fb9-x2Lq", None));
     }
 
     #[test]
