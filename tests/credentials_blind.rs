@@ -238,11 +238,7 @@ fn score(dir: &Path) -> Score {
             continue;
         }
         let f = fs[0];
-        let entry = format!(
-            "{loc} [{}]  {}",
-            f.kind,
-            line_of(&all, &f.path, f.line)
-        );
+        let entry = format!("{loc} [{}]  {}", f.kind, line_of(&all, &f.path, f.line));
         if loc.starts_with("negatives/") {
             false_alarms.push(entry);
         } else {

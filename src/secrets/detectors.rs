@@ -9,16 +9,18 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{Captures, Regex};
 use serde::Deserialize;
 
 use super::Candidate;
-use super::keys::is_password_key;
-use super::placeholder::{is_placeholder, is_placeholder_pair};
+use super::keys::{is_db_token_key, is_password_key, is_store_callee};
+use super::placeholder::{
+    Fallback, fallback, is_placeholder, is_placeholder_pair, is_weak_fallback,
+};
 use super::syntax::{Syntax, Value, enclosing_quote, literal, quoted, word};
-use super::{connstring, namevalue, pem, pgpass, url};
+use super::{connstring, lists, namevalue, pem, pgpass, url};
 use crate::changes::file_name;
 
 const DATA: &str = include_str!("../../rules/credentials.yaml");
@@ -41,6 +43,7 @@ struct Spec {
     value: Option<ValueMode>,
     key: Option<KeyRule>,
     secret: Option<String>,
+    exclude: Option<String>,
     #[serde(default)]
     files: Vec<String>,
 }
@@ -54,6 +57,7 @@ enum Code {
     Pem,
     Pgpass,
     NameValue,
+    PasswordList,
     Assignment,
 }
 
@@ -70,7 +74,11 @@ enum ValueMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 enum KeyRule {
+    /// The key names a password (`DB_PASSWORD`, not `PASSWORD_HASHERS`).
     Password,
+    /// The key names a database's access token (`INFLUXDB_TOKEN`), or is
+    /// a bare `token`/`api_key` argument of a store's client call.
+    DbToken,
 }
 
 /// A regex checked when the table loads and compiled on first use: most
@@ -109,8 +117,9 @@ struct Detector {
     code: Option<Code>,
     regex: Option<LazyRegex>,
     value: ValueMode,
-    key_password: bool,
+    key: Option<KeyRule>,
     secret: Option<LazyRegex>,
+    exclude: Option<LazyRegex>,
     files: Option<GlobSet>,
     has_keywords: bool,
 }
@@ -191,8 +200,12 @@ fn compile(data: &str) -> Result<Detectors, String> {
             code: s.code,
             regex,
             value: s.value.unwrap_or(ValueMode::Literal),
-            key_password: s.key == Some(KeyRule::Password),
+            key: s.key,
             secret: match &s.secret {
+                Some(r) => Some(LazyRegex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
+                None => None,
+            },
+            exclude: match &s.exclude {
                 Some(r) => Some(LazyRegex::new(r).map_err(|e| format!("detector {i}: {e}"))?),
                 None => None,
             },
@@ -200,7 +213,12 @@ fn compile(data: &str) -> Result<Detectors, String> {
             has_keywords: !s.keywords.is_empty(),
         });
     }
+    // A DFA whatever the number of keywords: left to choose, aho-corasick
+    // builds a DFA only up to 100 patterns and falls back to an NFA that
+    // scanned every file about three times slower (this prefilter runs on
+    // every file of an `--all` check).
     let prefilter = AhoCorasickBuilder::new()
+        .kind(Some(AhoCorasickKind::DFA))
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .build(&keywords)
@@ -224,25 +242,29 @@ impl Detectors {
         self.kinds.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Which detectors can match `text` in the file at `path`.
+    /// Which detectors can match `text` in the file at `path`: a detector
+    /// with `files` only runs on files of those names; one with `keywords`
+    /// only when the text holds one of them (both, when it has both).
     fn active(&self, path: &str, text: &str) -> Vec<usize> {
         let name = file_name(path);
         let mut on = vec![false; self.list.len()];
+        let mut allowed = vec![true; self.list.len()];
         for (i, d) in self.list.iter().enumerate() {
             if let Some(f) = &d.files {
-                on[i] = f.is_match(name);
+                allowed[i] = f.is_match(name);
+                on[i] = allowed[i] && !d.has_keywords;
             }
         }
         let mut missing = self
             .list
             .iter()
             .enumerate()
-            .filter(|(i, d)| d.has_keywords && !on[*i])
+            .filter(|(i, d)| d.has_keywords && allowed[*i])
             .count();
         if missing > 0 {
             for m in self.prefilter.find_overlapping_iter(text) {
                 for &d in &self.by_keyword[m.pattern().as_usize()] {
-                    if !on[d] {
+                    if allowed[d] && !on[d] {
                         on[d] = true;
                         missing -= 1;
                     }
@@ -268,6 +290,7 @@ impl Detectors {
                 Some(Code::Pem) => pem::find(text, &mut found),
                 Some(Code::Pgpass) => pgpass::find(text, &mut found),
                 Some(Code::NameValue) => namevalue::find(text, syntax, &mut found),
+                Some(Code::PasswordList) => lists::find(text, &mut found),
                 Some(Code::Assignment) | None => {
                     self.regex_detector(d, path, text, syntax, &mut found)
                 }
@@ -306,7 +329,19 @@ impl Detectors {
                     continue;
                 }
             }
-            if d.key_password && !key.is_some_and(is_password_key) {
+            let key_ok = match d.key {
+                None => true,
+                Some(KeyRule::Password) => key.is_some_and(is_password_key),
+                Some(KeyRule::DbToken) => key.is_some_and(|k| {
+                    is_db_token_key(k)
+                        || matches!(
+                            k.to_ascii_lowercase().as_str(),
+                            "token" | "api_key" | "apikey"
+                        ) && enclosing_callee(text, caps.get(0).map_or(0, |m| m.start()))
+                            .is_some_and(|c| is_store_callee(&c))
+                }),
+            };
+            if !key_ok {
                 continue;
             }
             // A key inside a string literal (`"--password=x"`): the value
@@ -321,6 +356,36 @@ impl Detectors {
                 ValueMode::Quoted => quoted(text, vg.start(), syntax),
                 ValueMode::Word => word(text, vg.start()),
             };
+            let placeholder = |v: &Value| match caps.name("user") {
+                Some(u) => is_placeholder_pair(u.as_str(), &v.text),
+                None => is_placeholder(&v.text, key),
+            };
+            // A reference with a fallback (`${DB_PASSWORD:-x}`,
+            // `os.environ.get("DB_PASSWORD", "x")`): the fallback is the
+            // value the program uses when the variable is unset.
+            let value = match value {
+                Some(v) if !placeholder(&v) => Some(v),
+                other if d.value == ValueMode::Literal => {
+                    let from = other
+                        .as_ref()
+                        .filter(|v| text.get(v.start..v.end) == Some(v.text.as_str()))
+                        .map_or_else(|| skip_blanks(text, vg.start()), |v| v.start);
+                    match fallback_value(text, from, syntax) {
+                        Some(f) if !is_weak_fallback(&f.text, key) => Some(f),
+                        _ => {
+                            if let Some(v) = &other {
+                                consumed = v.end;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                Some(v) => {
+                    consumed = v.end;
+                    continue;
+                }
+                None => None,
+            };
             let Some(value) = value else { continue };
             consumed = value.end;
             if let Some(s) = &d.secret
@@ -328,11 +393,9 @@ impl Detectors {
             {
                 continue;
             }
-            let placeholder = match caps.name("user") {
-                Some(u) => is_placeholder_pair(u.as_str(), &value.text),
-                None => is_placeholder(&value.text, key),
-            };
-            if placeholder {
+            if let Some(x) = &d.exclude
+                && x.get().is_match(&value.text)
+            {
                 continue;
             }
             let kind = if d.code == Some(Code::Assignment) {
@@ -372,7 +435,7 @@ fn assignment_kind(path: &str, text: &str, caps: &Captures<'_>, syntax: Syntax) 
     if syntax == Syntax::Code
         && sep == "="
         && q.as_str().is_empty()
-        && inside_driver_call(text, key.start())
+        && enclosing_callee(text, key.start()).is_some_and(|c| is_driver_callee(&c))
     {
         return "driver-call-password";
     }
@@ -399,9 +462,16 @@ const CALLS: &[&str] = &[
     "Database",
 ];
 
-/// Whether `pos` sits inside the argument list of a call that opens a
-/// database connection (looking back at most a few hundred bytes).
-fn inside_driver_call(text: &str, pos: usize) -> bool {
+/// Whether a callee opens a database connection.
+fn is_driver_callee(callee: &str) -> bool {
+    let last = callee.rsplit('.').next().unwrap_or("");
+    CALLS.iter().any(|c| *c == callee || *c == last)
+        || last.to_ascii_lowercase().contains("connect")
+}
+
+/// The name of the call whose argument list `pos` sits inside (looking
+/// back at most a few hundred bytes), if any.
+fn enclosing_callee(text: &str, pos: usize) -> Option<String> {
     let mut depth = 0i32;
     let start = pos.saturating_sub(600);
     let start = (start..=pos)
@@ -421,14 +491,35 @@ fn inside_driver_call(text: &str, pos: usize) -> bool {
                     .into_iter()
                     .rev()
                     .collect();
-                let last = callee.rsplit('.').next().unwrap_or("");
-                return CALLS.iter().any(|c| *c == callee || *c == last)
-                    || last.to_ascii_lowercase().contains("connect");
+                return Some(callee);
             }
             _ => {}
         }
     }
-    false
+    None
+}
+
+fn skip_blanks(text: &str, pos: usize) -> usize {
+    pos + text[pos..].len() - text[pos..].trim_start_matches([' ', '\t']).len()
+}
+
+/// The fallback literal of a reference that starts at `pos`, read to the
+/// end of its line.
+fn fallback_value(text: &str, pos: usize, syntax: Syntax) -> Option<Value> {
+    let end = text[pos..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| pos + i);
+    match fallback(&text[pos..end])? {
+        Fallback::Quoted(off) => quoted(text, pos + off, syntax),
+        Fallback::Raw(a, b) => {
+            let raw = text[pos + a..pos + b].trim();
+            (!raw.is_empty()).then(|| Value {
+                start: pos + a,
+                end: pos + a + raw.len(),
+                text: raw.to_string(),
+            })
+        }
+    }
 }
 
 /// A raw value, trimmed, with XML entities resolved.
@@ -483,7 +574,7 @@ mod tests {
         // They compile lazily at run time: build them all here.
         let d = compile(DATA).unwrap();
         for x in &d.list {
-            for re in [&x.regex, &x.secret].into_iter().flatten() {
+            for re in [&x.regex, &x.secret, &x.exclude].into_iter().flatten() {
                 re.get();
             }
         }
@@ -509,11 +600,23 @@ mod tests {
 
     #[test]
     fn driver_calls_are_recognised() {
-        let t = "conn = psycopg2.connect(host=h, user=u, password=";
-        assert!(inside_driver_call(t, t.len() - 9));
-        let t = "engine = URL.create(\"postgresql\", username=u, password=";
-        assert!(inside_driver_call(t, t.len() - 9));
-        let t = "f(x)\npassword=";
-        assert!(!inside_driver_call(t, t.len() - 9));
+        let inside =
+            |t: &str| enclosing_callee(t, t.len() - 9).is_some_and(|c| is_driver_callee(&c));
+        assert!(inside("conn = psycopg2.connect(host=h, user=u, password="));
+        assert!(inside(
+            "engine = URL.create(\"postgresql\", username=u, password="
+        ));
+        assert!(!inside("f(x)\npassword="));
+    }
+
+    #[test]
+    fn files_and_keywords_together_mean_both() {
+        let d = compile(
+            "kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: 'k(?P<value>x)'\n    value: raw\n    keywords: [kx]\n    files: ['*.md']\n",
+        )
+        .unwrap();
+        assert_eq!(d.active("README.md", "kx"), [0]);
+        assert!(d.active("README.md", "nothing").is_empty());
+        assert!(d.active("app.py", "kx").is_empty());
     }
 }

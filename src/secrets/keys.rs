@@ -120,6 +120,83 @@ pub fn is_password_key(key: &str) -> bool {
         && !toks[..i].iter().any(|t| PREFIXES.contains(&t.as_str()))
 }
 
+/// Words that name a database or a data store in a key
+/// (`INFLUXDB_TOKEN`, `redis_auth_token`, `ELASTIC_API_KEY`).
+const STORES: &[&str] = &[
+    "db",
+    "database",
+    "influx",
+    "influxdb",
+    "redis",
+    "elasticache",
+    "valkey",
+    "elastic",
+    "elasticsearch",
+    "opensearch",
+    "mongo",
+    "mongodb",
+    "atlas",
+    "couch",
+    "couchdb",
+    "couchbase",
+    "clickhouse",
+    "snowflake",
+    "neo4j",
+    "cassandra",
+    "astra",
+    "supabase",
+    "turso",
+    "libsql",
+    "planetscale",
+    "neon",
+    "fauna",
+    "faunadb",
+    "cosmos",
+    "cosmosdb",
+    "dynamo",
+    "dynamodb",
+    "firebase",
+    "upstash",
+    "pinecone",
+    "qdrant",
+    "weaviate",
+    "questdb",
+    "timescale",
+    "rabbit",
+    "rabbitmq",
+    "kafka",
+];
+
+/// Whether `key` names the access token of a database or data store: a
+/// store word followed, at the end, by `token` (`INFLUXDB_TOKEN`,
+/// `DOCKER_INFLUXDB_INIT_ADMIN_TOKEN`, `redis_auth_token`) or `api_key`
+/// (`ELASTIC_API_KEY`). A bare `token` names no store; `token_url`,
+/// `token_expiry` and `csrf_token` are not tokens of a store.
+pub fn is_db_token_key(key: &str) -> bool {
+    let toks = tokens(key);
+    let Some(last) = toks.last() else {
+        return false;
+    };
+    let n = toks.len();
+    let ends =
+        last == "token" || (last == "key" && n >= 2 && toks[n - 2] == "api") || last == "apikey";
+    ends && toks[..n - 1].iter().any(|t| STORES.contains(&t.as_str()))
+}
+
+/// Whether a call's name says it opens a client of a database or data
+/// store (`InfluxDBClient`, `Elasticsearch`, `redis.Redis`): then a bare
+/// `token=` or `api_key=` argument is that store's credential.
+pub fn is_store_callee(callee: &str) -> bool {
+    let t = tokens(callee);
+    t.iter().any(|w| {
+        STORES.contains(&w.as_str()) && w != "db"
+            || w.starts_with("influx")
+            || w.starts_with("elastic")
+            || w.starts_with("mongo")
+            || w.starts_with("redis")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +233,33 @@ mod tests {
         ] {
             assert!(is_password_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn store_tokens() {
+        for k in [
+            "INFLUXDB_TOKEN",
+            "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN",
+            "redis_auth_token",
+            "ELASTIC_API_KEY",
+            "supabaseApiKey",
+        ] {
+            assert!(is_db_token_key(k), "{k}");
+        }
+        for k in [
+            "token",
+            "GITHUB_TOKEN",
+            "csrf_token",
+            "db_token_url",
+            "influx_token_expiry",
+            "api_key",
+        ] {
+            assert!(!is_db_token_key(k), "{k}");
+        }
+        assert!(is_store_callee("InfluxDBClient"));
+        assert!(is_store_callee("Elasticsearch"));
+        assert!(!is_store_callee("WebClient"));
+        assert!(!is_store_callee("requests.get"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod redact;
 pub mod syntax;
 
 mod connstring;
+mod lists;
 mod namevalue;
 mod pem;
 mod pgpass;
