@@ -38,6 +38,15 @@
 //!   Dockerfile, a Web.config connection string, tokens (InfluxDB, Cosmos,
 //!   schema registry), a Helm password list item, redis ACL `>pw`, and
 //!   prose (`password ``x```, a Markdown table).
+//! - second run, after detectors were added for those misses (branch
+//!   `recall`, rebased on main at 13be4c0): 425 of 426 found (99.8%), 0
+//!   false alarms, 0 unexpected. This number is no longer blind: the
+//!   detectors were written while reading the first run's misses, so it
+//!   says the misses are fixed, not how well unseen code is covered (the
+//!   `holdout/` corpus of tests/credentials_corpus.rs still passes, and a
+//!   scan of 12,000 third-party crate sources gained no finding). The one
+//!   miss: a password passed positionally to `fmt.Sprintf("... password=%s
+//!   ...", ...)`.
 //!
 //! The misses that remain are printed by the test (`--nocapture`).
 

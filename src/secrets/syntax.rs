@@ -263,12 +263,13 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
         // `password == "x"` compares; it does not assign.
         return None;
     }
-    if enclosing == Some('"')
-        && let Some(inner) = rest.strip_prefix("\\\"")
+    if enclosing.is_some()
+        && let Some(e) = ["\\\"", "\\'"].into_iter().find(|e| rest.starts_with(e))
     {
-        // A string quoted with escaped quotes inside a JSON string (a
-        // notebook cell's `password=\"x\"`).
-        let len = inner.find("\\\"").filter(|i| !inner[..*i].contains('\n'))?;
+        // A string quoted with escaped quotes inside another string (a
+        // notebook cell's `password=\"x\"` in JSON).
+        let inner = &rest[2..];
+        let len = inner.find(e).filter(|i| !inner[..*i].contains('\n'))?;
         return Some(Value {
             start: p + 2,
             end: p + 2 + len,
@@ -294,6 +295,9 @@ pub fn literal(text: &str, pos: usize, syntax: Syntax, enclosing: Option<char>) 
                 c == q || c.is_whitespace() || matches!(c, ';' | '&' | ',') || escaped_end(i)
             })
             .map_or(text.len(), |(i, _)| p + i);
+        // A backslash that ends the value starts an escape (`x)\\n` in a
+        // string that is itself escaped, as in source code quoting a notebook).
+        let end = p + text[p..end].trim_end_matches('\\').len();
         return (end > p).then(|| Value {
             start: p,
             end,
@@ -411,6 +415,17 @@ mod tests {
             literal(t, p, Syntax::Code, Some('"')).unwrap().text,
             "getpass.getpass())"
         );
+        // The same cell quoted once more (in source code): `\\n` escapes.
+        let t = r#"s = "    \"connect(password=getpass.getpass())\\n\",";"#;
+        let p = t.find("password=").unwrap() + 9;
+        assert_eq!(
+            literal(t, p, Syntax::Code, Some('"')).unwrap().text,
+            "getpass.getpass())"
+        );
+        // Escaped quotes inside a backtick-quoted snippet of prose.
+        let t = r#"// a cell's `password=\"x\"`."#;
+        let p = t.find("password=").unwrap() + 9;
+        assert_eq!(literal(t, p, Syntax::Code, Some('`')).unwrap().text, "x");
         let t = format!("N'{pw}';");
         assert_eq!(quoted(&t, 0, Syntax::Code).unwrap().text, pw);
     }
