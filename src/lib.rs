@@ -6,6 +6,7 @@
 //! `main.rs` only parses arguments and maps the result to an exit code.
 
 pub mod alembic;
+pub mod ascii_regex;
 pub mod baseline;
 pub mod changes;
 pub mod cli;

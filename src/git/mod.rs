@@ -241,7 +241,7 @@ impl Repo {
     pub fn staged(&self) -> anyhow::Result<ChangeSet> {
         // The index file is read once, for the change and for the rules
         // that need the whole staged tree.
-        let index = self.read_raw_index()?.map(Arc::new);
+        let index = self.read_raw_index()?;
         let fast = match &index {
             Some(index) => self.staged_from(index)?,
             None => None,
@@ -251,7 +251,17 @@ impl Repo {
             None => self.staged_libgit2()?,
         };
         let new_tree = match index {
-            Some(index) => LazySnapshot::new(move || Ok(index_snapshot(&index))),
+            Some(index) => {
+                // Built once (the snapshot is retained), so the closure
+                // takes the entries and keeps their path buffers.
+                let index = std::sync::Mutex::new(Some(index));
+                LazySnapshot::new(move || {
+                    let taken = index.lock().ok().and_then(|mut i| i.take());
+                    taken
+                        .map(index_snapshot)
+                        .ok_or_else(|| anyhow::anyhow!("the index snapshot was built twice"))
+                })
+            }
             None => store::index_snapshot(self.store()),
         };
         Ok(ChangeSet {
@@ -534,14 +544,14 @@ impl Repo {
 
 /// The staged tree from the index read by [`index_file`]: entries at stage
 /// 0, without `git add -N` placeholders (not part of the next commit).
-fn index_snapshot(index: &index_file::IndexFile) -> Snapshot {
+fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
     Snapshot::new(
         index
             .entries
-            .iter()
+            .into_iter()
             .filter(|e| e.stage == 0 && !e.intent_to_add)
             .map(|e| SnapshotEntry {
-                path: path_string(&e.path),
+                path: String::from_utf8(e.path).unwrap_or_else(|bad| path_string(bad.as_bytes())),
                 blob: BlobRef::Object(e.oid),
                 mode: mode_from_filemode(e.mode),
             })

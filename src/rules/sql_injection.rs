@@ -124,7 +124,7 @@ fn may_have_findings(bytes: &[u8]) -> bool {
             format!(r"(?-u)\b(?:{})[\s\\]*[(#]", names.join("|"))
         };
         let build = |re: &str| {
-            regex::bytes::Regex::new(re)
+            crate::ascii_regex::new_bytes(re)
                 .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
         };
         [
@@ -809,7 +809,7 @@ fn imports_sqlalchemy_text(m: &Module) -> bool {
 fn sql_words() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(
+        crate::ascii_regex::new(
             r"(?i)\b(select|insert|update|delete|from|where|into|values|set|create|drop|alter|table|index|truncate|join|grant|revoke|pragma|vacuum|analyze|comment|call|exec|merge|begin|commit|rollback|show|describe|explain|lock|copy|refresh|returning|limit|order|group)\b",
         )
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
@@ -820,7 +820,7 @@ fn sql_words() -> &'static Regex {
 fn sql_statement() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(
+        crate::ascii_regex::new(
             r"(?is)\b(select\b.*\bfrom|insert\s+into|update\b.*\bset\b|delete\s+from|create\s+(table|index|view|unique|schema)|drop\s+(table|index|view|schema)|alter\s+table|truncate\s|where\s+\w+\s*(=|<|>|like\b|in\b|is\b)|order\s+by|group\s+by|values\s*\()",
         )
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))

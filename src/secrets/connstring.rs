@@ -20,7 +20,7 @@ use super::syntax::Syntax;
 fn key_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r#"(?i)(?:^|[\s;"'{(,])(?P<key>password|pwd)\s*=\s*"#)
+        crate::ascii_regex::new(r#"(?i)(?:^|[\s;"'{(,])(?P<key>password|pwd)\s*=\s*"#)
             .unwrap_or_else(|e| unreachable!("the connection-string pattern is a constant: {e}"))
     })
 }

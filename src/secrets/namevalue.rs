@@ -22,7 +22,7 @@ use super::syntax::{Syntax, literal};
 fn name_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r#"(?i)\bname["']?[ \t]*[:=][ \t]*["']?(?P<key>[\w.\-]+)["']?"#)
+        crate::ascii_regex::new(r#"(?i)\bname["']?[ \t]*[:=][ \t]*["']?(?P<key>[\w.\-]+)["']?"#)
             .unwrap_or_else(|e| unreachable!("the name pattern is a constant: {e}"))
     })
 }
@@ -30,7 +30,7 @@ fn name_re() -> &'static Regex {
 fn value_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r#"(?i)\b(?:(?P<name>name)|value)["']?[ \t]*[:=][ \t]*"#)
+        crate::ascii_regex::new(r#"(?i)\b(?:(?P<name>name)|value)["']?[ \t]*[:=][ \t]*"#)
             .unwrap_or_else(|e| unreachable!("the value pattern is a constant: {e}"))
     })
 }

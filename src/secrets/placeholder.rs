@@ -370,7 +370,7 @@ fn regexes() -> &'static Regex {
             r#"\s(?:\+|\.|\|\||&)\s*["']"#,
         ];
         let any: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
-        Regex::new(&any.join("|"))
+        crate::ascii_regex::new(&any.join("|"))
             .unwrap_or_else(|e| unreachable!("constant placeholder patterns: {e}"))
     })
 }
