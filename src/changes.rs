@@ -210,7 +210,11 @@ impl Snapshot {
     /// Builds a snapshot; entries are sorted by path so that directory
     /// lookups are binary searches.
     pub fn new(mut entries: Vec<SnapshotEntry>) -> Snapshot {
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        // Trees and the index list their paths sorted already; a stable
+        // sort would still allocate half their size.
+        if !entries.is_sorted_by(|a, b| a.path <= b.path) {
+            entries.sort_by(|a, b| a.path.cmp(&b.path));
+        }
         entries.dedup_by(|a, b| a.path == b.path);
         Snapshot { entries }
     }

@@ -44,11 +44,25 @@ pub(crate) struct IndexFile {
 /// file is an empty index (a repository where nothing was ever staged).
 /// `Ok(None)` means "not understood here, use libgit2".
 pub(crate) fn read(path: &Path, oid_len: usize) -> std::io::Result<Option<IndexFile>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(parse(&bytes, oid_len)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(IndexFile::default())),
-        Err(e) => Err(e),
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Some(IndexFile::default()));
+        }
+        Err(e) => return Err(e),
+    };
+    if file.metadata()?.len() == 0 {
+        return Ok(parse(&[], oid_len));
     }
+    // Mapped, as git reads it: the kernel maps the page cache sixteen
+    // pages per fault, where reading a 7 MB index into a buffer faulted
+    // on every page (a third of a staged check's time).
+    // SAFETY: git replaces the index by renaming a new file over it and
+    // never rewrites it in place, so the mapped bytes do not change
+    // under us; a process that truncated it anyway would be breaking
+    // git's own readers, which map it the same way.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    Ok(parse(&map, oid_len))
 }
 
 /// A cursor over the file's bytes; every read is bounds-checked.

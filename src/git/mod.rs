@@ -545,7 +545,8 @@ impl Repo {
 /// The staged tree from the index read by [`index_file`]: entries at stage
 /// 0, without `git add -N` placeholders (not part of the next commit).
 fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
-    Snapshot::new(
+    let mut entries = Vec::with_capacity(index.entries.len());
+    entries.extend(
         index
             .entries
             .into_iter()
@@ -554,9 +555,9 @@ fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
                 path: String::from_utf8(e.path).unwrap_or_else(|bad| path_string(bad.as_bytes())),
                 blob: BlobRef::Object(e.oid),
                 mode: mode_from_filemode(e.mode),
-            })
-            .collect(),
-    )
+            }),
+    );
+    Snapshot::new(entries)
 }
 
 /// Where git looks for the global excludes file when `core.excludesFile`
