@@ -375,6 +375,10 @@ fn malformed_config_is_exit_2_with_file_line_and_key() {
         ("select:\n  - no-such-rule\n", ".dbguard.yaml:2"),
         ("allow:\n  - 'a/[b'\n", ".dbguard.yaml:2"),
         ("severity:\n  db-file: loud\n", ".dbguard.yaml:2"),
+        (
+            "credentials:\n  allow_values:\n    - '(unclosed'\n",
+            ".dbguard.yaml:3",
+        ),
     ] {
         repo.write(".dbguard.yaml", config);
         let run = repo.dbguard(&["check"]);
