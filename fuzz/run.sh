@@ -18,6 +18,15 @@ trap 'rm -rf "$scratch"' EXIT
 for t in $targets; do
   mkdir -p "$scratch/$t"
   cp -r "fuzz/corpus/$t/." "$scratch/$t/" 2>/dev/null || true
+  # The test fixtures are seeds too (copied, not committed twice).
+  case "$t" in
+    credentials) seeds=tests/fixtures/credentials/positives ;;
+    models | python) seeds=tests/fixtures/models ;;
+    *) seeds= ;;
+  esac
+  if [ -n "$seeds" ]; then
+    find "$seeds" -type f -size -8k -exec cp -t "$scratch/$t/" {} + 2>/dev/null || true
+  fi
   echo "==> fuzz $t for ${seconds}s"
   cargo fuzz run -O "$t" "$scratch/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -timeout=20 \
     2>&1 | grep -E "^(#[0-9]+.*DONE|Done|==[0-9]+==ERROR|SUMMARY|thread '.*' panicked|artifact_prefix|Test unit written)" || true
