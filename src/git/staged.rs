@@ -327,31 +327,12 @@ fn similarity(a: &[u8], b: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-    use std::process::Command;
 
     use crate::changes::Change;
     use crate::git::Repo;
 
     fn git(dir: &Path, args: &[&str]) {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_WORK_TREE")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@e")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@e")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::git::test_git(dir, args);
     }
 
     fn write(dir: &Path, path: &str, content: &str) {
@@ -469,7 +450,7 @@ mod tests {
         write(p, "staged.db", "x\n");
         git(p, &["add", "-A"]);
         git(p, &["commit", "-q", "-m", "main"]);
-        let merge = Command::new("git")
+        let merge = std::process::Command::new("git")
             .args(["merge", "other"])
             .current_dir(p)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
