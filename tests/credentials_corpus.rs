@@ -4,6 +4,8 @@
 //! line with that kind, nothing else there may be found, and nothing under
 //! `negatives/` may be found at all.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -14,29 +16,11 @@ fn root() -> PathBuf {
 }
 
 fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read fixture dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(dir)
-                .expect("inside")
-                .to_string_lossy()
-                .replace('\\', "/");
-            if rel == "EXPECTED" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).expect("fixture is UTF-8");
-            out.push((rel, text));
-        }
-    }
-    out.sort();
-    out
+    common::files_under(dir)
+        .into_iter()
+        .filter(|(rel, _)| rel != "EXPECTED")
+        .map(|(rel, bytes)| (rel, String::from_utf8(bytes).expect("fixture is UTF-8")))
+        .collect()
 }
 
 /// (path:line, kind) of every finding in a directory.

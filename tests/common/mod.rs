@@ -303,3 +303,27 @@ pub fn sqlite_journal_bytes() -> Vec<u8> {
     drop(conn);
     bytes
 }
+
+/// Every file under `dir` as (relative path with `/`, bytes), sorted: the
+/// credential corpora are read this way.
+pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read corpus dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(dir)
+                .expect("inside")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read(&p).expect("read corpus file")));
+        }
+    }
+    out.sort();
+    out
+}
