@@ -46,6 +46,25 @@ struct Spec {
     exclude: Option<String>,
     #[serde(default)]
     files: Vec<String>,
+    #[serde(default)]
+    scope: Scope,
+}
+
+/// Where a regex detector searches. Most texts that hold a keyword hold it
+/// on a few lines of thousands, and a case-insensitive keyword gives the
+/// regex engine no literal to skip ahead with, so a whole-text search
+/// reads every byte through the lazy DFA (a quarter of an `--all` run).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Scope {
+    /// The whole text.
+    #[default]
+    Text,
+    /// Only the lines that hold one of the detector's keywords. Sound when
+    /// every match lies on one line (checked by the unit tests on the
+    /// pattern) and contains one of the keywords (the author's promise,
+    /// checked against every fixture by the unit tests).
+    Line,
 }
 
 /// Detectors written in Rust.
@@ -124,6 +143,7 @@ struct Detector {
     exclude: Option<LazyRegex>,
     files: Option<GlobSet>,
     has_keywords: bool,
+    scope: Scope,
 }
 
 /// Every detector, the prefilter and the kind descriptions.
@@ -166,6 +186,12 @@ fn compile(data: &str) -> Result<Detectors, String> {
         }
         if s.code.is_none() && s.value.is_none() {
             return Err(format!("detector {i} ({}) needs `value`", s.kind));
+        }
+        if s.scope == Scope::Line && (s.keywords.is_empty() || s.regex.is_none()) {
+            return Err(format!(
+                "detector {i} ({}): `scope: line` needs keywords and a regex",
+                s.kind
+            ));
         }
         if s.keywords.is_empty() && s.files.is_empty() {
             return Err(format!(
@@ -213,6 +239,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
             },
             files,
             has_keywords: !s.keywords.is_empty(),
+            scope: s.scope,
         });
     }
     // The prefilter reports the longest keyword at each position (see
@@ -264,8 +291,10 @@ impl Detectors {
 
     /// Which detectors can match `text` in the file at `path`: a detector
     /// with `files` only runs on files of those names; one with `keywords`
-    /// only when the text holds one of them (both, when it has both).
-    fn active(&self, path: &str, text: &str) -> Vec<usize> {
+    /// only when the text holds one of them (both, when it has both). For
+    /// each line-scoped detector, also where its keywords start (empty for
+    /// the others).
+    fn active(&self, path: &str, text: &str) -> (Vec<usize>, Vec<Vec<usize>>) {
         let name = file_name(path);
         let mut on = vec![false; self.list.len()];
         let mut allowed = vec![true; self.list.len()];
@@ -281,33 +310,59 @@ impl Detectors {
             .enumerate()
             .filter(|(i, d)| d.has_keywords && allowed[*i])
             .count();
+        // Line-scoped detectors need every hit, not just the first.
+        let scoped = self
+            .list
+            .iter()
+            .enumerate()
+            .any(|(i, d)| d.scope == Scope::Line && allowed[i]);
+        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.list.len()];
         // Every position where a keyword starts, through the prefilter's
         // fast leftmost search resumed one byte after each match: an
         // overlapping search finds the same keywords at a third of the
         // speed (it cannot skip ahead with SIMD). The longest keyword at
         // a position enables the detectors of those it contains.
         let mut at = 0;
-        while missing > 0
+        while (missing > 0 || scoped)
             && let Some(m) = self
                 .prefilter
                 .find(aho_corasick::Input::new(text).span(at..text.len()))
         {
             for &d in &self.by_keyword[m.pattern().as_usize()] {
-                if allowed[d] && !on[d] {
+                if !allowed[d] {
+                    continue;
+                }
+                if !on[d] {
                     on[d] = true;
                     missing -= 1;
+                }
+                if self.list[d].scope == Scope::Line {
+                    hits[d].push(m.start());
                 }
             }
             at = m.start() + 1;
         }
-        (0..self.list.len()).filter(|i| on[*i]).collect()
+        ((0..self.list.len()).filter(|i| on[*i]).collect(), hits)
     }
 
     /// Runs every detector that can match; candidates carry the index of
     /// the detector that found them (their priority).
     pub(super) fn run(&self, path: &str, text: &str, syntax: Syntax) -> Vec<(usize, Candidate)> {
+        self.run_scoped(path, text, syntax, true)
+    }
+
+    /// [`Detectors::run`], with line scopes honoured or (for the tests
+    /// that prove them sound) ignored.
+    fn run_scoped(
+        &self,
+        path: &str,
+        text: &str,
+        syntax: Syntax,
+        scopes: bool,
+    ) -> Vec<(usize, Candidate)> {
         let mut out = Vec::new();
-        for i in self.active(path, text) {
+        let (active, hits) = self.active(path, text);
+        for i in active {
             let d = &self.list[i];
             let mut found = Vec::new();
             match d.code {
@@ -318,7 +373,12 @@ impl Detectors {
                 Some(Code::NameValue) => namevalue::find(text, syntax, &mut found),
                 Some(Code::PasswordList) => lists::find(text, &mut found),
                 Some(Code::Assignment) | None => {
-                    self.regex_detector(d, path, text, syntax, &mut found)
+                    let windows = if scopes && d.scope == Scope::Line {
+                        line_windows(text, &hits[i])
+                    } else {
+                        vec![(0, text.len())]
+                    };
+                    self.regex_detector(d, path, text, &windows, syntax, &mut found)
                 }
             }
             out.extend(found.into_iter().map(|c| (i, c)));
@@ -331,6 +391,7 @@ impl Detectors {
         d: &Detector,
         path: &str,
         text: &str,
+        windows: &[(usize, usize)],
         syntax: Syntax,
         out: &mut Vec<Candidate>,
     ) {
@@ -339,7 +400,10 @@ impl Detectors {
         // A match inside the value just read (`X=${X:?set it}`) is part of
         // that value, not a new assignment.
         let mut consumed = 0;
-        for caps in re.captures_iter(text) {
+        for caps in windows
+            .iter()
+            .flat_map(|&(start, end)| captures_in(re, text, start, end))
+        {
             let Some(vg) = caps.name("value") else {
                 continue;
             };
@@ -437,6 +501,49 @@ impl Detectors {
             });
         }
     }
+}
+
+/// The lines (start, end without the newline) that hold the offsets
+/// `hits` (ascending), each once.
+fn line_windows(text: &str, hits: &[usize]) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &h in hits {
+        if out.last().is_some_and(|&(_, end)| h <= end) {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &b[..h]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &b[h..]).map_or(b.len(), |i| h + i);
+        out.push((start, end));
+    }
+    out
+}
+
+/// Every match of `re` that starts in `start..end` and ends by `end`, in
+/// order, the way `captures_iter` finds them; the text before `start`
+/// still counts for look-behind (`\b`, `(?m)^`).
+fn captures_in<'t>(
+    re: &Regex,
+    text: &'t str,
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = Captures<'t>> {
+    let hay = &text[..end];
+    let mut at = Some(start);
+    std::iter::from_fn(move || {
+        let caps = re.captures_at(hay, at?)?;
+        let m = caps.get(0)?;
+        // An empty match moves on one character, as `captures_iter` does.
+        at = if m.is_empty() {
+            hay[m.end()..]
+                .chars()
+                .next()
+                .map(|c| m.end() + c.len_utf8())
+        } else {
+            Some(m.end())
+        };
+        Some(caps)
+    })
 }
 
 /// The `'static` name of a kind from the table.
@@ -619,9 +726,9 @@ mod tests {
     #[test]
     fn prefilter_skips_text_without_keywords() {
         let d = detectors();
-        assert!(d.active("a.txt", "nothing to see here\n").is_empty());
-        assert!(!d.active("a.txt", "DB_PASSWORD=x").is_empty());
-        assert!(!d.active("home/.pgpass", "x").is_empty());
+        assert!(d.active("a.txt", "nothing to see here\n").0.is_empty());
+        assert!(!d.active("a.txt", "DB_PASSWORD=x").0.is_empty());
+        assert!(!d.active("home/.pgpass", "x").0.is_empty());
     }
 
     #[test]
@@ -641,8 +748,93 @@ mod tests {
             "kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: 'k(?P<value>x)'\n    value: raw\n    keywords: [kx]\n    files: ['*.md']\n",
         )
         .unwrap();
-        assert_eq!(d.active("README.md", "kx"), [0]);
-        assert!(d.active("README.md", "nothing").is_empty());
-        assert!(d.active("app.py", "kx").is_empty());
+        assert_eq!(d.active("README.md", "kx").0, [0]);
+        assert!(d.active("README.md", "nothing").0.is_empty());
+        assert!(d.active("app.py", "kx").0.is_empty());
+    }
+
+    /// Whether a match of `pattern` can hold a newline, or can depend on
+    /// where the whole text starts or ends (`\A`, `\z`, and `^`/`$`
+    /// without `(?m)`); searching only some lines would change those.
+    fn reaches_past_its_line(pattern: &str) -> bool {
+        use regex_syntax::hir::{Class, Hir, HirKind, Look};
+        fn walk(h: &Hir) -> bool {
+            match h.kind() {
+                HirKind::Empty => false,
+                HirKind::Literal(l) => l.0.contains(&b'\n'),
+                HirKind::Class(Class::Unicode(c)) => c
+                    .ranges()
+                    .iter()
+                    .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+                HirKind::Class(Class::Bytes(c)) => c
+                    .ranges()
+                    .iter()
+                    .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+                HirKind::Look(l) => matches!(l, Look::Start | Look::End),
+                HirKind::Repetition(r) => walk(&r.sub),
+                HirKind::Capture(c) => walk(&c.sub),
+                HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(walk),
+            }
+        }
+        walk(&regex_syntax::parse(&crate::ascii_regex::asciify(pattern)).unwrap())
+    }
+
+    #[test]
+    fn the_line_check_sees_newlines_and_text_anchors() {
+        assert!(!reaches_past_its_line(r"(?m)^[ \t]*pass(?P<value>[^\n]*)$"));
+        assert!(reaches_past_its_line(r"pass\s*=(?P<value>x)"));
+        assert!(reaches_past_its_line(r"pass[^;]*(?P<value>x)"));
+        assert!(reaches_past_its_line(r"^pass(?P<value>x)"));
+        assert!(!reaches_past_its_line(r"(?i)\bpass(?P<value>[^`\s]+)"));
+    }
+
+    #[test]
+    fn line_scoped_patterns_stay_on_their_line() {
+        let data: Data = serde_norway::from_str(DATA).unwrap();
+        for (i, s) in data.detectors.iter().enumerate() {
+            if s.scope == Scope::Line {
+                let re = s.regex.as_deref().unwrap();
+                assert!(!reaches_past_its_line(re), "detector {i}: {re}");
+            }
+        }
+    }
+
+    /// Every fixture and source text (with the shapes that trip line
+    /// windows in tests/fixtures/line-windows: a key on the first or last
+    /// line, no final newline, CRLF, a folded value) finds the same with
+    /// line scopes as with whole-text searches: the proof that each
+    /// line-scoped match holds a keyword.
+    #[test]
+    fn line_scopes_find_what_whole_text_search_finds() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut stack: Vec<_> = ["tests", "src", "rules", "benches"]
+            .map(|d| here.join(d))
+            .into();
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(t) = std::fs::read_to_string(&p) {
+                    texts.push((p.to_string_lossy().into_owned(), t));
+                }
+            }
+        }
+        assert!(texts.len() > 400, "the fixtures moved: {}", texts.len());
+        let d = detectors();
+        let summary = |v: Vec<(usize, Candidate)>| -> Vec<(usize, &'static str, usize, usize)> {
+            v.into_iter()
+                .map(|(i, c)| (i, c.kind, c.start, c.end))
+                .collect()
+        };
+        for (path, text) in &texts {
+            let syntax = super::super::syntax::syntax_of(path);
+            assert_eq!(
+                summary(d.run_scoped(path, text, syntax, true)),
+                summary(d.run_scoped(path, text, syntax, false)),
+                "{path}"
+            );
+        }
     }
 }

@@ -177,7 +177,7 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let scheme = text[s..sep].to_ascii_lowercase();
-        let jdbc = text[..s].to_ascii_lowercase().ends_with("jdbc:");
+        let jdbc = s >= 5 && b[s - 5..s].eq_ignore_ascii_case(b"jdbc:");
         // `postgresql+psycopg2`, and also Celery's and Kombu's
         // `db+postgresql` / `sqla+postgresql`: any `+` part names the store.
         let known = scheme.split('+').any(|part| {
