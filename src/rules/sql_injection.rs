@@ -135,7 +135,64 @@ fn may_have_findings(bytes: &[u8]) -> bool {
             ),
         ]
     });
-    strong.is_match(bytes) || (weak.is_match(bytes) && sql.is_match(bytes))
+    let needs_parse = |re: &regex::bytes::Regex| {
+        re.find_iter(bytes)
+            .any(|m| !passes_only_a_literal(bytes, m.end()))
+    };
+    needs_parse(strong) || (needs_parse(weak) && sql.is_match(bytes))
+}
+
+/// Whether the call whose `(` ends at `open` passes a plain string
+/// literal as its first argument (`cursor.execute("SELECT ... %s", (x,))`),
+/// the way code that binds its parameters does: such a call cannot be a
+/// finding, and a file whose every sink call looks like this needs no
+/// parse. Anything else (a name, an f-string, a literal followed by `%`,
+/// `+` or another literal, a comment) answers no.
+fn passes_only_a_literal(bytes: &[u8], open: usize) -> bool {
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        i
+    };
+    if bytes.get(open.wrapping_sub(1)) != Some(&b'(') {
+        return false;
+    }
+    let mut i = skip_space(open);
+    // String prefixes that keep a literal literal: r, b, u (not f or t).
+    let prefix = bytes[i..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    if prefix > 2 || !bytes[i..i + prefix].iter().all(|b| b"rRbBuU".contains(b)) {
+        return false;
+    }
+    i += prefix;
+    let Some(&quote) = bytes.get(i).filter(|q| **q == b'"' || **q == b'\'') else {
+        return false;
+    };
+    let triple = bytes.get(i..i + 3) == Some(&[quote; 3][..]);
+    i += if triple { 3 } else { 1 };
+    loop {
+        match bytes.get(i) {
+            None => return false,
+            Some(b'\\') => i += 2,
+            Some(b'\n') if !triple => return false,
+            Some(&b) if b == quote => {
+                if !triple {
+                    i += 1;
+                    break;
+                }
+                if bytes.get(i..i + 3) == Some(&[quote; 3][..]) {
+                    i += 3;
+                    break;
+                }
+                i += 1;
+            }
+            Some(_) => i += 1,
+        }
+    }
+    matches!(bytes.get(skip_space(i)), Some(b',' | b')'))
 }
 
 /// How sure a call name is to run SQL.
@@ -863,6 +920,32 @@ mod tests {
         let src = "def f(uid):\n    rows = db.query(f\"SELECT * FROM users WHERE id = {uid}\")\n";
         assert!(may_have_findings(src.as_bytes()));
         assert!(flagged(src));
+    }
+
+    #[test]
+    fn calls_that_pass_a_plain_literal_need_no_parse() {
+        for src in [
+            "cursor.execute(\"SELECT id FROM users WHERE id = %s\", (uid,))\n",
+            "cursor.execute(\n    'SELECT 1'\n)\n",
+            "cursor.execute(r'''SELECT \\'x' FROM t\n WHERE a = ?''', [a])\n",
+            "cursor.execute(b\"SELECT \\\" FROM t\")\n",
+        ] {
+            assert!(!may_have_findings(src.as_bytes()), "{src}");
+        }
+        for src in [
+            "cursor.execute(f\"SELECT {x}\")\n",
+            "cursor.execute(\"SELECT %s\" % x)\n",
+            "cursor.execute(\"SELECT \" + x)\n",
+            "cursor.execute(\"SELECT \" \"FROM t\")\n",
+            "cursor.execute(\"SELECT {}\".format(x))\n",
+            "cursor.execute(Rf\"SELECT {x}\")\n",
+            "cursor.execute(sql=\"SELECT\")\n",
+            "cursor.execute(\"SELECT 1\")\ncursor.execute(q)\n",
+            "cursor.execute(\"SELECT 1\n",
+            "cursor.execute(\"SELECT 1",
+        ] {
+            assert!(may_have_findings(src.as_bytes()), "{src}");
+        }
     }
 
     #[test]
