@@ -633,7 +633,19 @@ fn diff_changes(diff: &git2::Diff<'_>) -> Vec<Change> {
 /// environment and configuration; its standard output.
 #[cfg(test)]
 pub(crate) fn test_git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+    let out = test_git_output(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// [`test_git`] for a command that may fail (a merge with conflicts).
+#[cfg(test)]
+pub(crate) fn test_git_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
         .args(args)
         .current_dir(dir)
         .env_remove("GIT_DIR")
@@ -646,13 +658,7 @@ pub(crate) fn test_git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_NAME", "t")
         .env("GIT_COMMITTER_EMAIL", "t@e")
         .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .unwrap()
 }
 
 #[cfg(test)]

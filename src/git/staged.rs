@@ -450,16 +450,7 @@ mod tests {
         write(p, "staged.db", "x\n");
         git(p, &["add", "-A"]);
         git(p, &["commit", "-q", "-m", "main"]);
-        let merge = std::process::Command::new("git")
-            .args(["merge", "other"])
-            .current_dir(p)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@e")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@e")
-            .output()
-            .unwrap();
+        let merge = crate::git::test_git_output(p, &["merge", "other"]);
         assert!(!merge.status.success());
         write(p, "also.db", "y\n");
         git(p, &["add", "also.db"]);
