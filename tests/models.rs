@@ -671,6 +671,28 @@ fn sql_injection_true_and_false_positives() {
     assert_eq!(found[0].1, Some(35));
 }
 
+/// Files whose calls pass a plain literal are skipped before parsing;
+/// one call built with an f-string after several such calls is still
+/// found, and a literal followed by `%` still counts as built.
+#[test]
+fn bound_parameter_calls_are_skipped_but_not_the_call_after_them() {
+    let repo = fastapi_repo();
+    let safe = "def a(cursor, uid):\n    cursor.execute(\"SELECT id FROM users WHERE id = %s\", (uid,))\n    cursor.executemany(\n        '''INSERT INTO t (a) VALUES (?)''',\n        rows,\n    )\n";
+    repo.stage("backend/app/safe.py", safe);
+    let run = repo.check_json(&[]);
+    assert_eq!(of_rule(&run, "sql-injection"), []);
+    repo.stage(
+        "backend/app/safe.py",
+        format!("{safe}\n\ndef b(cursor, t):\n    cursor.execute(f\"DELETE FROM {{t}}\")\n    cursor.execute(\"SELECT * FROM t WHERE a = '%s'\" % t)\n"),
+    );
+    let run = repo.check_json(&[]);
+    let lines: Vec<_> = of_rule(&run, "sql-injection")
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    assert_eq!(lines, [Some(10), Some(11)]);
+}
+
 #[test]
 fn range_mode_checks_each_commit_on_its_own() {
     let repo = fastapi_repo();

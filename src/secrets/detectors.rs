@@ -807,20 +807,17 @@ mod tests {
     #[test]
     fn line_scopes_find_what_whole_text_search_finds() {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut texts: Vec<(String, String)> = Vec::new();
-        let mut stack: Vec<_> = ["tests", "src", "rules", "benches"]
-            .map(|d| here.join(d))
-            .into();
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if let Ok(t) = std::fs::read_to_string(&p) {
-                    texts.push((p.to_string_lossy().into_owned(), t));
-                }
-            }
-        }
+        // Every text file the project keeps (fixtures, sources, rules,
+        // benches); git's ignore rules keep build output out.
+        let texts: Vec<(String, String)> = ["tests", "src", "rules", "benches"]
+            .iter()
+            .flat_map(|d| ignore::Walk::new(here.join(d)))
+            .filter_map(|e| {
+                let p = e.ok()?.into_path();
+                let t = std::fs::read_to_string(&p).ok()?;
+                Some((p.to_string_lossy().into_owned(), t))
+            })
+            .collect();
         assert!(texts.len() > 400, "the fixtures moved: {}", texts.len());
         let d = detectors();
         let summary = |v: Vec<(usize, Candidate)>| -> Vec<(usize, &'static str, usize, usize)> {
