@@ -26,3 +26,4 @@ pub mod rules;
 pub mod run;
 pub mod secrets;
 pub mod suppress;
+pub mod text;

@@ -26,7 +26,7 @@ impl Module {
     /// only when tree-sitter gives up, which it does not on any input seen
     /// so far; callers report that as unreadable.
     pub fn parse(bytes: &[u8]) -> Option<Module> {
-        let text = String::from_utf8_lossy(bytes).into_owned();
+        let text = crate::text::lossy(bytes).into_owned();
         let mut parser = Parser::new();
         parser
             .set_language(&tree_sitter_python::LANGUAGE.into())

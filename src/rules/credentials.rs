@@ -43,7 +43,7 @@ impl Rule for Credentials {
         let Some(content) = file.content()? else {
             return Ok(()); // larger than max_file_size
         };
-        let text = String::from_utf8_lossy(content);
+        let text = crate::text::lossy(content);
         let mut found = secrets::scan(file.path(), &text);
         found.retain(|d| !cfg.allow_values.iter().any(|re| re.0.is_match(&d.secret)));
         if found.is_empty() {
@@ -56,7 +56,7 @@ impl Rule for Credentials {
             );
         if compares && let Some(old) = file.old_content()? {
             let old_path = file.change.old_path.as_deref().unwrap_or(file.path());
-            let old_text = String::from_utf8_lossy(&old);
+            let old_text = crate::text::lossy(&old);
             let before: HashSet<String> = secrets::scan(old_path, &old_text)
                 .into_iter()
                 .map(|d| d.secret)

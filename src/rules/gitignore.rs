@@ -109,7 +109,7 @@ fn compile(content: &[u8], ignore_case: bool) -> Gitignore {
     let mut b = GitignoreBuilder::new(".");
     // Never fails (the signature is historical).
     let _ = b.case_insensitive(ignore_case);
-    let text = String::from_utf8_lossy(content);
+    let text = crate::text::lossy(content);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
