@@ -17,12 +17,72 @@ use super::lines::line_at;
 use super::placeholder::is_placeholder;
 use super::syntax::Syntax;
 
-fn key_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        crate::ascii_regex::new(r#"(?i)(?:^|[\s;"'{(,])(?P<key>password|pwd)\s*=\s*"#)
-            .unwrap_or_else(|e| unreachable!("the connection-string pattern is a constant: {e}"))
-    })
+/// A `password=`/`pwd=` key: `(?:^|[\s;"'{(,])(?i-u:password|pwd)\s*=\s*`,
+/// found by hand on the lines that hold the keywords (see [`keys`]); the
+/// regex is what the unit tests compare that search with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    start: usize,
+    end: usize,
+    /// Where the value starts (after `=` and the blanks around it).
+    value: usize,
+}
+
+/// Whether a character may stand before a key.
+fn opens_key(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ';' | '"' | '\'' | '{' | '(' | ',')
+}
+
+/// Every key whose name starts inside `lines` (ascending, disjoint byte
+/// ranges), in the order and with the overlaps the regex above finds
+/// them: a key counts only when the character before it lies after the
+/// previous match. The regex itself read the whole text through the
+/// lazy DFA (`(?i)` gives it no literal to skip to), a tenth of an
+/// `--all` run; the keyword prefilter already knows the lines.
+fn keys(text: &str, lines: &[(usize, usize)]) -> Vec<Key> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut last_end = 0;
+    for &(from, to) in lines {
+        let mut i = from.max(last_end);
+        while i < to {
+            let Some(off) = memchr::memchr2(b'p', b'P', &b[i..to]) else {
+                break;
+            };
+            let start = i + off;
+            i = start + 1;
+            let rest = &b[start..];
+            let len = if rest.len() >= 8 && rest[..8].eq_ignore_ascii_case(b"password") {
+                8
+            } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"pwd") {
+                3
+            } else {
+                continue;
+            };
+            let opened = match text[..start].chars().next_back() {
+                None => true,
+                Some(c) => opens_key(c) && start - c.len_utf8() >= last_end,
+            };
+            if !opened {
+                continue;
+            }
+            let end = start + len;
+            let after = end + blanks(&text[end..]);
+            if b.get(after) != Some(&b'=') {
+                continue;
+            }
+            let value = after + 1 + blanks(&text[after + 1..]);
+            out.push(Key { start, end, value });
+            last_end = value;
+            i = i.max(value);
+        }
+    }
+    out
+}
+
+/// The length of the whitespace (`\s`, Unicode) that `text` starts with.
+fn blanks(text: &str) -> usize {
+    text.len() - text.trim_start().len()
 }
 
 fn context_re() -> &'static Regex {
@@ -58,14 +118,14 @@ fn delimited(text: &str, pos: usize, close: char) -> Option<(usize, usize, Strin
     None
 }
 
-/// Finds the passwords of connection strings in `text`.
-pub fn find(text: &str, syntax: Syntax, out: &mut Vec<Candidate>) {
-    for caps in key_re().captures_iter(text) {
-        let (Some(key), Some(whole)) = (caps.name("key"), caps.get(0)) else {
-            continue;
-        };
-        let pos = whole.end();
-        let (line_start, line) = line_at(text, key.start());
+/// Finds the passwords of connection strings in `text` whose keys start
+/// inside `lines` (the whole text, or the lines that hold `password` or
+/// `pwd`).
+pub fn find(text: &str, lines: &[(usize, usize)], syntax: Syntax, out: &mut Vec<Candidate>) {
+    for k in keys(text, lines) {
+        let key = &text[k.start..k.end];
+        let pos = k.value;
+        let (line_start, line) = line_at(text, k.start);
         // Another connection-string key on the same line.
         let others = context_re()
             .find_iter(line)
@@ -73,14 +133,14 @@ pub fn find(text: &str, syntax: Syntax, out: &mut Vec<Candidate>) {
         if !others {
             continue;
         }
-        let prefix = &text[line_start..key.start()];
+        let prefix = &text[line_start..k.start];
         let kind = if prefix.to_ascii_lowercase().contains("jdbc:") {
             "jdbc-password"
         } else {
             "connection-string-password"
         };
         // The string literal holding the connection string, if any.
-        let outer = super::syntax::enclosing_quote(text, key.start());
+        let outer = super::syntax::enclosing_quote(text, k.start);
         let first = text[pos..].chars().next();
         if first.is_some() && first == outer {
             // `"...;Password=" + pw`: the literal ends before the value.
@@ -127,7 +187,7 @@ pub fn find(text: &str, syntax: Syntax, out: &mut Vec<Candidate>) {
         let Some((start, end, secret)) = value else {
             continue;
         };
-        if secret.is_empty() || is_placeholder(&secret, Some(key.as_str())) {
+        if secret.is_empty() || is_placeholder(&secret, Some(key)) {
             continue;
         }
         out.push(Candidate {
@@ -151,8 +211,73 @@ mod tests {
 
     fn secrets(text: &str) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        find(text, Syntax::Line, &mut out);
+        find(text, &[(0, text.len())], Syntax::Line, &mut out);
         out.into_iter().map(|c| (c.kind, c.secret)).collect()
+    }
+
+    /// The keys the regex in [`Key`]'s documentation finds.
+    fn regex_keys(text: &str) -> Vec<Key> {
+        let re = Regex::new(r#"(?:^|[\s;"'{(,])(?P<key>(?i-u:password|pwd))\s*=\s*"#).unwrap();
+        re.captures_iter(text)
+            .map(|c| {
+                let k = c.name("key").unwrap();
+                Key {
+                    start: k.start(),
+                    end: k.end(),
+                    value: c.get(0).unwrap().end(),
+                }
+            })
+            .collect()
+    }
+
+    /// Each line that holds a `p`: a superset of the prefilter's lines.
+    fn lines_with_p(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            if body.contains(['p', 'P']) {
+                out.push((start, start + body.len()));
+            }
+            start += line.len();
+        }
+        out
+    }
+
+    #[test]
+    fn keys_are_where_the_regex_finds_them() {
+        let mut texts: Vec<String> = [
+            "password=x",
+            "PWD = x",
+            " password =\n\n  x",
+            // A key right after another key's `=`.
+            "{k}= {k}=x",
+            "{k}={k}=x",
+            ";pwd=;PWD=y",
+            "a\u{3000}password=x",
+            "a\u{a0}Password\u{2003}=\u{2003}x",
+            "xpassword=x (password=y",
+            "password\n=x\npwd",
+            "pwd",
+            "",
+            "\"Password=\"",
+            "{PaSsWoRd=1,pwd=2}",
+        ]
+        .iter()
+        .map(|s| s.replace("{k}", "password"))
+        .collect();
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for e in ignore::Walk::new(here.join("tests")) {
+            if let Some(t) = e.ok().and_then(|e| std::fs::read_to_string(e.path()).ok()) {
+                texts.push(t);
+            }
+        }
+        assert!(texts.len() > 300, "the fixtures moved: {}", texts.len());
+        for t in &texts {
+            let expected = regex_keys(t);
+            assert_eq!(keys(t, &[(0, t.len())]), expected, "{t:?}");
+            assert_eq!(keys(t, &lines_with_p(t)), expected, "{t:?}");
+        }
     }
 
     #[test]

@@ -187,9 +187,10 @@ fn compile(data: &str) -> Result<Detectors, String> {
         if s.code.is_none() && s.value.is_none() {
             return Err(format!("detector {i} ({}) needs `value`", s.kind));
         }
-        if s.scope == Scope::Line && (s.keywords.is_empty() || s.regex.is_none()) {
+        let scopable = s.regex.is_some() || s.code == Some(Code::Connstring);
+        if s.scope == Scope::Line && (s.keywords.is_empty() || !scopable) {
             return Err(format!(
-                "detector {i} ({}): `scope: line` needs keywords and a regex",
+                "detector {i} ({}): `scope: line` needs keywords and a regex (or `code: connstring`)",
                 s.kind
             ));
         }
@@ -364,20 +365,20 @@ impl Detectors {
         let (active, hits) = self.active(path, text);
         for i in active {
             let d = &self.list[i];
+            let windows = if scopes && d.scope == Scope::Line {
+                line_windows(text, &hits[i])
+            } else {
+                vec![(0, text.len())]
+            };
             let mut found = Vec::new();
             match d.code {
                 Some(Code::Url) => url::find(text, &mut found),
-                Some(Code::Connstring) => connstring::find(text, syntax, &mut found),
+                Some(Code::Connstring) => connstring::find(text, &windows, syntax, &mut found),
                 Some(Code::Pem) => pem::find(text, &mut found),
                 Some(Code::Pgpass) => pgpass::find(text, &mut found),
                 Some(Code::NameValue) => namevalue::find(text, syntax, &mut found),
                 Some(Code::PasswordList) => lists::find(text, &mut found),
                 Some(Code::Assignment) | None => {
-                    let windows = if scopes && d.scope == Scope::Line {
-                        line_windows(text, &hits[i])
-                    } else {
-                        vec![(0, text.len())]
-                    };
                     self.regex_detector(d, path, text, &windows, syntax, &mut found)
                 }
             }
@@ -792,8 +793,9 @@ mod tests {
     fn line_scoped_patterns_stay_on_their_line() {
         let data: Data = serde_norway::from_str(DATA).unwrap();
         for (i, s) in data.detectors.iter().enumerate() {
-            if s.scope == Scope::Line {
-                let re = s.regex.as_deref().unwrap();
+            if s.scope == Scope::Line
+                && let Some(re) = s.regex.as_deref()
+            {
                 assert!(!reaches_past_its_line(re), "detector {i}: {re}");
             }
         }
