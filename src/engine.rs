@@ -139,62 +139,69 @@ pub fn run_with_progress(
     let files_scanned = work.len();
     progress.total.store(files_scanned, Ordering::Relaxed);
 
-    let per_file: Vec<anyhow::Result<Vec<Finding>>> = work
-        .par_iter()
-        .map(|(i, change)| {
-            let set = &sets[*i];
-            let ctx = Context {
-                config,
-                set,
-                reader,
-                enabled: &enabled,
-            };
-            let file = FileInput::new(change, reader, max_size);
-            let mut out = Vec::new();
-            for family in &families {
-                family.check_file(&ctx, &file, &mut out)?;
-            }
-            // Inline `dbguard: allow` comments, for every rule.
-            if out.iter().any(|f| f.line.is_some())
-                && let Some(text) = file.content()?
-            {
-                out.retain(|f| {
-                    f.line
-                        .is_none_or(|l| !suppress::is_suppressed(text, l, f.rule))
-                });
-            }
-            for f in &mut out {
-                f.commit.clone_from(&set.commit);
-            }
-            progress.done.fetch_add(1, Ordering::Relaxed);
-            Ok(out)
-        })
-        .collect();
-
-    let per_set: Vec<anyhow::Result<Vec<Finding>>> = sets
-        .par_iter()
-        .map(|set| {
-            let ctx = Context {
-                config,
-                set,
-                reader,
-                enabled: &enabled,
-            };
-            let mut out = Vec::new();
-            // A merge commit wrote nothing itself; only the families that
-            // judge the merged result (the revision graph) look at it.
-            for family in families
-                .iter()
-                .filter(|f| !set.is_merge || f.check_merges())
-            {
-                family.check_set(&ctx, &mut out)?;
-            }
-            for f in &mut out {
-                f.commit.clone_from(&set.commit);
-            }
-            Ok(out)
-        })
-        .collect();
+    // Set checks (revision graphs, the tree's migration environments) do
+    // not wait for the file checks: with a few files staged, the files
+    // keep one core busy and the set checks take the other.
+    type Found = Vec<anyhow::Result<Vec<Finding>>>;
+    let (per_file, per_set): (Found, Found) = rayon::join(
+        || {
+            work.par_iter()
+                .map(|(i, change)| {
+                    let set = &sets[*i];
+                    let ctx = Context {
+                        config,
+                        set,
+                        reader,
+                        enabled: &enabled,
+                    };
+                    let file = FileInput::new(change, reader, max_size);
+                    let mut out = Vec::new();
+                    for family in &families {
+                        family.check_file(&ctx, &file, &mut out)?;
+                    }
+                    // Inline `dbguard: allow` comments, for every rule.
+                    if out.iter().any(|f| f.line.is_some())
+                        && let Some(text) = file.content()?
+                    {
+                        out.retain(|f| {
+                            f.line
+                                .is_none_or(|l| !suppress::is_suppressed(text, l, f.rule))
+                        });
+                    }
+                    for f in &mut out {
+                        f.commit.clone_from(&set.commit);
+                    }
+                    progress.done.fetch_add(1, Ordering::Relaxed);
+                    Ok(out)
+                })
+                .collect()
+        },
+        || {
+            sets.par_iter()
+                .map(|set| {
+                    let ctx = Context {
+                        config,
+                        set,
+                        reader,
+                        enabled: &enabled,
+                    };
+                    let mut out = Vec::new();
+                    // A merge commit wrote nothing itself; only the families that
+                    // judge the merged result (the revision graph) look at it.
+                    for family in families
+                        .iter()
+                        .filter(|f| !set.is_merge || f.check_merges())
+                    {
+                        family.check_set(&ctx, &mut out)?;
+                    }
+                    for f in &mut out {
+                        f.commit.clone_from(&set.commit);
+                    }
+                    Ok(out)
+                })
+                .collect()
+        },
+    );
 
     let mut findings = Vec::new();
     for r in per_file.into_iter().chain(per_set) {

@@ -108,6 +108,11 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         },
         Format::Github => report::Format::Github,
     };
+    let selection = Selection::new(&config, &select, &ignore);
+    if selection.is_enabled(RuleId::Credential) {
+        // Detached: the process may end before it does (nothing staged).
+        std::thread::spawn(crate::secrets::warm_up);
+    }
     // Started before git is read: listing a long range takes time too.
     let progress = Arc::new(engine::Progress::default());
     let ticker = crate::progress::wanted_here(matches!(format, Format::Text))
@@ -127,7 +132,6 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         vec![repo.staged()?]
     };
-    let selection = Selection::new(&config, &select, &ignore);
     let store = repo.store();
     let mut outcome =
         engine::run_with_progress(&sets, &config, store.as_ref(), &selection, &progress)?;
