@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::{Captures, Regex};
+use regex::{CaptureLocations, Regex};
 use serde::Deserialize;
 
 use super::Candidate;
@@ -105,7 +105,74 @@ enum KeyRule {
 /// a whole staged check (the staged-mode benchmark in BENCHMARKS.md).
 struct LazyRegex {
     pattern: String,
-    compiled: OnceLock<Regex>,
+    compiled: OnceLock<(Regex, Groups)>,
+}
+
+/// Where the named groups a detector reads sit among a regex's groups.
+#[derive(Clone, Copy, Debug, Default)]
+struct Groups {
+    value: Option<usize>,
+    key: Option<usize>,
+    q: Option<usize>,
+    user: Option<usize>,
+    sep: Option<usize>,
+}
+
+impl Groups {
+    fn of(re: &Regex) -> Groups {
+        let at = |name: &str| re.capture_names().position(|n| n == Some(name));
+        Groups {
+            value: at("value"),
+            key: at("key"),
+            q: at("q"),
+            user: at("user"),
+            sep: at("sep"),
+        }
+    }
+}
+
+/// A group of one match.
+#[derive(Clone, Copy, Debug)]
+struct Group<'t> {
+    text: &'t str,
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Group<'t> {
+    fn as_str(&self) -> &'t str {
+        &self.text[self.start..self.end]
+    }
+}
+
+/// One match of a detector's regex, with the groups detectors read.
+/// Copied out of reused capture locations: a `regex::Captures` per match
+/// allocated its slots, a twentieth of an `--all` run.
+#[derive(Clone, Copy, Debug)]
+struct Found<'t> {
+    whole: Group<'t>,
+    value: Option<Group<'t>>,
+    key: Option<Group<'t>>,
+    q: Option<Group<'t>>,
+    user: Option<Group<'t>>,
+    sep: Option<Group<'t>>,
+}
+
+impl<'t> Found<'t> {
+    fn read(text: &'t str, locs: &CaptureLocations, g: &Groups) -> Option<Found<'t>> {
+        let group = |i: Option<usize>| {
+            let (start, end) = locs.get(i?)?;
+            Some(Group { text, start, end })
+        };
+        Some(Found {
+            whole: group(Some(0))?,
+            value: group(g.value),
+            key: group(g.key),
+            q: group(g.q),
+            user: group(g.user),
+            sep: group(g.sep),
+        })
+    }
 }
 
 impl LazyRegex {
@@ -124,10 +191,16 @@ impl LazyRegex {
     }
 
     fn get(&self) -> &Regex {
+        &self.compiled().0
+    }
+
+    fn compiled(&self) -> &(Regex, Groups) {
         self.compiled.get_or_init(|| {
-            crate::ascii_regex::new(&self.pattern).unwrap_or_else(|e| {
+            let re = crate::ascii_regex::new(&self.pattern).unwrap_or_else(|e| {
                 unreachable!("rules/credentials.yaml is embedded and tested: {e}")
-            })
+            });
+            let groups = Groups::of(&re);
+            (re, groups)
         })
     }
 }
@@ -406,25 +479,22 @@ impl Detectors {
         out: &mut Vec<Candidate>,
     ) {
         let Some(re) = &d.regex else { return };
-        let re = re.get();
+        let (re, groups) = re.compiled();
         // A match inside the value just read (`X=${X:?set it}`) is part of
         // that value, not a new assignment.
         let mut consumed = 0;
-        for caps in windows
-            .iter()
-            .flat_map(|&(start, end)| captures_in(re, text, start, end))
-        {
-            let Some(vg) = caps.name("value") else {
+        for caps in matches_in(re, groups, text, windows) {
+            let Some(vg) = caps.value else {
                 continue;
             };
-            if caps.get(0).is_some_and(|m| m.start() < consumed) {
+            if caps.whole.start < consumed {
                 continue;
             }
-            let key = caps.name("key").map(|k| k.as_str());
+            let key = caps.key.map(|k| k.as_str());
             // `${DB_PASSWORD:-x}`, `%(password)s`, `{{ password }}` name a
             // variable; they do not assign one.
-            if let Some(k) = caps.name("key") {
-                let before = text[..k.start()].trim_end_matches([' ', '\t']);
+            if let Some(k) = caps.key {
+                let before = text[..k.start].trim_end_matches([' ', '\t']);
                 if before.ends_with("${") || before.ends_with("%(") || before.ends_with("{{") {
                     continue;
                 }
@@ -437,7 +507,7 @@ impl Detectors {
                         || matches!(
                             k.to_ascii_lowercase().as_str(),
                             "token" | "api_key" | "apikey"
-                        ) && enclosing_callee(text, caps.get(0).map_or(0, |m| m.start()))
+                        ) && enclosing_callee(text, caps.whole.start)
                             .is_some_and(|c| is_store_callee(&c))
                 }),
             };
@@ -446,17 +516,17 @@ impl Detectors {
             }
             // A key inside a string literal (`"--password=x"`): the value
             // ends with that literal.
-            let enclosing = match (caps.name("q"), caps.name("key")) {
-                (Some(q), Some(k)) if q.as_str().is_empty() => enclosing_quote(text, k.start()),
+            let enclosing = match (caps.q, caps.key) {
+                (Some(q), Some(k)) if q.as_str().is_empty() => enclosing_quote(text, k.start),
                 _ => None,
             };
             let value = match d.value {
-                ValueMode::Raw => raw(text, vg.start(), vg.end()),
-                ValueMode::Literal => literal(text, vg.start(), syntax, enclosing),
-                ValueMode::Quoted => quoted(text, vg.start(), syntax),
-                ValueMode::Word => word(text, vg.start()),
+                ValueMode::Raw => raw(text, vg.start, vg.end),
+                ValueMode::Literal => literal(text, vg.start, syntax, enclosing),
+                ValueMode::Quoted => quoted(text, vg.start, syntax),
+                ValueMode::Word => word(text, vg.start),
             };
-            let placeholder = |v: &Value| match caps.name("user") {
+            let placeholder = |v: &Value| match caps.user {
                 Some(u) => is_placeholder_pair(u.as_str(), &v.text),
                 None => is_placeholder(&v.text, key),
             };
@@ -469,7 +539,7 @@ impl Detectors {
                     let from = other
                         .as_ref()
                         .filter(|v| text.get(v.start..v.end) == Some(v.text.as_str()))
-                        .map_or_else(|| skip_blanks(text, vg.start()), |v| v.start);
+                        .map_or_else(|| skip_blanks(text, vg.start), |v| v.start);
                     match fallback_value(text, from, syntax) {
                         Some(f) if !is_weak_fallback(&f.text, key) => Some(f),
                         _ => {
@@ -529,30 +599,41 @@ fn line_windows(text: &str, hits: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Every match of `re` that starts in `start..end` and ends by `end`, in
-/// order, the way `captures_iter` finds them; the text before `start`
-/// still counts for look-behind (`\b`, `(?m)^`).
-fn captures_in<'t>(
-    re: &Regex,
+/// Every match of `re` that starts in a window (ascending, disjoint
+/// `start..end` byte ranges) and ends by the window's end, in order, the
+/// way `captures_iter` finds them; the text before a window still counts
+/// for look-behind (`\b`, `(?m)^`).
+fn matches_in<'t>(
+    re: &'t Regex,
+    groups: &'t Groups,
     text: &'t str,
-    start: usize,
-    end: usize,
-) -> impl Iterator<Item = Captures<'t>> {
-    let hay = &text[..end];
-    let mut at = Some(start);
+    windows: &'t [(usize, usize)],
+) -> impl Iterator<Item = Found<'t>> {
+    let mut locs = re.capture_locations();
+    let mut window = 0;
+    let mut at = windows.first().map(|w| w.0);
     std::iter::from_fn(move || {
-        let caps = re.captures_at(hay, at?)?;
-        let m = caps.get(0)?;
-        // An empty match moves on one character, as `captures_iter` does.
-        at = if m.is_empty() {
-            hay[m.end()..]
-                .chars()
-                .next()
-                .map(|c| m.end() + c.len_utf8())
-        } else {
-            Some(m.end())
-        };
-        Some(caps)
+        loop {
+            let &(_, end) = windows.get(window)?;
+            let hay = &text[..end];
+            let Some(m) = at.and_then(|pos| re.captures_read_at(&mut locs, hay, pos)) else {
+                window += 1;
+                at = windows.get(window).map(|w| w.0);
+                continue;
+            };
+            // An empty match moves on one character, as `captures_iter` does.
+            at = if m.is_empty() {
+                hay[m.end()..]
+                    .chars()
+                    .next()
+                    .map(|c| m.end() + c.len_utf8())
+            } else {
+                Some(m.end())
+            };
+            if let Some(found) = Found::read(text, &locs, groups) {
+                return Some(found);
+            }
+        }
     })
 }
 
@@ -567,18 +648,18 @@ fn kind_str(kind: &str) -> &'static str {
 /// Refines a generic assignment: a quoted `'PASSWORD'` key in a Python
 /// file is Django's `DATABASES` setting; a keyword argument inside a
 /// driver call (`psycopg2.connect(..., password="x")`) is a driver call.
-fn assignment_kind(path: &str, text: &str, caps: &Captures<'_>, syntax: Syntax) -> &'static str {
-    let (Some(key), Some(q)) = (caps.name("key"), caps.name("q")) else {
+fn assignment_kind(path: &str, text: &str, caps: &Found<'_>, syntax: Syntax) -> &'static str {
+    let (Some(key), Some(q)) = (caps.key, caps.q) else {
         return "password-assignment";
     };
     if key.as_str() == "PASSWORD" && !q.as_str().is_empty() && path.ends_with(".py") {
         return "django-database-password";
     }
-    let sep = caps.name("sep").map_or("", |m| m.as_str());
+    let sep = caps.sep.map_or("", |m| m.as_str());
     if syntax == Syntax::Code
         && sep == "="
         && q.as_str().is_empty()
-        && enclosing_callee(text, key.start()).is_some_and(|c| is_driver_callee(&c))
+        && enclosing_callee(text, key.start).is_some_and(|c| is_driver_callee(&c))
     {
         return "driver-call-password";
     }
