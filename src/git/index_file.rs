@@ -38,6 +38,9 @@ pub(crate) struct RawEntry {
 pub(crate) struct IndexFile {
     pub entries: Vec<RawEntry>,
     pub cache_tree: HashMap<Vec<u8>, ObjectId>,
+    /// Whether some entry is a side of a conflict or an intent-to-add
+    /// (most indexes hold neither, and then every entry is staged as is).
+    pub has_special: bool,
 }
 
 /// Reads the index at `path` with object ids of `oid_len` bytes. A missing
@@ -130,6 +133,7 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
     let count = r.u32()? as usize;
     let mut entries = Vec::with_capacity(count.min(body.len() / 62));
     let mut previous: Vec<u8> = Vec::new();
+    let mut has_special = false;
     for _ in 0..count {
         let start = r.pos;
         // ctime, mtime (8 each), dev, ino: not needed.
@@ -167,11 +171,13 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
         if mode & 0o170000 == 0o040000 {
             return None;
         }
+        let stage = ((flags >> 12) & 0x3) as u8;
+        has_special |= stage != 0 || intent_to_add;
         entries.push(RawEntry {
             path,
             mode,
             oid,
-            stage: ((flags >> 12) & 0x3) as u8,
+            stage,
             intent_to_add,
         });
     }
@@ -194,6 +200,7 @@ pub(crate) fn parse(bytes: &[u8], oid_len: usize) -> Option<IndexFile> {
     Some(IndexFile {
         entries,
         cache_tree,
+        has_special,
     })
 }
 
@@ -292,6 +299,22 @@ mod tests {
             assert_eq!(got, paths, "version {version}");
             assert_eq!(idx.entries[1].oid, ObjectId::from_bytes(&[2; 20]));
             assert_eq!(idx.entries[1].mode, 0o100644);
+            assert!(!idx.has_special);
+        }
+    }
+
+    #[test]
+    fn a_conflict_stage_marks_the_index_special() {
+        for version in [2u32, 3, 4] {
+            let mut b = b"DIRC".to_vec();
+            b.extend_from_slice(&version.to_be_bytes());
+            b.extend_from_slice(&2u32.to_be_bytes());
+            b.extend(entry_bytes(version, b"a.txt", 1, 0, b""));
+            b.extend(entry_bytes(version, b"b.txt", 2, 2, b"a.txt"));
+            b.extend_from_slice(&[0u8; 20]);
+            let idx = parse(&b, 20).unwrap();
+            assert_eq!(idx.entries[1].stage, 2, "version {version}");
+            assert!(idx.has_special, "version {version}");
         }
     }
 

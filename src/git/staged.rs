@@ -36,21 +36,36 @@ pub(super) fn staged_changes(
     index: &IndexFile,
     head_tree: Option<ObjectId>,
 ) -> anyhow::Result<Option<Vec<Change>>> {
-    let conflicted: HashSet<&[u8]> = index
-        .entries
-        .iter()
-        .filter(|e| e.stage != 0)
-        .map(|e| e.path.as_slice())
-        .collect();
-    let entries: Vec<&RawEntry> = index
-        .entries
-        .iter()
-        .filter(|e| e.stage == 0 && !e.intent_to_add)
-        .collect();
+    // Nearly every index holds only plain entries, and then they are the
+    // entries to compare as they are: filtering 60,000 entries into new
+    // collections cost ~2 ms of a staged check.
+    let plain = !index.has_special;
+    let conflicted: HashSet<&[u8]> = if plain {
+        HashSet::new()
+    } else {
+        index
+            .entries
+            .iter()
+            .filter(|e| e.stage != 0)
+            .map(|e| e.path.as_slice())
+            .collect()
+    };
+    let filtered: Vec<RawEntry>;
+    let entries: &[RawEntry] = if plain {
+        &index.entries
+    } else {
+        filtered = index
+            .entries
+            .iter()
+            .filter(|e| e.stage == 0 && !e.intent_to_add)
+            .cloned()
+            .collect();
+        &filtered
+    };
     let mut walk = Walk {
         repo,
         index,
-        entries: &entries,
+        entries,
         matched: vec![false; entries.len()],
         conflicted: &conflicted,
         added: Vec::new(),
@@ -86,7 +101,7 @@ pub(super) fn staged_changes(
 struct Walk<'a> {
     repo: &'a Repository,
     index: &'a IndexFile,
-    entries: &'a [&'a RawEntry],
+    entries: &'a [RawEntry],
     matched: Vec<bool>,
     conflicted: &'a HashSet<&'a [u8]>,
     added: Vec<Side>,
@@ -147,7 +162,7 @@ impl Walk<'_> {
                 None => self.deleted.push(head),
                 Some(i) => {
                     self.matched[i] = true;
-                    let e = self.entries[i];
+                    let e = &self.entries[i];
                     if e.oid != head.oid || e.mode != head.mode {
                         let new = Side {
                             path: e.path.clone(),
