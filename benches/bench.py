@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,12 +47,25 @@ def die(msg):
 # Running and timing
 
 
-def run_once(cmd, cwd, out):
-    """Runs cmd once; returns wall/user/sys seconds, peak RSS (KB), exit code."""
+def run_once(cmd, cwd, out, timeout=None):
+    """Runs cmd once; returns wall/user/sys seconds, peak RSS (KB), exit code.
+    Past `timeout` seconds the command and the processes it started are
+    killed and the sample says `stopped` (its times are what it had used)."""
     with open(out, "wb") as f:
         start = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, stdout=f, stderr=subprocess.DEVNULL, env=ENV)
-        _, status, ru = os.wait4(p.pid, 0)
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=f, stderr=subprocess.DEVNULL, env=ENV,
+                             start_new_session=timeout is not None)
+        stopped = False
+        while True:
+            pid, status, ru = os.wait4(p.pid, 0 if timeout is None else os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - start > timeout:
+                os.killpg(p.pid, signal.SIGKILL)
+                stopped = True
+                _, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.05)
         wall = time.perf_counter() - start
     p.returncode = os.waitstatus_to_exitcode(status)
     return {
@@ -60,6 +74,7 @@ def run_once(cmd, cwd, out):
         "sys": ru.ru_stime,
         "rss_kb": ru.ru_maxrss,
         "rc": p.returncode,
+        "stopped": stopped,
     }
 
 
@@ -318,6 +333,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--repeats", type=int, default=7, help="timed rounds per comparison (median)")
     ap.add_argument("--competitor-repeats", type=int, default=1)
+    ap.add_argument("--competitor-timeout", type=float, default=600,
+                    help="seconds after which a competitor's run is stopped (its time is then a lower bound)")
     ap.add_argument("--answers-only", action="store_true", help="check findings, time nothing (CI)")
     ap.add_argument("--no-competitors", action="store_true")
     ap.add_argument("--dbguard", default=str(ROOT / "target" / "release" / "dbguard"))
@@ -430,12 +447,27 @@ def main():
                 errors.append("competitor %s is not installed at %s" % (name, argv[0]))
                 continue
             log("competitor: %s" % name)
-            smp = interleaved({name: (argv, big, (0, 1, 200))}, args.competitor_repeats, out_dir)[name]
+            # One untimed warm-up, then the timed rounds; a competitor that
+            # runs past --competitor-timeout is stopped and not run again
+            # (detect-secrets needs tens of minutes per run).
+            smp = []
+            for rnd in range(args.competitor_repeats + 1):
+                sample = run_once(argv, big, argv_out(out_dir, name, argv), args.competitor_timeout)
+                if sample["stopped"]:
+                    smp = [sample]
+                    log("  stopped after %.0fs" % sample["wall"])
+                    break
+                if sample["rc"] not in (0, 1, 200):
+                    die("%s exited with %d: %s" % (name, sample["rc"], " ".join(argv)))
+                if rnd > 0:
+                    smp.append(sample)
+                    log("  round %d/%d: %s %.3fs" % (rnd, args.competitor_repeats, name, sample["wall"]))
             report = {"gitleaks dir": "gitleaks_dir.json", "gitleaks git": "gitleaks_git.json",
                       "kingfisher tree": "kingfisher_tree.json", "kingfisher history": "kingfisher_history.json",
                       "detect-secrets tree": "detect-secrets_tree.out"}[name]
-            n, locs = competitor_findings(name, out_dir / report)
-            comp[name] = dict(summary(smp), findings=n, planted_found=recall(locs, answers, big))
+            stopped = smp[0]["stopped"]
+            n, locs = (0, set()) if stopped else competitor_findings(name, out_dir / report)
+            comp[name] = dict(summary(smp), findings=n, planted_found=recall(locs, answers, big), stopped=stopped)
         results["competitors"] = comp
         ours = {"tree": a["dbguard --all"]["wall"], "history": r["dbguard --range"]["wall"]}
         for name, c in comp.items():
@@ -459,12 +491,19 @@ def main():
     print("|---|---:|---:|---:|---:|---:|")
     for mode in ("staged", "all", "range", "competitors"):
         for k, v in results.get(mode, {}).items():
+            if v.get("stopped"):
+                # A stopped run's time is a lower bound of the real one.
+                print("| %s | > %.0f (stopped) | | | | |" % (k, v["wall"]))
+                continue
             print("| %s | %.3f | %.3f | %.3f | %.2f | %.1f |" % (k, v["wall"], v["user"], v["sys"], v["cores"], v["rss_mb"]))
     if results.get("competitors"):
         print()
         print("| competitor | findings | planted credentials found (of %d) |" % len(answers["credentials"]))
         print("|---|---:|---:|")
         for k, v in results["competitors"].items():
+            if v.get("stopped"):
+                print("| %s | (stopped) | (stopped) |" % k)
+                continue
             print("| %s | %d | %d |" % (k, v["findings"], v["planted_found"]))
     print()
     print("| target | measured | limit | |")
