@@ -334,6 +334,42 @@ fn symlink_named_like_a_database_is_never_followed() {
     assert_eq!(std::fs::read(&target).unwrap(), sqlite_bytes());
 }
 
+/// A tracked file replaced by a FIFO in the working tree: `--all` opens
+/// each file itself, and must neither block on the pipe (nobody writes to
+/// it) nor fail; the other files are still checked.
+#[cfg(unix)]
+#[test]
+fn fifo_in_place_of_a_tracked_file_does_not_hang_a_whole_tree_check() {
+    let repo = TestRepo::new();
+    repo.write("notes.txt", "hello\n");
+    repo.write("app.db", sqlite_bytes());
+    repo.add(&["notes.txt", "app.db"]);
+    repo.commit("files");
+    let pipe = repo.path().join("notes.txt");
+    std::fs::remove_file(&pipe).unwrap();
+    let c = std::ffi::CString::new(pipe.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let mut child = repo
+        .dbguard_cmd(&["check", "--all", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("dbguard check --all blocked on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = Run::from_output(out);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(db_findings(&run), ["app.db"]);
+}
+
 #[test]
 fn empty_database_file() {
     let repo = TestRepo::new();

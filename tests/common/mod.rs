@@ -34,7 +34,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from_output(o: Output) -> Run {
+    /// From a finished process (for tests that spawn and wait themselves).
+    pub fn from_output(o: Output) -> Run {
         Run {
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
