@@ -63,7 +63,7 @@ pub struct Repo {
 
 /// Converts a git path (bytes) to the `/`-separated display string rules see.
 pub(crate) fn path_string(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    crate::text::lossy(bytes).into_owned()
 }
 
 /// The working-tree location of a repository path given as bytes.
@@ -361,10 +361,10 @@ impl Repo {
         let listed: Vec<(Vec<u8>, u32)> = match self.read_raw_index()? {
             Some(index) => index
                 .entries
-                .into_iter()
+                .iter()
                 // Conflicted entries are not files yet.
                 .filter(|e| e.stage == 0)
-                .map(|e| (e.path, e.mode))
+                .map(|e| (index.path(e).to_vec(), e.mode))
                 .collect(),
             None => {
                 let index = self.repo.index().context("cannot read the index")?;
@@ -552,10 +552,10 @@ fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
     entries.extend(
         index
             .entries
-            .into_iter()
+            .iter()
             .filter(|e| e.stage == 0 && !e.intent_to_add)
             .map(|e| SnapshotEntry {
-                path: String::from_utf8(e.path).unwrap_or_else(|bad| path_string(bad.as_bytes())),
+                path: path_string(index.path(e)),
                 blob: BlobRef::Object(e.oid),
                 mode: mode_from_filemode(e.mode),
             }),

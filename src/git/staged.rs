@@ -47,7 +47,7 @@ pub(super) fn staged_changes(
             .entries
             .iter()
             .filter(|e| e.stage != 0)
-            .map(|e| e.path.as_slice())
+            .map(|e| index.path(e))
             .collect()
     };
     let filtered: Vec<RawEntry>;
@@ -58,7 +58,7 @@ pub(super) fn staged_changes(
             .entries
             .iter()
             .filter(|e| e.stage == 0 && !e.intent_to_add)
-            .cloned()
+            .copied()
             .collect();
         &filtered
     };
@@ -84,7 +84,7 @@ pub(super) fn staged_changes(
     for (i, e) in entries.iter().enumerate() {
         if !walk.matched[i] {
             walk.added.push(Side {
-                path: e.path.clone(),
+                path: index.path(e).to_vec(),
                 oid: e.oid,
                 mode: e.mode,
             });
@@ -110,13 +110,22 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// The range of index entries whose path starts with `prefix`, within
-    /// `lo..hi` (index entries are sorted by path bytes).
-    fn range(&self, prefix: &[u8], lo: usize, hi: usize) -> (usize, usize) {
-        let slice = &self.entries[lo..hi];
-        let start = slice.partition_point(|e| e.path.as_slice() < prefix);
-        let len = slice[start..].partition_point(|e| e.path.starts_with(prefix));
-        (lo + start, lo + start + len)
+    /// The first entry of `from..hi` whose path is not `before` (which
+    /// holds for a leading run of that range only), searched outward from
+    /// `from`: a tree lists its entries in the index's order, so each
+    /// search starts where the previous one ended and costs the log of the
+    /// distance. Binary searches over the whole directory missed the cache
+    /// at every step: ~3 us per subdirectory, 3 ms of the staged diff on
+    /// the 60,000-file benchmark repository.
+    fn seek(&self, from: usize, hi: usize, before: impl Fn(&[u8]) -> bool) -> usize {
+        let mut base = from;
+        let mut step = 1;
+        while base + step <= hi && before(self.index.path(&self.entries[base + step - 1])) {
+            base += step;
+            step *= 2;
+        }
+        let end = (base + step).min(hi);
+        base + self.entries[base..end].partition_point(|e| before(self.index.path(e)))
     }
 
     fn compare_dir(
@@ -138,21 +147,37 @@ impl Walk<'_> {
             .repo
             .find_tree(oid)
             .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
+        // Where the search for the next entry starts; back at `lo` after
+        // an entry out of order (a malformed tree), so that nothing is
+        // missed.
+        let mut cursor = lo;
+        let mut previous: Vec<u8> = Vec::new();
         for te in t.iter() {
             let mut path = prefix.to_vec();
             path.extend_from_slice(te.name_bytes());
             let id = oid_to_id(te.id());
-            if te.kind() == Some(ObjectType::Tree) {
+            let is_tree = te.kind() == Some(ObjectType::Tree);
+            if is_tree {
                 path.push(b'/');
-                let (sub_lo, sub_hi) = self.range(&path, lo, hi);
-                work.push((path, id, sub_lo, sub_hi));
+            }
+            if path <= previous {
+                cursor = lo;
+            }
+            previous.clone_from(&path);
+            let start = self.seek(cursor, hi, |p| p < path.as_slice());
+            if is_tree {
+                let end = self.seek(start, hi, |p| p.starts_with(&path));
+                cursor = end;
+                work.push((path, id, start, end));
                 continue;
             }
+            cursor = start;
             if self.conflicted.contains(path.as_slice()) {
                 continue;
             }
-            let (elo, ehi) = self.range(&path, lo, hi);
-            let exact = (elo..ehi).find(|&i| self.entries[i].path == path);
+            // The smallest path that starts with `path` is `path` itself.
+            let exact = (start < hi && self.index.path(&self.entries[start]) == path.as_slice())
+                .then_some(start);
             let head = Side {
                 path,
                 oid: id,
@@ -165,7 +190,7 @@ impl Walk<'_> {
                     let e = &self.entries[i];
                     if e.oid != head.oid || e.mode != head.mode {
                         let new = Side {
-                            path: e.path.clone(),
+                            path: self.index.path(e).to_vec(),
                             oid: e.oid,
                             mode: e.mode,
                         };
@@ -440,6 +465,58 @@ mod tests {
         // The same state with the index in version 4 (compressed paths).
         git(p, &["update-index", "--index-version", "4"]);
         assert_agree(p);
+    }
+
+    #[test]
+    fn names_sorting_around_a_directory_agree_with_libgit2() {
+        // Trees sort a directory as its name plus `/`, the index by whole
+        // paths; the walk searches each tree entry from where the last one
+        // ended, so `d.txt` < `d-x/` < `d/` < `d0` < `dz/` must line up,
+        // in a directory long enough for the search to take long strides.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        git(p, &["init", "-q", "-b", "main"]);
+        let mut files: Vec<String> = ["d.txt", "d-x/one", "d/inner", "d0", "dz/two", "f", "g.py"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        files.extend((0..64).map(|i| format!("many/{i:03}")));
+        for f in &files {
+            write(p, f, &format!("content of {f}\n"));
+        }
+        git(p, &["add", "-A"]);
+        git(p, &["commit", "-q", "-m", "base"]);
+        write(p, "d/inner", "edited\n");
+        write(p, "d-x/new", "new\n");
+        std::fs::remove_file(p.join("d0")).unwrap();
+        // A file becomes a directory and a directory a file.
+        std::fs::remove_file(p.join("f")).unwrap();
+        write(p, "f/g", "under f\n");
+        std::fs::remove_dir_all(p.join("dz")).unwrap();
+        write(p, "dz", "now a file\n");
+        write(p, "many/031", "edited\n");
+        write(p, "many/0315", "between 031 and 032\n");
+        std::fs::remove_file(p.join("many/062")).unwrap();
+        git(p, &["add", "-A"]);
+        let got = assert_agree(p);
+        for expected in [
+            "Modified d/inner",
+            "Added d-x/new",
+            "Deleted d0",
+            "Deleted f ",
+            "Added f/g",
+            "Deleted dz/two",
+            "Added dz ",
+            "Modified many/031 ",
+            "Added many/0315",
+            "Deleted many/062",
+        ] {
+            assert!(
+                got.iter().any(|s| s.starts_with(expected)),
+                "{expected}: {got:#?}"
+            );
+        }
+        assert_eq!(got.len(), 10, "{got:#?}");
     }
 
     #[test]
