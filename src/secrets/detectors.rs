@@ -353,15 +353,6 @@ fn compile(data: &str) -> Result<Detectors, String> {
 }
 
 impl Detectors {
-    /// Compiles every detector's regexes (see [`super::warm_up`]).
-    pub(super) fn warm_up(&self) {
-        for d in &self.list {
-            for r in [&d.regex, &d.secret, &d.exclude].into_iter().flatten() {
-                r.get();
-            }
-        }
-    }
-
     /// The description of a kind (the start of a finding's message).
     pub fn describe(&self, kind: &str) -> &str {
         self.kinds.get(kind).map_or("credential", String::as_str)
