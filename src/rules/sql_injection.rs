@@ -104,6 +104,15 @@ pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
     out
 }
 
+/// Compiles the rule's regexes (~4.5 ms together) on the warm-up thread
+/// while git lists the changes, so that the first Python file a staged
+/// check reads does not compile them on the way.
+pub fn warm_up() {
+    may_have_findings(b"");
+    sql_words();
+    sql_statement();
+}
+
 /// A cheap filter before parsing (most Python files run no SQL, and
 /// parsing is what costs): a finding needs a call to a sink, so the name
 /// of one followed by `(` (or by a comment or a line continuation, after
