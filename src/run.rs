@@ -109,19 +109,7 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
         Format::Github => report::Format::Github,
     };
     let selection = Selection::new(&config, &select, &ignore);
-    let warm_credentials = selection.is_enabled(RuleId::Credential);
-    let warm_sql = selection.is_enabled(RuleId::SqlInjection);
-    if warm_credentials || warm_sql {
-        // Detached: the process may end before it does (nothing staged).
-        std::thread::spawn(move || {
-            if warm_credentials {
-                crate::secrets::warm_up();
-            }
-            if warm_sql {
-                crate::rules::sql_injection::warm_up();
-            }
-        });
-    }
+    crate::rules::warm_up_in_background(|id| selection.is_enabled(id));
     // Started before git is read: listing a long range takes time too.
     let progress = Arc::new(engine::Progress::default());
     let ticker = crate::progress::wanted_here(matches!(format, Format::Text))

@@ -256,7 +256,7 @@ impl Repo {
         let new_tree = match index {
             Some(index) => {
                 // Built once (the snapshot is retained), so the closure
-                // takes the entries and keeps their path buffers.
+                // takes the index and frees its entries and mapping after.
                 let index = std::sync::Mutex::new(Some(index));
                 LazySnapshot::new(move || {
                     let taken = index.lock().ok().and_then(|mut i| i.take());

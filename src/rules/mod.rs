@@ -354,6 +354,28 @@ pub fn families() -> Vec<&'static dyn Rule> {
     ]
 }
 
+/// Prepares, on a detached thread, what the enabled rules compile on
+/// first use (the credential detector table and placeholder regexes,
+/// sql-injection's regexes), while git lists the changes with a core
+/// idle. Nothing waits for it: whichever thread needs a regex first
+/// compiles it, once.
+pub fn warm_up_in_background(enabled: impl Fn(RuleId) -> bool) {
+    let credentials = enabled(RuleId::Credential);
+    let sql = enabled(RuleId::SqlInjection);
+    if !(credentials || sql) {
+        return;
+    }
+    // Detached: the process may end before it does (nothing staged).
+    std::thread::spawn(move || {
+        if credentials {
+            crate::secrets::warm_up();
+        }
+        if sql {
+            sql_injection::warm_up();
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
