@@ -213,7 +213,16 @@ fn parse(file: PathBytes, oid_len: usize) -> Option<IndexFile> {
             previous.clone()
         } else {
             let at = r.pos;
-            let p = r.until_nul()?;
+            // The flags hold the path's length when it is below 0xFFF;
+            // trusting it (after checking the NUL that must follow) saves
+            // searching every path for its end.
+            let short = usize::from(flags & 0xfff);
+            let p = if short < 0xfff && body.get(at + short) == Some(&0) {
+                r.take(short + 1)?;
+                &body[at..at + short]
+            } else {
+                r.until_nul()?
+            };
             // Entries are padded with NULs to a multiple of 8 bytes; the
             // terminating NUL is part of the padding.
             let len = r.pos - start;
@@ -272,9 +281,13 @@ fn parse_cache_tree(data: &[u8], oid_len: usize) -> Option<HashMap<Vec<u8>, Obje
         bytes: data,
         pos: 0,
     };
-    let mut out = HashMap::new();
-    // (path of the directory, children still to read below it)
-    let mut stack: Vec<(Vec<u8>, usize)> = Vec::new();
+    // Sized for the whole extension up front (a node takes at least a
+    // name, counts and an id): growing rehashed every path a dozen times.
+    let mut out = HashMap::with_capacity(data.len() / (oid_len + 6));
+    // The current directory's path, and per open directory the length of
+    // its path and the children still to read below it.
+    let mut path: Vec<u8> = Vec::new();
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     while r.pos < data.len() {
         let name = r.until_nul()?;
         let rest = r.bytes.get(r.pos..)?;
@@ -284,22 +297,24 @@ fn parse_cache_tree(data: &[u8], oid_len: usize) -> Option<HashMap<Vec<u8>, Obje
         let (entry_count, subtrees) = line.split_once(' ')?;
         let entry_count: i64 = entry_count.parse().ok()?;
         let subtrees: usize = subtrees.parse().ok()?;
-        let path = match stack.last_mut() {
-            None => name.to_vec(),
+        match stack.last_mut() {
+            None => {
+                path.clear();
+                path.extend_from_slice(name);
+            }
             Some((parent, remaining)) => {
                 *remaining = remaining.checked_sub(1)?;
-                let mut p = parent.clone();
-                if !p.is_empty() {
-                    p.push(b'/');
+                path.truncate(*parent);
+                if !path.is_empty() {
+                    path.push(b'/');
                 }
-                p.extend_from_slice(name);
-                p
+                path.extend_from_slice(name);
             }
-        };
+        }
         if entry_count >= 0 {
             out.insert(path.clone(), ObjectId::from_bytes(r.take(oid_len)?));
         }
-        stack.push((path, subtrees));
+        stack.push((path.len(), subtrees));
         while stack.last().is_some_and(|(_, remaining)| *remaining == 0) {
             stack.pop();
         }
@@ -368,6 +383,26 @@ mod tests {
     }
 
     #[test]
+    fn paths_longer_than_the_flags_can_say_and_wrong_lengths_are_read_whole() {
+        let long = vec![b'x'; 5000];
+        // (Version 4 stores lengths differently; the helper writes its
+        // prefix lengths as one byte.)
+        for version in [2, 3] {
+            let paths: &[&[u8]] = &[b"a.txt", &long, b"y.py"];
+            let idx = parse_bytes(&index_bytes(version, paths, None), 20).unwrap();
+            let got: Vec<_> = idx.entries.iter().map(|e| idx.path(e)).collect();
+            assert!(got == paths, "version {version}");
+        }
+        // A length in the flags that does not end at the NUL is ignored.
+        let mut b = index_bytes(2, &[b"abcdef", b"g"], None);
+        let flags_at = 12 + 24 + 4 + 12 + 20;
+        b[flags_at + 1] = 3;
+        let idx = parse_bytes(&b, 20).unwrap();
+        let got: Vec<_> = idx.entries.iter().map(|e| idx.path(e)).collect();
+        assert_eq!(got, [b"abcdef".as_slice(), b"g"]);
+    }
+
+    #[test]
     fn a_conflict_stage_marks_the_index_special() {
         for version in [2u32, 3, 4] {
             let mut b = b"DIRC".to_vec();
@@ -406,6 +441,38 @@ mod tests {
             idx.cache_tree.get(b"other".as_slice()),
             Some(&ObjectId::from_bytes(&[5; 20]))
         );
+    }
+
+    #[test]
+    fn cache_tree_paths_climb_back_out_of_nested_directories() {
+        let mut t = Vec::new();
+        let node = |t: &mut Vec<u8>, name: &str, subtrees: u8, id: u8| {
+            t.extend_from_slice(format!("{name}\x001 {subtrees}\n").as_bytes());
+            t.extend_from_slice(&[id; 20]);
+        };
+        node(&mut t, "", 2, 1);
+        node(&mut t, "dir", 2, 2);
+        node(&mut t, "sub", 1, 3);
+        node(&mut t, "deep", 0, 4);
+        node(&mut t, "next", 0, 5);
+        node(&mut t, "other", 0, 6);
+        let idx = parse_bytes(&index_bytes(2, &[b"a"], Some(&t)), 20).unwrap();
+        let mut got: Vec<(String, u8)> = idx
+            .cache_tree
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.as_bytes()[0]))
+            .collect();
+        got.sort();
+        let want = [
+            ("", 1),
+            ("dir", 2),
+            ("dir/next", 5),
+            ("dir/sub", 3),
+            ("dir/sub/deep", 4),
+            ("other", 6),
+        ];
+        let want: Vec<(String, u8)> = want.iter().map(|(p, i)| (p.to_string(), *i)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
