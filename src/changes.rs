@@ -11,6 +11,10 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+mod snapshot;
+
+pub use snapshot::{Entries, Entry, Snapshot, SnapshotBuilder, SnapshotEntry};
+
 /// A git object id, kept as raw bytes so that rules and caches can hash and
 /// compare it without git2. SHA-1 ids use 20 bytes, SHA-256 ids 32.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,63 +191,6 @@ impl ContentReader for MemoryReader {
             BlobRef::Memory(bytes) => Ok(Some(bytes.to_vec())),
             other => anyhow::bail!("MemoryReader cannot read {other:?}"),
         }
-    }
-}
-
-/// One entry of a [`Snapshot`].
-#[derive(Clone, Debug)]
-pub struct SnapshotEntry {
-    pub path: String,
-    pub blob: BlobRef,
-    pub mode: EntryMode,
-}
-
-/// Every file of one state of the repository (HEAD, the index, a commit,
-/// the tracked working tree), sorted by path. Cross-file rules (the
-/// migration graph, model diffs, ignore rules) read from it.
-#[derive(Clone, Debug, Default)]
-pub struct Snapshot {
-    entries: Vec<SnapshotEntry>,
-}
-
-impl Snapshot {
-    /// Builds a snapshot; entries are sorted by path so that directory
-    /// lookups are binary searches.
-    pub fn new(mut entries: Vec<SnapshotEntry>) -> Snapshot {
-        // Trees and the index list their paths sorted already; a stable
-        // sort would still allocate half their size.
-        if !entries.is_sorted_by(|a, b| a.path <= b.path) {
-            entries.sort_by(|a, b| a.path.cmp(&b.path));
-        }
-        entries.dedup_by(|a, b| a.path == b.path);
-        Snapshot { entries }
-    }
-
-    /// All entries, sorted by path.
-    pub fn entries(&self) -> &[SnapshotEntry] {
-        &self.entries
-    }
-
-    /// The entry at exactly `path`.
-    pub fn get(&self, path: &str) -> Option<&SnapshotEntry> {
-        self.entries
-            .binary_search_by(|e| e.path.as_str().cmp(path))
-            .ok()
-            .map(|i| &self.entries[i])
-    }
-
-    /// Every entry below directory `dir` (recursively); `""` means all.
-    pub fn under(&self, dir: &str) -> &[SnapshotEntry] {
-        let dir = dir.trim_end_matches('/');
-        if dir.is_empty() {
-            return &self.entries;
-        }
-        let prefix = format!("{dir}/");
-        let start = self
-            .entries
-            .partition_point(|e| e.path.as_str() < prefix.as_str());
-        let len = self.entries[start..].partition_point(|e| e.path.starts_with(&prefix));
-        &self.entries[start..start + len]
     }
 }
 
@@ -424,31 +371,6 @@ pub fn memory_change_set(mode: Mode, old: &[(&str, &[u8])], new: &[(&str, &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(path: &str) -> SnapshotEntry {
-        SnapshotEntry {
-            path: path.into(),
-            blob: BlobRef::Memory(Arc::from(&b""[..])),
-            mode: EntryMode::File,
-        }
-    }
-
-    #[test]
-    fn under_finds_exactly_the_directory() {
-        let s = Snapshot::new(vec![
-            entry("a/b.py"),
-            entry("a/versions/x.py"),
-            entry("a/versions/y.py"),
-            entry("a/versionsX/z.py"),
-            entry("b.py"),
-        ]);
-        let paths: Vec<_> = s.under("a/versions").iter().map(|e| &e.path).collect();
-        assert_eq!(paths, ["a/versions/x.py", "a/versions/y.py"]);
-        assert_eq!(s.under("").len(), 5);
-        assert_eq!(s.under("nothing").len(), 0);
-        assert!(s.get("b.py").is_some());
-        assert!(s.get("a").is_none());
-    }
 
     #[test]
     fn object_id_displays_as_hex() {

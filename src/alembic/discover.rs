@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::changes::{ContentReader, EntryMode, Snapshot, SnapshotEntry, file_name};
+use crate::changes::{ContentReader, Entry, EntryMode, Snapshot, file_name};
 use crate::config::MigrationsConfig;
 
 use super::ini::{IniFile, percent_format};
@@ -65,41 +65,41 @@ pub fn environments(
     let mut envs: Vec<Environment> = Vec::new();
     let mut ini_dirs: HashSet<&str> = HashSet::new();
     for entry in snapshot.entries() {
-        if !is_file(entry) || !is_alembic_ini(&entry.path) {
+        if !is_file(&entry) || !is_alembic_ini(entry.path) {
             continue;
         }
-        ini_dirs.insert(parent(&entry.path));
-        let Some(ini) = read_text(reader, entry).and_then(|t| IniFile::parse(&t)) else {
+        ini_dirs.insert(parent(entry.path));
+        let Some(ini) = read_text(reader, &entry).and_then(|t| IniFile::parse(&t)) else {
             continue;
         };
         let toml = snapshot
-            .get(&join(parent(&entry.path), "pyproject.toml"))
-            .and_then(|p| tool_alembic(reader, p));
-        if let Some(env) = from_options(snapshot, entry, Some(ini), toml)
+            .get(&join(parent(entry.path), "pyproject.toml"))
+            .and_then(|p| tool_alembic(reader, &p));
+        if let Some(env) = from_options(snapshot, &entry, Some(ini), toml)
             && !envs.iter().any(|e| same(e, &env))
         {
             envs.push(env);
         }
     }
     for entry in snapshot.entries() {
-        if !is_file(entry)
-            || !is_named(&entry.path, "pyproject.toml")
-            || ini_dirs.contains(parent(&entry.path))
+        if !is_file(&entry)
+            || !is_named(entry.path, "pyproject.toml")
+            || ini_dirs.contains(parent(entry.path))
         {
             continue;
         }
-        if let Some(toml) = tool_alembic(reader, entry)
-            && let Some(env) = from_options(snapshot, entry, None, Some(toml))
+        if let Some(toml) = tool_alembic(reader, &entry)
+            && let Some(env) = from_options(snapshot, &entry, None, Some(toml))
             && !envs.iter().any(|e| same(e, &env))
         {
             envs.push(env);
         }
     }
     for entry in snapshot.entries() {
-        if !is_file(entry) || !is_named(&entry.path, "env.py") {
+        if !is_file(&entry) || !is_named(entry.path, "env.py") {
             continue;
         }
-        let dir = parent(&entry.path);
+        let dir = parent(entry.path);
         if envs.iter().any(|e| e.script_location == dir) {
             continue;
         }
@@ -108,7 +108,7 @@ pub fn environments(
             continue;
         }
         let uses_alembic = reader
-            .read(&entry.blob, MAX_INI_SIZE)
+            .read(entry.blob, MAX_INI_SIZE)
             .ok()
             .flatten()
             .is_some_and(|b| memchr::memmem::find(&b, b"alembic").is_some());
@@ -156,7 +156,7 @@ fn same(a: &Environment, b: &Environment) -> bool {
     a.script_location == b.script_location && a.version_locations == b.version_locations
 }
 
-fn is_file(e: &SnapshotEntry) -> bool {
+fn is_file(e: &Entry<'_>) -> bool {
     matches!(e.mode, EntryMode::File | EntryMode::Executable)
 }
 
@@ -217,18 +217,18 @@ impl Environment {
     /// one, a folder's files sorted by name before its subfolders (sorted).
     /// A file reachable from two locations is loaded once. Symbolic links
     /// and submodules are not read.
-    pub fn migration_entries<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s SnapshotEntry> {
+    pub fn migration_entries<'s>(&self, snapshot: &'s Snapshot) -> Vec<Entry<'s>> {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut out = Vec::new();
         for loc in &self.version_locations {
-            let mut here: Vec<&SnapshotEntry> = snapshot
+            let mut here: Vec<Entry<'s>> = snapshot
                 .under(loc)
                 .iter()
-                .filter(|e| is_file(e) && self.location_of(&e.path) == Some(loc.as_str()))
+                .filter(|e| is_file(e) && self.location_of(e.path) == Some(loc.as_str()))
                 .collect();
             here.sort_by(|a, b| {
-                let key = |e: &'s SnapshotEntry| {
-                    let rest = strip_dir(&e.path, loc).unwrap_or(&e.path);
+                let key = |e: &Entry<'s>| {
+                    let rest = strip_dir(e.path, loc).unwrap_or(e.path);
                     match rest.rsplit_once('/') {
                         Some((dirs, name)) => (dirs.split('/').collect::<Vec<_>>(), name),
                         None => (Vec::new(), rest),
@@ -237,7 +237,7 @@ impl Environment {
                 key(a).cmp(&key(b))
             });
             for e in here {
-                if seen.insert(&e.path) {
+                if seen.insert(e.path) {
                     out.push(e);
                 }
             }
@@ -376,13 +376,13 @@ fn is_named(path: &str, name: &str) -> bool {
         .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
 }
 
-fn read_text(reader: &dyn ContentReader, entry: &SnapshotEntry) -> Option<String> {
-    let bytes = reader.read(&entry.blob, MAX_INI_SIZE).ok()??;
+fn read_text(reader: &dyn ContentReader, entry: &Entry<'_>) -> Option<String> {
+    let bytes = reader.read(entry.blob, MAX_INI_SIZE).ok()??;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The `[tool.alembic]` table of a `pyproject.toml`, if it has one.
-fn tool_alembic(reader: &dyn ContentReader, entry: &SnapshotEntry) -> Option<toml::Table> {
+fn tool_alembic(reader: &dyn ContentReader, entry: &Entry<'_>) -> Option<toml::Table> {
     let text = read_text(reader, entry)?;
     if !text.contains("tool.alembic") && !text.contains("[tool") {
         return None;
@@ -453,11 +453,11 @@ impl Options {
 
 fn from_options(
     snapshot: &Snapshot,
-    entry: &SnapshotEntry,
+    entry: &Entry<'_>,
     ini: Option<IniFile>,
     toml: Option<toml::Table>,
 ) -> Option<Environment> {
-    let dir = parent(&entry.path);
+    let dir = parent(entry.path);
     let opts = Options {
         ini,
         toml,
@@ -487,7 +487,7 @@ fn from_options(
         version_locations: versions,
         recursive: opts.get_bool("recursive_version_locations"),
         file_template: opts.get("file_template").filter(|t| !t.trim().is_empty()),
-        origin: Origin::Ini(entry.path.clone()),
+        origin: Origin::Ini(entry.path.to_string()),
     })
 }
 
@@ -669,7 +669,7 @@ mod tests {
         let names = |env: &Environment| -> Vec<String> {
             env.migration_entries(&s)
                 .iter()
-                .map(|e| e.path.clone())
+                .map(|e| e.path.to_string())
                 .collect()
         };
         assert_eq!(names(&env), ["m/versions/a_one.py", "m/versions/b_two.py"]);

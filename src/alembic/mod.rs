@@ -112,7 +112,7 @@ impl History {
         let entries = env.migration_entries(snapshot);
         let parsed: Vec<anyhow::Result<Arc<Migration>>> = entries
             .par_iter()
-            .map(|e| read_migration(reader, &e.blob, &e.path))
+            .map(|e| read_migration(reader, e.blob, e.path))
             .collect();
         let mut files = Vec::with_capacity(entries.len());
         let mut nodes = Vec::new();
@@ -135,7 +135,7 @@ impl History {
                 nodes.len() - 1
             });
             files.push(MigrationFile {
-                path: entry.path.clone(),
+                path: entry.path.to_string(),
                 migration,
                 node,
             });

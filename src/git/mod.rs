@@ -15,7 +15,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository};
 
 use crate::changes::{
     BlobRef, Change, ChangeSet, EntryMode, ExcludeFile, Excludes, LazySnapshot, Mode, ObjectId,
-    Snapshot, SnapshotEntry, Status,
+    Snapshot, SnapshotBuilder, SnapshotEntry, Status,
 };
 
 mod index_file;
@@ -548,19 +548,18 @@ impl Repo {
 /// The staged tree from the index read by [`index_file`]: entries at stage
 /// 0, without `git add -N` placeholders (not part of the next commit).
 fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
-    let mut entries = Vec::with_capacity(index.entries.len());
-    entries.extend(
-        index
-            .entries
-            .iter()
-            .filter(|e| e.stage == 0 && !e.intent_to_add)
-            .map(|e| SnapshotEntry {
-                path: path_string(index.path(e)),
-                blob: BlobRef::Object(e.oid),
-                mode: mode_from_filemode(e.mode),
-            }),
-    );
-    Snapshot::new(entries)
+    let bytes = index.entries.iter().map(|e| index.path(e).len()).sum();
+    let mut out = SnapshotBuilder::with_capacity(index.entries.len(), bytes);
+    for e in &index.entries {
+        if e.stage == 0 && !e.intent_to_add {
+            out.push(
+                index.path(e),
+                BlobRef::Object(e.oid),
+                mode_from_filemode(e.mode),
+            );
+        }
+    }
+    out.finish()
 }
 
 /// Where git looks for the global excludes file when `core.excludesFile`

@@ -21,7 +21,8 @@ use super::staged::{Side, pair_renames};
 use super::store::{self, GitStore};
 use super::{diff_changes, find_renames, oid_to_id};
 use crate::changes::{
-    Change, ChangeSet, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotEntry, Status,
+    Change, ChangeSet, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotBuilder, SnapshotEntry,
+    Status,
 };
 
 /// How many built trees are kept for the next commits to start from (two
@@ -401,21 +402,24 @@ impl RangeTrees {
 /// `base` with `changed` paths replaced (or removed, for `None`), in one
 /// merge of two sorted lists.
 fn apply(base: &Snapshot, changed: BTreeMap<&str, Option<&SnapshotEntry>>) -> Snapshot {
-    let mut out = Vec::with_capacity(base.entries().len() + changed.len());
+    let mut out = SnapshotBuilder::with_capacity(
+        base.entries().len() + changed.len(),
+        base.path_bytes() + changed.keys().map(|p| p.len()).sum::<usize>(),
+    );
     let mut edits = changed.into_iter().peekable();
     for e in base.entries() {
-        while let Some((path, entry)) = edits.next_if(|(p, _)| *p < e.path.as_str()) {
-            let _ = path;
-            out.extend(entry.cloned());
+        while let Some((_, entry)) = edits.next_if(|(p, _)| *p < e.path) {
+            out.push_entry(entry);
         }
-        if let Some((_, entry)) = edits.next_if(|(p, _)| *p == e.path.as_str()) {
-            out.extend(entry.cloned());
-            continue;
+        match edits.next_if(|(p, _)| *p == e.path) {
+            Some((_, entry)) => out.push_entry(entry),
+            None => out.push(e.path.as_bytes(), e.blob.clone(), e.mode),
         }
-        out.push(e.clone());
     }
-    out.extend(edits.filter_map(|(_, e)| e.cloned()));
-    Snapshot::new(out)
+    for (_, entry) in edits {
+        out.push_entry(entry);
+    }
+    out.finish()
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, anyhow};
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
-use super::{id_to_oid, mode_from_filemode, path_string};
+use super::{id_to_oid, mode_from_filemode};
 use crate::changes::{
-    BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotEntry, Sniffed,
+    BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotBuilder, Sniffed,
 };
 
 /// Packed objects cannot be streamed by libgit2; for a header read we
@@ -333,21 +333,24 @@ pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Sna
         let tree = repo
             .find_tree(oid)
             .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
-        let mut entries = Vec::new();
+        // A tree does not say how many files lie below it: the buffers grow.
+        let mut entries = SnapshotBuilder::with_capacity(0, 0);
+        let mut path = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(ObjectType::Blob) || entry.kind() == Some(ObjectType::Commit) {
-                let mut path = dir.as_bytes().to_vec();
+                path.clear();
+                path.extend_from_slice(dir.as_bytes());
                 path.extend_from_slice(entry.name_bytes());
-                entries.push(SnapshotEntry {
-                    path: path_string(&path),
-                    blob: BlobRef::Object(ObjectId::from_bytes(entry.id().as_bytes())),
-                    mode: mode_from_filemode(entry.filemode() as u32),
-                });
+                entries.push(
+                    &path,
+                    BlobRef::Object(ObjectId::from_bytes(entry.id().as_bytes())),
+                    mode_from_filemode(entry.filemode() as u32),
+                );
             }
             TreeWalkResult::Ok
         })
         .map_err(|e| anyhow!("cannot list tree {oid}: {}", e.message()))?;
-        Ok(Snapshot::new(entries))
+        Ok(entries.finish())
     })
 }
 
@@ -359,16 +362,17 @@ pub(super) fn index_snapshot(store: Arc<GitStore>) -> LazySnapshot {
             let index = repo
                 .index()
                 .map_err(|e| anyhow!("cannot read the index: {}", e.message()))?;
-            let entries = index
-                .iter()
-                .filter(|e| (e.flags >> 12) & 0x3 == 0)
-                .map(|e| SnapshotEntry {
-                    path: path_string(&e.path),
-                    blob: BlobRef::Object(ObjectId::from_bytes(e.id.as_bytes())),
-                    mode: mode_from_filemode(e.mode),
-                })
-                .collect();
-            Ok(Snapshot::new(entries))
+            let bytes = index.iter().map(|e| e.path.len()).sum();
+            let mut entries = SnapshotBuilder::with_capacity(index.len(), bytes);
+            // Stage bits 12-13 of flags: conflict sides are not files yet.
+            for e in index.iter().filter(|e| (e.flags >> 12) & 0x3 == 0) {
+                entries.push(
+                    &e.path,
+                    BlobRef::Object(ObjectId::from_bytes(e.id.as_bytes())),
+                    mode_from_filemode(e.mode),
+                );
+            }
+            Ok(entries.finish())
         })
     })
 }

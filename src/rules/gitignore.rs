@@ -228,13 +228,13 @@ pub fn ignore_files(
 ) -> anyhow::Result<Vec<IgnoreFile>> {
     let mut out = Vec::new();
     for e in snapshot.entries() {
-        if file_name(&e.path) != ".gitignore"
+        if file_name(e.path) != ".gitignore"
             || !matches!(e.mode, EntryMode::File | EntryMode::Executable)
         {
             continue;
         }
-        if let Some(content) = reader.read(&e.blob, MAX_IGNORE_FILE)? {
-            out.push(IgnoreFile::at(&e.path, content));
+        if let Some(content) = reader.read(e.blob, MAX_IGNORE_FILE)? {
+            out.push(IgnoreFile::at(e.path, content));
         }
     }
     Ok(out)

@@ -51,7 +51,7 @@ impl Rule for MigrationOps {
         if all {
             for env in &envs {
                 for e in env.migration_entries(&snapshot) {
-                    targets.push((&e.path, &e.blob, None));
+                    targets.push((e.path, e.blob, None));
                 }
             }
         } else {

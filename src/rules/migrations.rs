@@ -100,9 +100,9 @@ impl Rule for Migrations {
                     None => {
                         for entry in env.migration_entries(&snapshot) {
                             let migration =
-                                alembic::read_migration(ctx.reader, &entry.blob, &entry.path)?;
+                                alembic::read_migration(ctx.reader, entry.blob, entry.path)?;
                             let file = MigrationFile {
-                                path: entry.path.clone(),
+                                path: entry.path.to_string(),
                                 migration,
                                 node: None,
                             };

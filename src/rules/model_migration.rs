@@ -123,20 +123,17 @@ impl Rule for ModelMigration {
             && let Ok(finder) = AhoCorasick::new(&names)
         {
             for e in snapshot.entries() {
-                if changed.contains(e.path.as_str())
-                    || !paths.is_model(&e.path)
-                    || is_migration(&e.path)
-                {
+                if changed.contains(e.path) || !paths.is_model(e.path) || is_migration(e.path) {
                     continue;
                 }
-                let Some(bytes) = ctx.reader.read(&e.blob, limit)? else {
+                let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
                     continue;
                 };
                 if !finder.is_match(&bytes) {
                     continue;
                 }
                 if let Some(m) = Module::parse(&bytes).filter(|m| !m.has_errors()) {
-                    context.push((e.path.clone(), m));
+                    context.push((e.path.to_string(), m));
                 }
             }
         }
