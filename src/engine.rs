@@ -148,12 +148,7 @@ pub fn run_with_progress(
             work.par_iter()
                 .map(|(i, change)| {
                     let set = &sets[*i];
-                    let ctx = Context {
-                        config,
-                        set,
-                        reader,
-                        enabled: &enabled,
-                    };
+                    let ctx = Context::new(config, set, reader, &enabled);
                     let file = FileInput::new(change, reader, max_size);
                     let mut out = Vec::new();
                     for family in &families {
@@ -179,12 +174,7 @@ pub fn run_with_progress(
         || {
             sets.par_iter()
                 .map(|set| {
-                    let ctx = Context {
-                        config,
-                        set,
-                        reader,
-                        enabled: &enabled,
-                    };
+                    let ctx = Context::new(config, set, reader, &enabled);
                     let mut out = Vec::new();
                     // A merge commit wrote nothing itself; only the families that
                     // judge the merged result (the revision graph) look at it.

@@ -62,12 +62,24 @@ pub fn environments(
     reader: &dyn ContentReader,
     config: &MigrationsConfig,
 ) -> Vec<Environment> {
-    let mut envs: Vec<Environment> = Vec::new();
-    let mut ini_dirs: HashSet<&str> = HashSet::new();
+    // The three kinds of candidates, in one walk over the tree (on a large
+    // repository, the walk is most of the cost).
+    let (mut inis, mut pyprojects, mut env_pys) = (Vec::new(), Vec::new(), Vec::new());
     for entry in snapshot.entries() {
-        if !is_file(&entry) || !is_alembic_ini(entry.path) {
+        if !is_file(&entry) {
             continue;
         }
+        if is_alembic_ini(entry.path) {
+            inis.push(entry);
+        } else if is_named(entry.path, "pyproject.toml") {
+            pyprojects.push(entry);
+        } else if is_named(entry.path, "env.py") {
+            env_pys.push(entry);
+        }
+    }
+    let mut envs: Vec<Environment> = Vec::new();
+    let mut ini_dirs: HashSet<&str> = HashSet::new();
+    for entry in inis {
         ini_dirs.insert(parent(entry.path));
         let Some(ini) = read_text(reader, &entry).and_then(|t| IniFile::parse(&t)) else {
             continue;
@@ -81,11 +93,8 @@ pub fn environments(
             envs.push(env);
         }
     }
-    for entry in snapshot.entries() {
-        if !is_file(&entry)
-            || !is_named(entry.path, "pyproject.toml")
-            || ini_dirs.contains(parent(entry.path))
-        {
+    for entry in pyprojects {
+        if ini_dirs.contains(parent(entry.path)) {
             continue;
         }
         if let Some(toml) = tool_alembic(reader, &entry)
@@ -95,10 +104,7 @@ pub fn environments(
             envs.push(env);
         }
     }
-    for entry in snapshot.entries() {
-        if !is_file(&entry) || !is_named(entry.path, "env.py") {
-            continue;
-        }
+    for entry in env_pys {
         let dir = parent(entry.path);
         if envs.iter().any(|e| e.script_location == dir) {
             continue;

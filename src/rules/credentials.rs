@@ -98,12 +98,7 @@ mod tests {
     ) -> Vec<Finding> {
         let set = memory_change_set(mode, old, new);
         let enabled = |_| true;
-        let ctx = Context {
-            config,
-            set: &set,
-            reader: &MemoryReader,
-            enabled: &enabled,
-        };
+        let ctx = Context::new(config, &set, &MemoryReader, &enabled);
         let mut out = Vec::new();
         for change in &set.changes {
             if change.new.is_none() {
@@ -193,12 +188,7 @@ mod tests {
         let c = Config::parse("max_file_size: 4\n", std::path::Path::new("c")).unwrap();
         let set = memory_change_set(Mode::Staged, &[], &[("b.env", text.as_bytes())]);
         let enabled = |_| true;
-        let ctx = Context {
-            config: &c,
-            set: &set,
-            reader: &MemoryReader,
-            enabled: &enabled,
-        };
+        let ctx = Context::new(&c, &set, &MemoryReader, &enabled);
         let file = FileInput::new(&set.changes[0], &MemoryReader, 4);
         let mut out = Vec::new();
         Credentials.check_file(&ctx, &file, &mut out).unwrap();

@@ -430,12 +430,7 @@ mod tests {
     fn check(set: &ChangeSet) -> Vec<Finding> {
         let config = Config::default();
         let enabled = |_: RuleId| true;
-        let ctx = Context {
-            config: &config,
-            set,
-            reader: &MemoryReader,
-            enabled: &enabled,
-        };
+        let ctx = Context::new(&config, set, &MemoryReader, &enabled);
         let mut out = Vec::new();
         DbGitignore.check_set(&ctx, &mut out).unwrap();
         out

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::{Op, function_ops};
 use crate::alembic::parse::classify;
-use crate::alembic::{Body, Migration, environment_of, environments};
+use crate::alembic::{Body, Migration, environment_of};
 use crate::changes::{BlobRef, Change, Mode, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
@@ -41,15 +41,14 @@ impl Rule for MigrationOps {
         if !all && !ctx.set.changes.iter().any(is_py) {
             return Ok(());
         }
-        let snapshot = ctx.set.new_tree.get()?;
-        let envs = environments(&snapshot, ctx.reader, &ctx.config.migrations);
+        let (snapshot, envs) = ctx.environments()?;
         if envs.is_empty() {
             return Ok(());
         }
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         let mut targets: Vec<(&str, &BlobRef, Option<&Change>)> = Vec::new();
         if all {
-            for env in &envs {
+            for env in envs {
                 for e in env.migration_entries(&snapshot) {
                     targets.push((e.path, e.blob, None));
                 }
@@ -58,7 +57,7 @@ impl Rule for MigrationOps {
             for c in &ctx.set.changes {
                 if let Some(new) = &c.new
                     && is_py(c)
-                    && environment_of(&envs, &c.path).is_some()
+                    && environment_of(envs, &c.path).is_some()
                 {
                     targets.push((&c.path, new, Some(c)));
                 }

@@ -16,9 +16,7 @@ use std::collections::HashSet;
 use regex::Regex;
 
 use super::{Context, Rule, RuleId};
-use crate::alembic::{
-    self, Environment, History, LinkKind, Migration, MigrationFile, Value, environments,
-};
+use crate::alembic::{self, Environment, History, LinkKind, Migration, MigrationFile, Value};
 use crate::changes::{Change, EntryMode, Mode};
 use crate::finding::Finding;
 
@@ -72,9 +70,8 @@ impl Rule for Migrations {
         if !want_files && !want_graph {
             return Ok(());
         }
-        let snapshot = ctx.set.new_tree.get()?;
-        let envs = environments(&snapshot, ctx.reader, &ctx.config.migrations);
-        for env in &envs {
+        let (snapshot, envs) = ctx.environments()?;
+        for env in envs {
             let changed: HashSet<&str> = ctx
                 .set
                 .changes
@@ -500,12 +497,7 @@ mod tests {
             .collect();
         let set = memory_change_set(mode, &old, &new);
         let config = Config::default();
-        let ctx = Context {
-            config: &config,
-            set: &set,
-            reader: &MemoryReader,
-            enabled: &|_| true,
-        };
+        let ctx = Context::new(&config, &set, &MemoryReader, &|_| true);
         let mut out = Vec::new();
         Migrations.check_set(&ctx, &mut out).unwrap();
         let mut got: Vec<_> = out.into_iter().map(|f| (f.rule, f.path)).collect();

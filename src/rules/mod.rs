@@ -8,10 +8,12 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode, Sniffed};
+use crate::alembic::Environment;
+use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode, Snapshot, Sniffed};
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
 
@@ -214,6 +216,36 @@ pub struct Context<'a> {
     pub reader: &'a dyn ContentReader,
     /// Rules enabled for this run; a family skips work for ids that are off.
     pub enabled: &'a dyn Fn(RuleId) -> bool,
+    /// The Alembic environments of `set`'s new tree, found by the first
+    /// family that asks (three do; finding them walks the whole tree).
+    environments: std::cell::OnceCell<Vec<Environment>>,
+}
+
+impl<'a> Context<'a> {
+    /// The context of one change set.
+    pub fn new(
+        config: &'a Config,
+        set: &'a ChangeSet,
+        reader: &'a dyn ContentReader,
+        enabled: &'a dyn Fn(RuleId) -> bool,
+    ) -> Context<'a> {
+        Context {
+            config,
+            set,
+            reader,
+            enabled,
+            environments: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The set's new tree and the Alembic environments in it.
+    pub fn environments(&self) -> anyhow::Result<(Arc<Snapshot>, &[Environment])> {
+        let snapshot = self.set.new_tree.get()?;
+        let envs = self.environments.get_or_init(|| {
+            crate::alembic::environments(&snapshot, self.reader, &self.config.migrations)
+        });
+        Ok((snapshot, envs))
+    }
 }
 
 /// One changed file as a rule sees it, with its content read lazily and

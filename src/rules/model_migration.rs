@@ -25,7 +25,7 @@ use aho_corasick::AhoCorasick;
 use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
-use crate::alembic::{Environment, Origin, environment_of, environments};
+use crate::alembic::{Environment, Origin, environment_of};
 use crate::changes::{Change, Mode, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
@@ -57,9 +57,8 @@ impl Rule for ModelMigration {
         if !ctx.set.changes.iter().any(touches_model) {
             return Ok(());
         }
-        let snapshot = ctx.set.new_tree.get()?;
-        let envs = environments(&snapshot, ctx.reader, &ctx.config.migrations);
-        let is_migration = |p: &str| environment_of(&envs, p).is_some();
+        let (snapshot, envs) = ctx.environments()?;
+        let is_migration = |p: &str| environment_of(envs, p).is_some();
         let model_changes: Vec<&Change> = ctx
             .set
             .changes
@@ -237,7 +236,7 @@ impl Rule for ModelMigration {
                 return Ok(());
             }
             for (path, group) in &by_file {
-                out.push(missing(ctx.set.mode, &envs, path, group, &changes));
+                out.push(missing(ctx.set.mode, envs, path, group, &changes));
             }
             return Ok(());
         }
@@ -472,12 +471,7 @@ mod tests {
     fn run(old: &[(&str, &[u8])], new: &[(&str, &[u8])]) -> Vec<Finding> {
         let set = memory_change_set(Mode::Staged, old, new);
         let config = Config::default();
-        let ctx = Context {
-            config: &config,
-            set: &set,
-            reader: &MemoryReader,
-            enabled: &|_| true,
-        };
+        let ctx = Context::new(&config, &set, &MemoryReader, &|_| true);
         let mut out = Vec::new();
         ModelMigration.check_set(&ctx, &mut out).unwrap();
         out
