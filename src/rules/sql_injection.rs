@@ -144,20 +144,44 @@ fn may_have_findings(bytes: &[u8]) -> bool {
             ),
         ]
     });
-    let needs_parse = |re: &regex::bytes::Regex| {
-        re.find_iter(bytes)
-            .any(|m| !passes_only_a_literal(bytes, m.end()))
+    // The literals that calls pass whole (`execute("SELECT ... %s", (x,))`)
+    // can be no one's SQL: the rule follows a value through names,
+    // operators and string methods, never into another call's arguments.
+    // So SQL words inside them do not make a shared name's call worth a
+    // parse (SQLAlchemy code calls `session.query(Model)` beside its
+    // parameterized statements).
+    let mut passed_whole: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut needs_parse = |re: &regex::bytes::Regex| {
+        let mut needs = false;
+        for m in re.find_iter(bytes) {
+            match literal_argument(bytes, m.end()) {
+                Some(span) => passed_whole.push(span),
+                None => needs = true,
+            }
+        }
+        needs
     };
-    needs_parse(strong) || (needs_parse(weak) && sql.is_match(bytes))
+    if needs_parse(strong) {
+        return true;
+    }
+    if !needs_parse(weak) {
+        return false;
+    }
+    passed_whole.sort_by_key(|s| s.start);
+    let inside_one = |m: regex::bytes::Match<'_>| {
+        let i = passed_whole.partition_point(|s| s.start <= m.start());
+        i > 0 && m.end() <= passed_whole[i - 1].end
+    };
+    sql.find_iter(bytes).any(|m| !inside_one(m))
 }
 
-/// Whether the call whose `(` ends at `open` passes a plain string
-/// literal as its first argument (`cursor.execute("SELECT ... %s", (x,))`),
-/// the way code that binds its parameters does: such a call cannot be a
-/// finding, and a file whose every sink call looks like this needs no
-/// parse. Anything else (a name, an f-string, a literal followed by `%`,
-/// `+` or another literal, a comment) answers no.
-fn passes_only_a_literal(bytes: &[u8], open: usize) -> bool {
+/// Where the plain string literal is that the call whose `(` ends at
+/// `open` passes as its first argument (`cursor.execute("SELECT ... %s",
+/// (x,))`), the way code that binds its parameters does: such a call
+/// cannot be a finding, and a file whose every sink call looks like this
+/// needs no parse. Anything else (a name, an f-string, a literal followed
+/// by `%`, `+` or another literal, a comment) answers `None`.
+fn literal_argument(bytes: &[u8], open: usize) -> Option<std::ops::Range<usize>> {
     let skip_space = |mut i: usize| {
         while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
             i += 1;
@@ -165,28 +189,27 @@ fn passes_only_a_literal(bytes: &[u8], open: usize) -> bool {
         i
     };
     if bytes.get(open.wrapping_sub(1)) != Some(&b'(') {
-        return false;
+        return None;
     }
     let mut i = skip_space(open);
+    let start = i;
     // String prefixes that keep a literal literal: r, b, u (not f or t).
     let prefix = bytes[i..]
         .iter()
         .take_while(|b| b.is_ascii_alphabetic())
         .count();
     if prefix > 2 || !bytes[i..i + prefix].iter().all(|b| b"rRbBuU".contains(b)) {
-        return false;
+        return None;
     }
     i += prefix;
-    let Some(&quote) = bytes.get(i).filter(|q| **q == b'"' || **q == b'\'') else {
-        return false;
-    };
+    let &quote = bytes.get(i).filter(|q| **q == b'"' || **q == b'\'')?;
     let triple = bytes.get(i..i + 3) == Some(&[quote; 3][..]);
     i += if triple { 3 } else { 1 };
     loop {
         match bytes.get(i) {
-            None => return false,
+            None => return None,
             Some(b'\\') => i += 2,
-            Some(b'\n') if !triple => return false,
+            Some(b'\n') if !triple => return None,
             Some(&b) if b == quote => {
                 if !triple {
                     i += 1;
@@ -201,7 +224,7 @@ fn passes_only_a_literal(bytes: &[u8], open: usize) -> bool {
             Some(_) => i += 1,
         }
     }
-    matches!(bytes.get(skip_space(i)), Some(b',' | b')'))
+    matches!(bytes.get(skip_space(i)), Some(b',' | b')')).then_some(start..i)
 }
 
 /// How sure a call name is to run SQL.
@@ -925,6 +948,21 @@ mod tests {
             b"x = query(f\"select a from t where id = {i}\")\n"
         ));
         assert!(may_have_findings(b"q = 'ORDER\n BY x'\nfetch(q)\n"));
+        // SQL only inside literals that calls pass whole is no one's SQL.
+        let orm = "rows = session.query(User)\n";
+        let bound = "cursor.execute(\"SELECT id FROM users WHERE id = %s\", (uid,))\n";
+        assert!(!may_have_findings(format!("{orm}{bound}").as_bytes()));
+        assert!(!may_have_findings(
+            b"fetch(url)\nquery('SELECT a FROM t ORDER BY a')\n"
+        ));
+        for elsewhere in [
+            "q = \"SELECT id FROM users WHERE id = \" + uid\n",
+            "cursor.execute(\"SELECT id FROM t\" + \" WHERE id = \" + uid, ())\n",
+            "log(\"x\", \"ORDER BY\")\n",
+        ] {
+            let src = format!("{orm}{bound}{elsewhere}");
+            assert!(may_have_findings(src.as_bytes()), "{src}");
+        }
         // What the rule finds passes the prefilter.
         let src = "def f(uid):\n    rows = db.query(f\"SELECT * FROM users WHERE id = {uid}\")\n";
         assert!(may_have_findings(src.as_bytes()));
