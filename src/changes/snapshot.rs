@@ -26,17 +26,6 @@ pub struct Entry<'a> {
     pub mode: EntryMode,
 }
 
-impl Entry<'_> {
-    /// An owned copy, to keep beyond the snapshot.
-    pub fn to_owned_entry(&self) -> SnapshotEntry {
-        SnapshotEntry {
-            path: self.path.to_string(),
-            blob: self.blob.clone(),
-            mode: self.mode,
-        }
-    }
-}
-
 /// Where one entry's path lies in the snapshot's buffer, and its blob.
 #[derive(Clone, Debug)]
 struct Slot {
@@ -244,12 +233,13 @@ impl SnapshotBuilder {
             }
         };
         let path = |s: &Slot| &paths[s.start..s.end];
-        // Trees and the index list their paths sorted already; a stable
-        // sort would still allocate half their size.
-        if !slots.is_sorted_by(|a, b| path(a) <= path(b)) {
+        // Trees and the index list their paths sorted and once each
+        // already (one pass checks both); a stable sort would still
+        // allocate half their size.
+        if !slots.is_sorted_by(|a, b| path(a) < path(b)) {
             slots.sort_by(|a, b| path(a).cmp(path(b)));
+            slots.dedup_by(|a, b| path(a) == path(b));
         }
-        slots.dedup_by(|a, b| path(a) == path(b));
         Snapshot { paths, slots }
     }
 }
@@ -312,6 +302,14 @@ mod tests {
         assert_eq!(s.get("z.py").unwrap().blob, &blob("1"));
         assert_eq!(s.get("a.py").unwrap().mode, EntryMode::Executable);
         assert_eq!(s.get("m/n.py").unwrap().blob, &blob("4"));
+        // Sorted already, with a path twice (an index with a conflict).
+        let mut b = SnapshotBuilder::with_capacity(3, 3);
+        b.push(b"a", blob("1"), EntryMode::File);
+        b.push(b"a", blob("2"), EntryMode::File);
+        b.push(b"b", blob("3"), EntryMode::File);
+        let s = b.finish();
+        assert_eq!(paths(s.entries()), ["a", "b"]);
+        assert_eq!(s.get("a").unwrap().blob, &blob("1"));
     }
 
     #[test]
