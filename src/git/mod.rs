@@ -255,15 +255,11 @@ impl Repo {
         };
         let new_tree = match index {
             Some(index) => {
-                // Built once (the snapshot is retained), so the closure
-                // takes the index and frees its entries and mapping after.
-                let index = std::sync::Mutex::new(Some(index));
-                LazySnapshot::new(move || {
-                    let taken = index.lock().ok().and_then(|mut i| i.take());
-                    taken
-                        .map(index_snapshot)
-                        .ok_or_else(|| anyhow::anyhow!("the index snapshot was built twice"))
-                })
+                // The closure keeps the index: freeing its entries and
+                // unmapping it right after the build sat on a staged
+                // check's critical path, and the change set (never torn
+                // down at exit) lives as long anyway.
+                LazySnapshot::new(move || Ok(index_snapshot(&index)))
             }
             None => store::index_snapshot(self.store()),
         };
@@ -547,7 +543,7 @@ impl Repo {
 
 /// The staged tree from the index read by [`index_file`]: entries at stage
 /// 0, without `git add -N` placeholders (not part of the next commit).
-fn index_snapshot(index: index_file::IndexFile) -> Snapshot {
+fn index_snapshot(index: &index_file::IndexFile) -> Snapshot {
     let bytes = index.entries.iter().map(|e| index.path(e).len()).sum();
     let mut out = SnapshotBuilder::with_capacity(index.entries.len(), bytes);
     for e in &index.entries {
