@@ -262,6 +262,15 @@ mod tests {
         }
     }
 
+    /// A snapshot built from raw paths, each with its own content and mode.
+    fn built(files: &[(&[u8], &str, EntryMode)]) -> Snapshot {
+        let mut b = SnapshotBuilder::with_capacity(files.len(), 0);
+        for (path, content, mode) in files {
+            b.push(path, blob(content), *mode);
+        }
+        b.finish()
+    }
+
     fn paths(entries: Entries<'_>) -> Vec<&str> {
         entries.iter().map(|e| e.path).collect()
     }
@@ -292,33 +301,33 @@ mod tests {
 
     #[test]
     fn entries_are_sorted_and_the_first_of_a_path_is_kept() {
-        let mut b = SnapshotBuilder::with_capacity(1, 0);
-        b.push(b"z.py", blob("1"), EntryMode::File);
-        b.push(b"a.py", blob("2"), EntryMode::Executable);
-        b.push(b"z.py", blob("3"), EntryMode::File);
-        b.push(b"m/n.py", blob("4"), EntryMode::Symlink);
-        let s = b.finish();
+        let s = built(&[
+            (b"z.py", "1", EntryMode::File),
+            (b"a.py", "2", EntryMode::Executable),
+            (b"z.py", "3", EntryMode::File),
+            (b"m/n.py", "4", EntryMode::Symlink),
+        ]);
         assert_eq!(paths(s.entries()), ["a.py", "m/n.py", "z.py"]);
         assert_eq!(s.get("z.py").unwrap().blob, &blob("1"));
         assert_eq!(s.get("a.py").unwrap().mode, EntryMode::Executable);
         assert_eq!(s.get("m/n.py").unwrap().blob, &blob("4"));
         // Sorted already, with a path twice (an index with a conflict).
-        let mut b = SnapshotBuilder::with_capacity(3, 3);
-        b.push(b"a", blob("1"), EntryMode::File);
-        b.push(b"a", blob("2"), EntryMode::File);
-        b.push(b"b", blob("3"), EntryMode::File);
-        let s = b.finish();
+        let s = built(&[
+            (b"a", "1", EntryMode::File),
+            (b"a", "2", EntryMode::File),
+            (b"b", "3", EntryMode::File),
+        ]);
         assert_eq!(paths(s.entries()), ["a", "b"]);
         assert_eq!(s.get("a").unwrap().blob, &blob("1"));
     }
 
     #[test]
     fn paths_that_are_not_utf8_are_converted_and_keep_their_entries() {
-        let mut b = SnapshotBuilder::with_capacity(3, 8);
-        b.push(b"a.py", blob("1"), EntryMode::File);
-        b.push(b"caf\xe9/x.py", blob("2"), EntryMode::File);
-        b.push(b"d.py", blob("3"), EntryMode::File);
-        let s = b.finish();
+        let s = built(&[
+            (b"a.py", "1", EntryMode::File),
+            (b"caf\xe9/x.py", "2", EntryMode::File),
+            (b"d.py", "3", EntryMode::File),
+        ]);
         assert_eq!(paths(s.entries()), ["a.py", "caf\u{fffd}/x.py", "d.py"]);
         assert_eq!(s.get("caf\u{fffd}/x.py").unwrap().blob, &blob("2"));
         assert_eq!(s.get("d.py").unwrap().blob, &blob("3"));
