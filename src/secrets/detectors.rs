@@ -19,6 +19,7 @@ use super::keys::{is_db_token_key, is_password_key, is_store_callee};
 use super::placeholder::{
     Fallback, fallback, is_placeholder, is_placeholder_pair, is_weak_fallback,
 };
+use super::required_bytes::required_bytes;
 use super::syntax::{Syntax, Value, enclosing_quote, literal, quoted, word};
 use super::{connstring, lists, namevalue, pem, pgpass, url};
 use crate::changes::file_name;
@@ -141,7 +142,7 @@ enum KeyRule {
 /// a whole staged check (the staged-mode benchmark in BENCHMARKS.md).
 struct LazyRegex {
     pattern: String,
-    compiled: OnceLock<(Regex, Groups)>,
+    compiled: OnceLock<(Regex, Groups, Vec<u8>)>,
 }
 
 /// Where the named groups a detector reads sit among a regex's groups.
@@ -263,13 +264,14 @@ impl LazyRegex {
         &self.compiled().0
     }
 
-    fn compiled(&self) -> &(Regex, Groups) {
+    /// The regex, where its groups are, and the bytes every match holds.
+    fn compiled(&self) -> &(Regex, Groups, Vec<u8>) {
         self.compiled.get_or_init(|| {
             let re = crate::ascii_regex::new(&self.pattern).unwrap_or_else(|e| {
                 unreachable!("rules/credentials.yaml is embedded and tested: {e}")
             });
             let groups = Groups::of(&re);
-            (re, groups)
+            (re, groups, required_bytes(&self.pattern))
         })
     }
 }
@@ -294,6 +296,9 @@ pub struct Detectors {
     prefilter: AhoCorasick,
     /// For each keyword pattern, the detectors it enables.
     by_keyword: Vec<Vec<usize>>,
+    /// For each keyword pattern, the line- and key-scoped detectors among
+    /// those: the ones that need every place it occurs, not just the first.
+    scoped_by_keyword: Vec<Vec<usize>>,
     kinds: BTreeMap<String, String>,
 }
 
@@ -409,6 +414,15 @@ fn compile(data: &str) -> Result<Detectors, String> {
         })
         .collect();
     let by_keyword = closed;
+    let scoped_by_keyword = by_keyword
+        .iter()
+        .map(|ds| {
+            ds.iter()
+                .copied()
+                .filter(|&d| list[d].scope != Scope::Text)
+                .collect()
+        })
+        .collect();
     // A DFA whatever the number of keywords: left to choose, aho-corasick
     // builds a DFA only up to 100 patterns and falls back to an NFA that
     // scanned every file about three times slower (this prefilter runs on
@@ -423,6 +437,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
         list,
         prefilter,
         by_keyword,
+        scoped_by_keyword,
         kinds: data.kinds,
     })
 }
@@ -466,6 +481,7 @@ impl Detectors {
             .enumerate()
             .any(|(i, d)| d.scope != Scope::Text && allowed[i]);
         let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.list.len()];
+        let mut seen = vec![false; self.by_keyword.len()];
         // Every position where a keyword starts, through the prefilter's
         // fast leftmost search resumed one byte after each match: an
         // overlapping search finds the same keywords at a third of the
@@ -477,15 +493,20 @@ impl Detectors {
                 .prefilter
                 .find(aho_corasick::Input::new(text).span(at..text.len()))
         {
-            for &d in &self.by_keyword[m.pattern().as_usize()] {
-                if !allowed[d] {
-                    continue;
+            let k = m.pattern().as_usize();
+            // A keyword enables its detectors once; after that only the
+            // scoped ones want to know where else it is.
+            if !seen[k] {
+                seen[k] = true;
+                for &d in &self.by_keyword[k] {
+                    if allowed[d] && !on[d] {
+                        on[d] = true;
+                        missing -= 1;
+                    }
                 }
-                if !on[d] {
-                    on[d] = true;
-                    missing -= 1;
-                }
-                if self.list[d].scope != Scope::Text {
+            }
+            for &d in &self.scoped_by_keyword[k] {
+                if allowed[d] {
                     hits[d].push(m.start());
                 }
             }
@@ -529,6 +550,18 @@ impl Detectors {
                 }
                 _ => vec![Window::whole(text)],
             };
+            // A text or line without a byte that every match holds cannot
+            // match.
+            let windows = match d.regex.as_ref().map(|r| &r.compiled().2) {
+                Some(required) if scopes && !required.is_empty() => windows
+                    .into_iter()
+                    .filter(|w| {
+                        let part = &text.as_bytes()[w.start..w.end];
+                        required.iter().all(|&b| memchr::memchr(b, part).is_some())
+                    })
+                    .collect(),
+                _ => windows,
+            };
             let mut found = Vec::new();
             match d.code {
                 Some(Code::Url) => url::find(text, &mut found),
@@ -560,7 +593,7 @@ impl Detectors {
         out: &mut Vec<Candidate>,
     ) {
         let Some(re) = &d.regex else { return };
-        let (re, groups) = re.compiled();
+        let (re, groups, _) = re.compiled();
         // A match inside the value just read (`X=${X:?set it}`) is part of
         // that value, not a new assignment.
         let mut consumed = 0;
@@ -1124,7 +1157,7 @@ mod tests {
         let d = detectors();
         let mut out = Vec::new();
         for det in d.list.iter().filter(|d| d.scope == Scope::Key) {
-            let (re, groups) = det.regex.as_ref().unwrap().compiled();
+            let (re, groups, _) = det.regex.as_ref().unwrap().compiled();
             let mut locs = re.capture_locations();
             let mut at = 0;
             while let Some(m) = re.captures_read_at(&mut locs, text, at) {

@@ -20,6 +20,7 @@ mod lists;
 mod namevalue;
 mod pem;
 mod pgpass;
+mod required_bytes;
 mod url;
 
 use self::lines::{LineIndex, line_at};
