@@ -10,6 +10,42 @@
 /// Split into lowercase alphanumeric tokens at separators, letter/digit
 /// boundaries and camelCase humps.
 fn tokens(key: &str) -> Vec<String> {
+    if key.is_ascii() {
+        ascii_tokens(key)
+    } else {
+        unicode_tokens(key)
+    }
+}
+
+/// [`tokens`] of an ASCII key, the common case, by slicing: the char by
+/// char version lowercased through Unicode tables and grew each token a
+/// byte at a time, 2% of an `--all` run.
+fn ascii_tokens(key: &str) -> Vec<String> {
+    let b = key.as_bytes();
+    let mut out = Vec::with_capacity(4);
+    let mut start = None;
+    for i in 0..=b.len() {
+        let c = b.get(i).copied();
+        if let Some(s) = start {
+            let p = b[i - 1];
+            let split = c.is_none_or(|c| {
+                !c.is_ascii_alphanumeric()
+                    || p.is_ascii_digit() != c.is_ascii_digit()
+                    || (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+            });
+            if split {
+                out.push(key[s..i].to_ascii_lowercase());
+                start = None;
+            }
+        }
+        if start.is_none() && c.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            start = Some(i);
+        }
+    }
+    out
+}
+
+fn unicode_tokens(key: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut prev: Option<char> = None;
@@ -200,6 +236,13 @@ pub fn is_store_callee(callee: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_tokens_are_the_general_tokens(key in "[a-zA-Z0-9_.$ -]{0,24}") {
+            proptest::prop_assert_eq!(ascii_tokens(&key), unicode_tokens(&key));
+        }
+    }
 
     #[test]
     fn password_keys() {
