@@ -126,19 +126,7 @@ pub fn find(text: &str, lines: &[(usize, usize)], syntax: Syntax, out: &mut Vec<
         let key = &text[k.start..k.end];
         let pos = k.value;
         let (line_start, line) = line_at(text, k.start);
-        // Another connection-string key on the same line.
-        let others = context_re()
-            .find_iter(line)
-            .any(|m| !m.as_str().to_ascii_lowercase().contains("password"));
-        if !others {
-            continue;
-        }
         let prefix = &text[line_start..k.start];
-        let kind = if prefix.to_ascii_lowercase().contains("jdbc:") {
-            "jdbc-password"
-        } else {
-            "connection-string-password"
-        };
         // The string literal holding the connection string, if any.
         let outer = super::syntax::enclosing_quote(text, k.start);
         let first = text[pos..].chars().next();
@@ -157,6 +145,19 @@ pub fn find(text: &str, lines: &[(usize, usize)], syntax: Syntax, out: &mut Vec<
             // assignment, not a connection string.
             continue;
         }
+        // Another connection-string key on the same line: the costliest
+        // test, so the last (most keys in code are plain assignments).
+        let others = context_re()
+            .find_iter(line)
+            .any(|m| !m.as_str().to_ascii_lowercase().contains("password"));
+        if !others {
+            continue;
+        }
+        let kind = if prefix.to_ascii_lowercase().contains("jdbc:") {
+            "jdbc-password"
+        } else {
+            "connection-string-password"
+        };
         let value = match first {
             Some('\\') if text[pos..].starts_with("\\\"") => {
                 // A value quoted with escaped quotes inside a JSON or C string.
