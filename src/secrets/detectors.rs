@@ -84,8 +84,7 @@ enum Scope {
 /// so a keyword that fails it is not in any of their matches.
 fn opens_assignment(text: &[u8], at: usize) -> bool {
     let mut i = at;
-    let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
-    while text.get(i).is_some_and(|&b| word(b)) {
+    while text.get(i).is_some_and(|&b| is_key_byte(b)) {
         i += 1;
     }
     if text
@@ -102,6 +101,11 @@ fn opens_assignment(text: &[u8], at: usize) -> bool {
     }
     text.get(i)
         .is_some_and(|b| matches!(b, b':' | b'=' | b'?' | b'|'))
+}
+
+/// A byte of a key's word in the `scope: key` patterns: `[\w.\-]`, ASCII.
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
 /// Detectors written in Rust.
@@ -210,9 +214,7 @@ impl<'t> Found<'t> {
             sep: group(g.sep),
         })
     }
-}
 
-impl<'t> Found<'t> {
     /// The groups of a `scope: key` match `start..end`, whose shape the
     /// unit tests check: the key is the word the match starts with (an
     /// identifier ending in the keyword's word), `q` an optional quote after
@@ -221,8 +223,11 @@ impl<'t> Found<'t> {
     fn of_key(text: &'t str, start: usize, end: usize) -> Found<'t> {
         let b = text.as_bytes();
         let group = |start, end| Some(Group { text, start, end });
-        let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
-        let key_end = start + b[start..end].iter().take_while(|&&c| word(c)).count();
+        let key_end = start
+            + b[start..end]
+                .iter()
+                .take_while(|&&c| is_key_byte(c))
+                .count();
         let q_end = key_end + usize::from(matches!(b.get(key_end), Some(b'"' | b'\'' | b'`')));
         let mut sep = q_end + usize::from(b.get(q_end) == Some(&b']'));
         sep += b[sep..end]
