@@ -175,6 +175,70 @@ fn range_mode_finds_a_secret_added_then_deleted_with_the_commit_that_added_it() 
     assert_eq!(run.code, 0);
 }
 
+/// dbguard reads packed trees and blobs itself (`src/git/pack.rs`): a
+/// history gives the same findings loose, packed by `git gc` (offset
+/// deltas) and repacked with deltas that name their base by id.
+#[test]
+fn range_mode_finds_the_same_in_loose_and_packed_histories() {
+    let repo = TestRepo::new();
+    let mut settings = String::from("import os\n");
+    let mut commits = Vec::new();
+    for round in 0..12u32 {
+        // A growing file, so later versions are stored as deltas.
+        for i in 0..40 {
+            settings.push_str(&format!("OPTION_{round}_{i} = {}\n", i * round));
+        }
+        let secret = match round {
+            3 => format!("DATABASE_URL = '{}'\n", url(round)),
+            7 => format!(
+                "DATABASES = {{'default': {{'PASSWORD': '{}'}}}}\n",
+                pw(round)
+            ),
+            _ => String::new(),
+        };
+        repo.stage("app/settings.py", format!("{settings}{secret}"));
+        repo.stage(
+            &format!("app/module{}.py", round % 3),
+            &settings[settings.len() / 3..],
+        );
+        commits.push(repo.commit(&format!("round {round}")));
+    }
+    let loose = repo.check_json(&["--range", "HEAD"]);
+    assert_eq!(loose.code, 1, "{}{}", loose.stdout, loose.stderr);
+    let found = creds(&loose);
+    assert_eq!(
+        found.iter().map(|f| f.3.clone()).collect::<Vec<_>>(),
+        [Some(commits[3].clone()), Some(commits[7].clone())],
+        "{found:?}"
+    );
+    no_secret_in(&loose, &[pw(3), pw(7)]);
+    for pack in [
+        &["gc", "-q", "--aggressive"][..],
+        &[
+            "-c",
+            "repack.useDeltaBaseOffset=false",
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+        ],
+    ] {
+        repo.git(pack);
+        let objects = repo.git(&["count-objects", "-v"]);
+        assert!(objects.starts_with("count: 0\n"), "all packed: {objects}");
+        let idx = std::fs::read_dir(repo.path().join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let listing = repo.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+        assert!(listing.contains("chain length = "), "deltas: {listing}");
+        let packed = repo.check_json(&["--range", "HEAD"]);
+        assert_eq!(packed.stdout, loose.stdout, "after git {pack:?}");
+    }
+}
+
 #[test]
 fn merge_commits_do_not_report_twice_and_a_secret_from_a_merged_branch_is_found() {
     let repo = TestRepo::new();

@@ -20,6 +20,7 @@ use crate::changes::{
 
 mod index_file;
 mod index_ops;
+mod pack;
 mod range;
 mod staged;
 mod store;
@@ -135,7 +136,11 @@ impl Repo {
                 repo.path().display()
             );
         };
-        let store = Arc::new(GitStore::new(repo.path().to_path_buf()));
+        let objects = std::env::var_os("GIT_OBJECT_DIRECTORY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo.commondir().join("objects"));
+        let store = Arc::new(GitStore::new(repo.path().to_path_buf(), objects));
         Ok(Repo {
             repo,
             root,

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use git2::{DiffOptions, Oid, Repository};
 use rayon::prelude::*;
 
+use super::pack::{self, Kind, Packs, is_tree};
 use super::staged::{Side, pair_renames};
 use super::store::{self, GitStore};
 use super::{diff_changes, find_renames, oid_to_id};
@@ -82,7 +83,7 @@ pub(super) fn change_sets(
         .par_chunks(run)
         .map(|chunk| {
             store.with_repo(|r| {
-                let mut trees = TreeCache::default();
+                let mut trees = TreeCache::new(store.packs());
                 chunk
                     .iter()
                     .map(|c| diff_trees(r, &mut trees, c.parent.map(|p| p.1), c.tree).map_err(bad))
@@ -144,7 +145,7 @@ pub(super) fn change_sets(
 /// libgit2.
 fn diff_trees(
     repo: &Repository,
-    trees: &mut TreeCache,
+    trees: &mut TreeCache<'_>,
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
@@ -188,8 +189,8 @@ type TreeEntry = (Vec<u8>, ObjectId, u32);
 /// Tree listings by id, for one run of consecutive commits: the current
 /// generation and the one before it (a cheap approximation of "recently
 /// used" that needs no bookkeeping per hit).
-#[derive(Default)]
-struct TreeCache {
+struct TreeCache<'a> {
+    packs: &'a Packs,
     current: HashMap<ObjectId, Rc<[TreeEntry]>>,
     previous: HashMap<ObjectId, Rc<[TreeEntry]>>,
 }
@@ -198,7 +199,25 @@ struct TreeCache {
 /// directories).
 const TREES_KEPT: usize = 512;
 
-impl TreeCache {
+impl<'a> TreeCache<'a> {
+    fn new(packs: &'a Packs) -> TreeCache<'a> {
+        TreeCache {
+            packs,
+            current: HashMap::new(),
+            previous: HashMap::new(),
+        }
+    }
+
+    /// A packed tree's entries, read without libgit2 (see `pack`).
+    fn packed(&self, id: &ObjectId) -> Option<Rc<[TreeEntry]>> {
+        let (Kind::Tree, data) = self.packs.read(id.as_bytes())? else {
+            return None;
+        };
+        pack::tree_entries(&data)
+            .map(|e| e.map(|(name, id, mode)| (name.to_vec(), ObjectId::from_bytes(id), mode)))
+            .collect()
+    }
+
     fn list(
         &mut self,
         repo: &Repository,
@@ -212,18 +231,21 @@ impl TreeCache {
         }
         let listed = match self.previous.get(&id) {
             Some(t) => Rc::clone(t),
-            None => {
-                let tree = repo.find_tree(Oid::from_bytes(id.as_bytes())?)?;
-                tree.iter()
-                    .map(|e| {
-                        (
-                            e.name_bytes().to_vec(),
-                            oid_to_id(e.id()),
-                            e.filemode() as u32,
-                        )
-                    })
-                    .collect()
-            }
+            None => match self.packed(&id) {
+                Some(t) => t,
+                None => {
+                    let tree = repo.find_tree(Oid::from_bytes(id.as_bytes())?)?;
+                    tree.iter()
+                        .map(|e| {
+                            (
+                                e.name_bytes().to_vec(),
+                                oid_to_id(e.id()),
+                                e.filemode() as u32,
+                            )
+                        })
+                        .collect()
+                }
+            },
         };
         if self.current.len() >= TREES_KEPT {
             self.previous = std::mem::take(&mut self.current);
@@ -233,14 +255,10 @@ impl TreeCache {
     }
 }
 
-fn is_tree(mode: u32) -> bool {
-    mode & 0o170000 == 0o040000
-}
-
 /// Compares two versions of the directory `prefix` (`None`: absent).
 fn compare(
     repo: &Repository,
-    trees: &mut TreeCache,
+    trees: &mut TreeCache<'_>,
     prefix: &mut Vec<u8>,
     old: Option<ObjectId>,
     new: Option<ObjectId>,

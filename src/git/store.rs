@@ -7,11 +7,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context as _, anyhow};
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
+use super::pack::{self, Kind, Packs};
 use super::{id_to_oid, mode_from_filemode};
 use crate::changes::{
     BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotBuilder, Sniffed,
@@ -26,14 +27,47 @@ const PACKED_HEAD_LIMIT: usize = 64 << 20;
 pub struct GitStore {
     git_dir: PathBuf,
     pool: Mutex<Vec<Repository>>,
+    /// Where the packs are (`objects`, or `GIT_OBJECT_DIRECTORY`).
+    objects: PathBuf,
+    /// Packed trees and blobs, read without libgit2's mapped windows;
+    /// opened on the first read that needs them.
+    packs: OnceLock<Packs>,
 }
 
 impl GitStore {
-    pub(super) fn new(git_dir: PathBuf) -> GitStore {
+    pub(super) fn new(git_dir: PathBuf, objects: PathBuf) -> GitStore {
         GitStore {
             git_dir,
             pool: Mutex::new(Vec::new()),
+            objects,
+            packs: OnceLock::new(),
         }
+    }
+
+    pub(super) fn packs(&self) -> &Packs {
+        self.packs.get_or_init(|| Packs::open(&self.objects))
+    }
+
+    /// A packed object's content when it is at most `limit` bytes: `None`
+    /// when it is not packed (or not readable here), `Some(None)` when it
+    /// is larger.
+    fn read_packed(&self, id: &ObjectId, limit: u64) -> Option<Option<Vec<u8>>> {
+        let packs = self.packs();
+        if packs.size(id.as_bytes())? > limit {
+            return Some(None);
+        }
+        packs.read(id.as_bytes()).map(|(_, data)| Some(data))
+    }
+
+    /// A packed object's first `n` bytes: packed data does not stream, so
+    /// this inflates the object whole, and gives nothing for one larger
+    /// than [`PACKED_HEAD_LIMIT`].
+    fn read_packed_head(&self, id: &ObjectId, n: usize) -> Option<Vec<u8>> {
+        let mut data = self
+            .read_packed(id, PACKED_HEAD_LIMIT as u64)?
+            .unwrap_or_default();
+        data.truncate(n);
+        Some(data)
     }
 
     /// Runs `f` with a repository handle from the pool.
@@ -80,6 +114,9 @@ impl GitStore {
                 buf.truncate(filled);
                 return Ok(buf);
             }
+            if let Some(head) = self.read_packed_head(id, n) {
+                return Ok(head);
+            }
             let (size, _) = odb
                 .read_header(oid)
                 .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
@@ -95,6 +132,9 @@ impl GitStore {
     }
 
     fn read_object(&self, id: &ObjectId, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        if let Some(read) = self.read_packed(id, limit) {
+            return Ok(read);
+        }
         let oid = id_to_oid(id)?;
         self.with_repo(|repo| {
             let odb = repo
@@ -248,8 +288,17 @@ impl GitStore {
                     Sniffed::Head(buf)
                 });
             }
-            // Packed: libgit2 inflates the whole blob whatever we ask for,
-            // so keep all of it when a rule may read it.
+            // Packed: inflated whole whatever we ask for, so keep all of
+            // it when a rule may read it.
+            if let Some(data) = self.read_packed(id, PACKED_HEAD_LIMIT as u64) {
+                let mut data = data.unwrap_or_default();
+                return Ok(if data.len() as u64 <= limit {
+                    Sniffed::Whole(data)
+                } else {
+                    data.truncate(n);
+                    Sniffed::Head(data)
+                });
+            }
             let (size, _) = odb
                 .read_header(oid)
                 .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
@@ -328,6 +377,17 @@ pub(super) fn tree_snapshot(store: Arc<GitStore>, tree: ObjectId) -> LazySnapsho
 
 /// Every file (and submodule) of a tree object.
 pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Snapshot> {
+    let mut entries = SnapshotBuilder::with_capacity(0, 0);
+    if walk_packed(
+        store.packs(),
+        tree.as_bytes(),
+        &mut Vec::new(),
+        &mut entries,
+    )
+    .is_some()
+    {
+        return Ok(entries.finish());
+    }
     let oid = id_to_oid(tree)?;
     store.with_repo(|repo| {
         let tree = repo
@@ -352,6 +412,36 @@ pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Sna
         .map_err(|e| anyhow!("cannot list tree {oid}: {}", e.message()))?;
         Ok(entries.finish())
     })
+}
+
+/// Lists the packed tree `id` below `path` into `out`, in the order of
+/// libgit2's pre-order walk; `None` when a tree is not packed.
+fn walk_packed(
+    packs: &Packs,
+    id: &[u8],
+    path: &mut Vec<u8>,
+    out: &mut SnapshotBuilder,
+) -> Option<()> {
+    let (Kind::Tree, data) = packs.read(id)? else {
+        return None;
+    };
+    for entry in pack::tree_entries(&data) {
+        let (name, id, mode) = entry?;
+        let len = path.len();
+        path.extend_from_slice(name);
+        if pack::is_tree(mode) {
+            path.push(b'/');
+            walk_packed(packs, id, path, out)?;
+        } else {
+            out.push(
+                path,
+                BlobRef::Object(ObjectId::from_bytes(id)),
+                mode_from_filemode(mode),
+            );
+        }
+        path.truncate(len);
+    }
+    Some(())
 }
 
 /// A snapshot of the index (the temporary one of `git commit -a` when git
