@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use flate2::{Decompress, FlushDecompress, Status};
 use memmap2::Mmap;
@@ -37,6 +37,9 @@ pub(crate) enum Kind {
 /// at its newest version; each base built on the way serves the next one.
 const BASE_CACHE_BYTES: usize = 16 << 20;
 
+/// Bytes read at an entry's start: its header, and all of a small entry.
+const HEAD_READ: u64 = 4096;
+
 /// A chain longer than this is damage (git's deepest default is 50, and
 /// `--depth` allows 4,095), or a loop.
 const MAX_CHAIN: usize = 5_000;
@@ -54,9 +57,6 @@ struct Pack {
     data: File,
     /// Where the object data ends (before the trailing checksum).
     data_end: u64,
-    /// Every object's offset, sorted: an object's stored bytes end where
-    /// the next one's begin, so each is one read of exactly its size.
-    ends: OnceLock<Vec<u64>>,
 }
 
 /// What the stored entry at an offset is.
@@ -196,7 +196,6 @@ impl Pack {
             count,
             data,
             data_end: len.checked_sub(20)?,
-            ends: OnceLock::new(),
         })
     }
 
@@ -231,24 +230,18 @@ impl Pack {
         ))
     }
 
-    /// Where the stored entry that starts at `at` ends.
-    fn end_of(&self, at: u64) -> Option<u64> {
-        let ends = self.ends.get_or_init(|| {
-            let mut v: Vec<u64> = (0..self.count).filter_map(|i| self.offset(i)).collect();
-            v.sort_unstable();
-            v
-        });
-        let next = ends.partition_point(|&o| o <= at);
-        Some(ends.get(next).copied().unwrap_or(self.data_end))
-            .filter(|&end| end > at && end <= self.data_end)
-    }
-
     /// The entry at `at`, inflated.
     fn entry(&self, at: u64) -> Option<Entry> {
-        let end = self.end_of(at)?;
-        let mut stored = vec![0u8; usize::try_from(end - at).ok()?];
-        read_exact_at(&self.data, &mut stored, at)?;
-        let head = Header::parse(&stored, at)?;
+        let (head, mut stored) = self.head_at(at)?;
+        // Deflate never makes data longer than zlib's bound: read up to it
+        // in one go (small entries came whole with the header).
+        let want = (head.len + deflate_bound(head.size)) as u64;
+        let end = self.data_end.min(at.checked_add(want)?);
+        let have = stored.len();
+        if (have as u64) < end - at {
+            stored.resize(usize::try_from(end - at).ok()?, 0);
+            read_exact_at(&self.data, &mut stored[have..], at + have as u64)?;
+        }
         let data = inflate(&stored[head.len..], head.size)?;
         Some(match head.base {
             None => Entry::Whole(head.kind?, data),
@@ -265,7 +258,10 @@ impl Pack {
 
     /// The header of the entry at `at`, and the first stored bytes.
     fn head_at(&self, at: u64) -> Option<(Header, Vec<u8>)> {
-        let end = self.end_of(at)?.min(at + 4096);
+        let end = self.data_end.min(at.checked_add(HEAD_READ)?);
+        if end <= at {
+            return None;
+        }
         let mut stored = vec![0u8; usize::try_from(end - at).ok()?];
         read_exact_at(&self.data, &mut stored, at)?;
         Some((Header::parse(&stored, at)?, stored))
@@ -356,6 +352,11 @@ impl Header {
             len: p,
         })
     }
+}
+
+/// The most bytes zlib's deflate writes for `n` bytes (`compressBound`).
+fn deflate_bound(n: usize) -> usize {
+    n + (n >> 12) + (n >> 14) + (n >> 25) + 13
 }
 
 /// Inflates a zlib stream that must hold exactly `size` bytes.
