@@ -136,6 +136,9 @@ pub fn run_with_progress(
             work.push((i, change));
         }
     }
+    // Not needed while the files are checked (7.5 MB for a history that
+    // adds 60,000 files).
+    drop(seen);
     let files_scanned = work.len();
     progress.total.store(files_scanned, Ordering::Relaxed);
 

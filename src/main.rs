@@ -32,6 +32,16 @@ mod lazy_commit {
     /// mimalloc.h (v2 and v3); libmimalloc-sys names only some options.
     const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
+    /// `mi_option_purge_delay`, sixteenth in `mi_option_e` of mimalloc.h
+    /// (v3, which libmimalloc-sys builds by default).
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+    /// Milliseconds before freed arena memory goes back to the system.
+    /// mimalloc v3 waits 1,000: `--range` frees a 5–7 MB tree snapshot per
+    /// commit, and a second's worth of them stayed resident (peak 156–165
+    /// MB on the benchmark history, 130–145 MB with 10 ms, no slower).
+    const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
     #[used]
     #[unsafe(link_section = ".init_array")]
     static SET: extern "C" fn(c_int, *const *const c_char, *const *const c_char) = set;
@@ -47,8 +57,11 @@ mod lazy_commit {
             arg == b"--all" || arg == b"--range" || arg.starts_with(b"--range=")
         });
         if long {
-            // SAFETY: sets a global option before any thread starts.
-            unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
+            // SAFETY: sets global options before any thread starts.
+            unsafe {
+                libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+                libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
+            }
         }
     }
 }
