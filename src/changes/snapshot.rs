@@ -10,7 +10,7 @@
 
 use super::{BlobRef, EntryMode};
 
-/// One file to build a snapshot from (tests, the edits of range mode).
+/// One file to build a snapshot from (the working tree, `init`, tests).
 #[derive(Clone, Debug)]
 pub struct SnapshotEntry {
     pub path: String,
@@ -202,13 +202,6 @@ impl SnapshotBuilder {
             blob,
             mode,
         });
-    }
-
-    /// Adds a copy of `entry`, if there is one.
-    pub fn push_entry(&mut self, entry: Option<&SnapshotEntry>) {
-        if let Some(e) = entry {
-            self.push(e.path.as_bytes(), e.blob.clone(), e.mode);
-        }
     }
 
     /// The snapshot: paths that are not UTF-8 are converted lossily (as
