@@ -38,8 +38,10 @@ mod lazy_commit {
 
     /// Milliseconds before freed arena memory goes back to the system.
     /// mimalloc v3 waits 1,000: `--range` frees a 5–7 MB tree snapshot per
-    /// commit, and a second's worth of them stayed resident (peak 156–165
-    /// MB on the benchmark history, 130–145 MB with 10 ms, no slower).
+    /// commit, and a second's worth of them stayed resident (peak 156–168
+    /// MB on the benchmark history, 131–145 MB with 10 ms; wall time within
+    /// noise back to back, but more system time: the harness measured
+    /// 0.98× `git log -p` before and 1.06× after).
     const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
     #[used]

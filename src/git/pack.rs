@@ -371,11 +371,24 @@ impl Header {
 
 /// The most bytes zlib's deflate writes for `n` bytes (`compressBound`).
 fn deflate_bound(n: usize) -> usize {
-    n + (n >> 12) + (n >> 14) + (n >> 25) + 13
+    n.saturating_add((n >> 12) + (n >> 14) + (n >> 25) + 13)
 }
+
+/// Deflate expands data at most 1,032 times (a 258-byte match per bit or
+/// two): a size beyond that of its stored bytes is a damaged header, and
+/// allocating it would abort the process.
+const MAX_INFLATE_RATIO: usize = 1032;
 
 /// Inflates a zlib stream that must hold exactly `size` bytes.
 fn inflate(z: &mut Decompress, stored: &[u8], size: usize) -> Option<Vec<u8>> {
+    if size
+        > stored
+            .len()
+            .saturating_mul(MAX_INFLATE_RATIO)
+            .saturating_add(64)
+    {
+        return None;
+    }
     // One spare byte: zlib needs room to see that the stream has ended.
     let mut out = Vec::with_capacity(size + 1);
     z.reset(true);
@@ -410,6 +423,11 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let size = varint(delta, &mut p)?;
+    // Each instruction of at most 8 bytes copies at most 64 KB: a larger
+    // claimed size is damage, not something to allocate.
+    if size > delta.len().saturating_mul(0x10000) {
+        return None;
+    }
     let mut out = Vec::with_capacity(size);
     while p < delta.len() {
         let op = delta[p];
@@ -644,5 +662,24 @@ mod tests {
         assert!(apply_delta(base, &[12, 1, 0]).is_none());
         assert!(apply_delta(base, &[11, 1, 1, b'x']).is_none());
         assert!(apply_delta(base, &[12, 2, 1, b'x']).is_none());
+        // A claimed result of 2^56 bytes is refused, not allocated.
+        let huge = [12, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 1, b'x'];
+        assert!(apply_delta(base, &huge).is_none());
+    }
+
+    /// A damaged header's size never reaches the allocator: inflating
+    /// refuses sizes no stream of that length can hold.
+    #[test]
+    fn impossible_sizes_are_refused() {
+        let mut z = Decompress::new(true);
+        let mut stream = Vec::with_capacity(64);
+        let mut c = flate2::Compress::new(flate2::Compression::default(), true);
+        c.compress_vec(b"hello", &mut stream, flate2::FlushCompress::Finish)
+            .unwrap();
+        assert_eq!(inflate(&mut z, &stream, 5).unwrap(), b"hello");
+        assert!(inflate(&mut z, &stream, 4).is_none());
+        assert!(inflate(&mut z, &stream, usize::MAX).is_none());
+        assert!(inflate(&mut z, &stream, 1 << 40).is_none());
+        assert_eq!(deflate_bound(usize::MAX), usize::MAX);
     }
 }

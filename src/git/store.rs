@@ -382,6 +382,7 @@ pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Sna
         store.packs(),
         tree.as_bytes(),
         &mut Vec::new(),
+        MAX_TREE_DEPTH,
         &mut entries,
     )
     .is_some()
@@ -414,14 +415,22 @@ pub(super) fn list_tree(store: &GitStore, tree: &ObjectId) -> anyhow::Result<Sna
     })
 }
 
+/// Directories nested deeper than this are left to libgit2 (git itself
+/// refuses trees deeper than 2,048 by default, `core.maxTreeDepth`); a
+/// damaged tree that names itself must not recurse until the stack ends.
+const MAX_TREE_DEPTH: usize = 2048;
+
 /// Lists the packed tree `id` below `path` into `out`, in the order of
-/// libgit2's pre-order walk; `None` when a tree is not packed.
+/// libgit2's pre-order walk; `None` when a tree is not packed, or nested
+/// more than `depth` levels.
 fn walk_packed(
     packs: &Packs,
     id: &[u8],
     path: &mut Vec<u8>,
+    depth: usize,
     out: &mut SnapshotBuilder,
 ) -> Option<()> {
+    let depth = depth.checked_sub(1)?;
     let (Kind::Tree, data) = packs.read(id)? else {
         return None;
     };
@@ -431,7 +440,7 @@ fn walk_packed(
         path.extend_from_slice(name);
         if pack::is_tree(mode) {
             path.push(b'/');
-            walk_packed(packs, id, path, out)?;
+            walk_packed(packs, id, path, depth, out)?;
         } else {
             out.push(
                 path,
