@@ -177,9 +177,10 @@ fn range_mode_finds_a_secret_added_then_deleted_with_the_commit_that_added_it() 
 
 /// dbguard reads packed trees and blobs itself (`src/git/pack.rs`): a
 /// history gives the same findings loose, packed by `git gc` (offset
-/// deltas) and repacked with deltas that name their base by id.
+/// deltas), repacked with deltas that name their base by id, and in a
+/// clone that borrows those packs through its alternates.
 #[test]
-fn range_mode_finds_the_same_in_loose_and_packed_histories() {
+fn range_mode_finds_the_same_in_loose_packed_and_borrowed_histories() {
     let repo = TestRepo::new();
     let mut settings = String::from("import os\n");
     let mut commits = Vec::new();
@@ -237,6 +238,20 @@ fn range_mode_finds_the_same_in_loose_and_packed_histories() {
         let packed = repo.check_json(&["--range", "HEAD"]);
         assert_eq!(packed.stdout, loose.stdout, "after git {pack:?}");
     }
+    // A clone that borrows the packed objects through
+    // objects/info/alternates (`git clone --shared`, as CI systems do).
+    let shared = tempfile::tempdir().unwrap();
+    let to = shared.path().join("clone");
+    repo.git(&[
+        "clone",
+        "-q",
+        "--shared",
+        repo.path().to_str().unwrap(),
+        to.to_str().unwrap(),
+    ]);
+    assert!(to.join(".git/objects/info/alternates").is_file());
+    let borrowed = repo.dbguard_in(&to, &["check", "--format", "json", "--range", "HEAD"], &[]);
+    assert_eq!(borrowed.stdout, loose.stdout, "in a --shared clone");
 }
 
 #[test]

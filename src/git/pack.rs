@@ -11,14 +11,18 @@
 //! libgit2 does.
 //!
 //! Whatever this reader does not handle is `None`, and the caller asks
-//! libgit2: loose objects (what `git add` just wrote), objects in
-//! alternates, index versions other than 2, SHA-256 repositories, and
-//! anything damaged (libgit2 then says what is wrong).
+//! libgit2: loose objects (what `git add` just wrote), index versions
+//! other than 2, SHA-256 repositories, and anything damaged (libgit2 then
+//! says what is wrong). Packs of alternate object directories (`git clone
+//! --shared` or `--reference`, common on CI) are read here like the
+//! repository's own: libgit2 maps packs in small windows now (see
+//! `tune_libgit2`), and a history read through them took five times as
+//! long.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -40,6 +44,10 @@ const BASE_CACHE_BYTES: usize = 16 << 20;
 
 /// Bytes read at an entry's start: its header, and all of a small entry.
 const HEAD_READ: u64 = 4096;
+
+/// How deep alternates may name further alternates (git and libgit2 stop
+/// at 5 too).
+const MAX_ALTERNATE_DEPTH: usize = 5;
 
 /// A chain longer than this is damage (git's deepest default is 50, and
 /// `--depth` allows 4,095), or a loop.
@@ -68,20 +76,27 @@ enum Entry {
 }
 
 impl Packs {
-    /// The packs under `objects/pack`; none when there are none or the
-    /// directory cannot be read (every read then goes to libgit2).
+    /// The packs under `objects/pack` and those of its alternates; none
+    /// when there are none or the directories cannot be read (every read
+    /// then goes to libgit2).
     pub(crate) fn open(objects: &Path) -> Packs {
-        let mut idx_paths: Vec<_> = std::fs::read_dir(objects.join("pack"))
-            .map(|dir| {
-                dir.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        idx_paths.sort();
+        let mut dirs = Vec::new();
+        object_dirs(objects, 0, &mut dirs);
+        let mut packs = Vec::new();
+        for dir in &dirs {
+            let mut idx_paths: Vec<_> = std::fs::read_dir(dir.join("pack"))
+                .map(|dir| {
+                    dir.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            idx_paths.sort();
+            packs.extend(idx_paths.iter().filter_map(|p| Pack::open(p)));
+        }
         Packs {
-            packs: idx_paths.iter().filter_map(|p| Pack::open(p)).collect(),
+            packs,
             bases: Mutex::new(BaseCache::default()),
         }
     }
@@ -160,6 +175,32 @@ impl Packs {
             cache.insert((p, at), kind, Arc::clone(&shared));
         }
         shared
+    }
+}
+
+/// `objects` and, depth first, the object directories its
+/// `info/alternates` names (one per line, relative to `objects` unless
+/// absolute; `#` starts a comment), each once.
+fn object_dirs(objects: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(dir) = objects.canonicalize() else {
+        return;
+    };
+    if out.contains(&dir) {
+        return;
+    }
+    out.push(dir.clone());
+    if depth >= MAX_ALTERNATE_DEPTH {
+        return;
+    }
+    let Ok(list) = std::fs::read_to_string(dir.join("info").join("alternates")) else {
+        return;
+    };
+    for line in list.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        object_dirs(&dir.join(line), depth + 1, out);
     }
 }
 
@@ -648,6 +689,53 @@ mod tests {
             // Not in any pack: libgit2's business.
             assert!(packs.read(&[0u8; 20]).is_none());
         }
+    }
+
+    /// The packs of alternate object directories are read too: a
+    /// relative entry, a chain of two, comments, blank lines, and a loop
+    /// back to the directory itself.
+    #[test]
+    fn packs_of_alternates_are_read() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = |name: &str, file: &str| {
+            let p = d.path().join(name);
+            std::fs::create_dir_all(&p).unwrap();
+            git(&p, &["init", "-q", "-b", "main"]);
+            std::fs::write(p.join(file), format!("{name}\n")).unwrap();
+            git(&p, &["add", "-A"]);
+            git(&p, &["commit", "-q", "-m", name]);
+            git(&p, &["gc", "-q"]);
+            let blob = git(&p, &["rev-parse", &format!("HEAD:{file}")]);
+            (p, hex::decode(blob.trim()).unwrap())
+        };
+        let (a, in_a) = repo("a", "a.txt");
+        let (b, in_b) = repo("b", "b.txt");
+        let c = d.path().join("c");
+        std::fs::create_dir_all(&c).unwrap();
+        git(&c, &["init", "-q", "-b", "main"]);
+        let info = |p: &Path| p.join(".git/objects/info");
+        std::fs::create_dir_all(info(&b)).unwrap();
+        std::fs::write(
+            info(&b).join("alternates"),
+            "# borrowed\n\n../../../a/.git/objects\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(info(&c)).unwrap();
+        std::fs::write(
+            info(&c).join("alternates"),
+            format!(
+                "{}\n{}\n",
+                b.join(".git/objects").display(),
+                c.join(".git/objects").display()
+            ),
+        )
+        .unwrap();
+        let packs = Packs::open(&c.join(".git/objects"));
+        assert_eq!(packs.packs.len(), 2);
+        let (kind, data) = packs.read(&in_a).expect("read through b's alternates");
+        assert_eq!((kind, data), (Kind::Blob, b"a\n".to_vec()));
+        assert_eq!(packs.read(&in_b).unwrap().1, b"b\n");
+        assert!(a.join(".git/objects/info/alternates").metadata().is_err());
     }
 
     #[test]
