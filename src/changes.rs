@@ -295,7 +295,7 @@ pub struct ChangeSet {
     /// Whether this commit merges others (range mode); its changes were
     /// already checked where they were made.
     pub is_merge: bool,
-    pub changes: Vec<Change>,
+    pub changes: Arc<[Change]>,
     /// The state before the change (HEAD, the parent commit).
     pub old_tree: LazySnapshot,
     /// The state being checked (the index, the commit, the working tree).
@@ -360,7 +360,7 @@ pub fn memory_change_set(mode: Mode, old: &[(&str, &[u8])], new: &[(&str, &[u8])
         mode,
         commit: None,
         is_merge: false,
-        changes,
+        changes: changes.into(),
         old_tree: LazySnapshot::ready(Snapshot::new(to_entries(old))),
         new_tree: LazySnapshot::ready(Snapshot::new(to_entries(new))),
         excludes: Arc::default(),

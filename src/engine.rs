@@ -120,7 +120,7 @@ pub fn run_with_progress(
     let mut seen: HashSet<(ObjectId, &str)> = HashSet::new();
     let mut work: Vec<(usize, &Change)> = Vec::new();
     for (i, set) in sets.iter().enumerate() {
-        for change in &set.changes {
+        for change in set.changes.iter() {
             if !change.status.has_new_content()
                 || change.mode == EntryMode::Submodule
                 || allow.is_match(&change.path)

@@ -100,7 +100,7 @@ mod tests {
         let enabled = |_| true;
         let ctx = Context::new(config, &set, &MemoryReader, &enabled);
         let mut out = Vec::new();
-        for change in &set.changes {
+        for change in set.changes.iter() {
             if change.new.is_none() {
                 continue;
             }

@@ -54,7 +54,7 @@ impl Rule for MigrationOps {
                 }
             }
         } else {
-            for c in &ctx.set.changes {
+            for c in ctx.set.changes.iter() {
                 if let Some(new) = &c.new
                     && is_py(c)
                     && environment_of(envs, &c.path).is_some()

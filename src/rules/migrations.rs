@@ -110,7 +110,7 @@ impl Rule for Migrations {
             } else {
                 // The changed migrations, read from the change itself: in
                 // `check PATHS` a listed file may not be tracked yet.
-                for c in &ctx.set.changes {
+                for c in ctx.set.changes.iter() {
                     let Some(blob) = &c.new else { continue };
                     if !changed.contains(c.path.as_str())
                         || matches!(c.mode, EntryMode::Symlink | EntryMode::Submodule)
