@@ -252,6 +252,18 @@ fn range_mode_finds_the_same_in_loose_packed_and_borrowed_histories() {
     assert!(to.join(".git/objects/info/alternates").is_file());
     let borrowed = repo.dbguard_in(&to, &["check", "--format", "json", "--range", "HEAD"], &[]);
     assert_eq!(borrowed.stdout, loose.stdout, "in a --shared clone");
+    // The same objects named by the environment instead, as `git
+    // receive-pack` names them for its hooks.
+    std::fs::remove_file(to.join(".git/objects/info/alternates")).unwrap();
+    let theirs = repo.path().join(".git/objects");
+    let from_env = repo.dbguard_in(
+        &to,
+        &["check", "--format", "json", "--range", "HEAD"],
+        &[("GIT_ALTERNATE_OBJECT_DIRECTORIES", theirs.to_str().unwrap())],
+    );
+    assert_eq!(from_env.stdout, loose.stdout, "{}", from_env.stderr);
+    let without = repo.dbguard_in(&to, &["check", "--format", "json", "--range", "HEAD"], &[]);
+    assert_eq!(without.code, 2, "the objects are gone: {}", without.stdout);
 }
 
 #[test]

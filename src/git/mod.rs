@@ -138,10 +138,19 @@ impl Repo {
                 repo.path().display()
             );
         };
-        let objects = std::env::var_os("GIT_OBJECT_DIRECTORY")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo.commondir().join("objects"));
+        // Where libgit2 looks too (opened FROM_ENV): a hook run by `git
+        // receive-pack` sees the pushed objects in a quarantine directory
+        // and the repository's through GIT_ALTERNATE_OBJECT_DIRECTORIES.
+        let mut objects = vec![
+            std::env::var_os("GIT_OBJECT_DIRECTORY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| repo.commondir().join("objects")),
+        ];
+        if let Some(alternates) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+            objects
+                .extend(std::env::split_paths(&alternates).filter(|p| !p.as_os_str().is_empty()));
+        }
         let store = Arc::new(GitStore::new(repo.path().to_path_buf(), objects));
         Ok(Repo {
             repo,

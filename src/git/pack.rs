@@ -76,12 +76,14 @@ enum Entry {
 }
 
 impl Packs {
-    /// The packs under `objects/pack` and those of its alternates; none
-    /// when there are none or the directories cannot be read (every read
-    /// then goes to libgit2).
-    pub(crate) fn open(objects: &Path) -> Packs {
+    /// The packs of each object directory in `objects` (the repository's
+    /// own first) and of their alternates; none when there are none or
+    /// the directories cannot be read (every read then goes to libgit2).
+    pub(crate) fn open(objects: &[PathBuf]) -> Packs {
         let mut dirs = Vec::new();
-        object_dirs(objects, 0, &mut dirs);
+        for dir in objects {
+            object_dirs(dir, 0, &mut dirs);
+        }
         let mut packs = Vec::new();
         for dir in &dirs {
             let mut idx_paths: Vec<_> = std::fs::read_dir(dir.join("pack"))
@@ -648,7 +650,7 @@ mod tests {
         ] {
             git(p, extra);
             let objects = p.join(".git/objects");
-            let packs = Packs::open(&objects);
+            let packs = Packs::open(&[objects]);
             assert_eq!(packs.packs.len(), 1);
             let repo = git2::Repository::open(p).unwrap();
             let odb = repo.odb().unwrap();
@@ -730,7 +732,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let packs = Packs::open(&c.join(".git/objects"));
+        let packs = Packs::open(&[c.join(".git/objects")]);
         assert_eq!(packs.packs.len(), 2);
         let (kind, data) = packs.read(&in_a).expect("read through b's alternates");
         assert_eq!((kind, data), (Kind::Blob, b"a\n".to_vec()));

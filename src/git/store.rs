@@ -27,15 +27,16 @@ const PACKED_HEAD_LIMIT: usize = 64 << 20;
 pub struct GitStore {
     git_dir: PathBuf,
     pool: Mutex<Vec<Repository>>,
-    /// Where the packs are (`objects`, or `GIT_OBJECT_DIRECTORY`).
-    objects: PathBuf,
+    /// Where the packs are: `objects` (or `GIT_OBJECT_DIRECTORY`), then
+    /// the directories of `GIT_ALTERNATE_OBJECT_DIRECTORIES`.
+    objects: Vec<PathBuf>,
     /// Packed trees and blobs, read without libgit2's mapped windows;
     /// opened on the first read that needs them.
     packs: OnceLock<Packs>,
 }
 
 impl GitStore {
-    pub(super) fn new(git_dir: PathBuf, objects: PathBuf) -> GitStore {
+    pub(super) fn new(git_dir: PathBuf, objects: Vec<PathBuf>) -> GitStore {
         GitStore {
             git_dir,
             pool: Mutex::new(Vec::new()),
