@@ -192,6 +192,19 @@ impl SnapshotBuilder {
         }
     }
 
+    /// A builder like [`SnapshotBuilder::with_capacity`] that keeps the
+    /// buffers of `old`, a snapshot no longer needed (range mode builds a
+    /// tree per commit).
+    pub fn reusing(old: Snapshot, entries: usize, path_bytes: usize) -> SnapshotBuilder {
+        let Snapshot { paths, mut slots } = old;
+        let mut paths = paths.into_bytes();
+        paths.clear();
+        paths.reserve(path_bytes);
+        slots.clear();
+        slots.reserve(entries);
+        SnapshotBuilder { paths, slots }
+    }
+
     /// Adds an entry; `path` is `/`-separated and repository-relative.
     pub fn push(&mut self, path: &[u8], blob: BlobRef, mode: EntryMode) {
         let start = self.paths.len();

@@ -117,6 +117,7 @@ pub(super) fn change_sets(
             })
             .collect(),
         kept: Mutex::new(VecDeque::new()),
+        spare: Mutex::new(None),
     });
     Ok(commits
         .iter()
@@ -346,6 +347,11 @@ pub(super) struct RangeTrees {
     commits: Vec<RangeCommit>,
     /// The most recently built trees, newest first.
     kept: Mutex<VecDeque<(usize, Arc<Snapshot>)>>,
+    /// The last tree let go of that nobody else held: the next tree is
+    /// built in its buffers. A history builds a tree of several MB per
+    /// commit; allocating each afresh faulted in new pages every time,
+    /// and freed ones stayed resident until the allocator purged them.
+    spare: Mutex<Option<Snapshot>>,
 }
 
 impl RangeTrees {
@@ -395,14 +401,22 @@ impl RangeTrees {
                         changed.insert(&c.path, c.new.as_ref().map(|blob| (blob, c.mode)));
                     }
                 }
-                apply(&base, changed)
+                let spare = self.spare.lock().ok().and_then(|mut s| s.take());
+                apply(&base, changed, spare)
             }
             None => store::list_tree(&self.store, &self.commits[i].tree)?,
         };
         let built = Arc::new(built);
         if let Ok(mut kept) = self.kept.lock() {
             kept.push_front((i, Arc::clone(&built)));
-            kept.truncate(KEPT);
+            while kept.len() > KEPT {
+                if let Some((_, old)) = kept.pop_back()
+                    && let Ok(old) = Arc::try_unwrap(old)
+                    && let Ok(mut spare) = self.spare.lock()
+                {
+                    *spare = Some(old);
+                }
+            }
         }
         Ok(built)
     }
@@ -410,11 +424,17 @@ impl RangeTrees {
 
 /// `base` with `changed` paths replaced (or removed, for `None`), in one
 /// merge of two sorted lists.
-fn apply(base: &Snapshot, changed: BTreeMap<&str, Option<(&BlobRef, EntryMode)>>) -> Snapshot {
-    let mut out = SnapshotBuilder::with_capacity(
-        base.entries().len() + changed.len(),
-        base.path_bytes() + changed.keys().map(|p| p.len()).sum::<usize>(),
-    );
+fn apply(
+    base: &Snapshot,
+    changed: BTreeMap<&str, Option<(&BlobRef, EntryMode)>>,
+    spare: Option<Snapshot>,
+) -> Snapshot {
+    let entries = base.entries().len() + changed.len();
+    let path_bytes = base.path_bytes() + changed.keys().map(|p| p.len()).sum::<usize>();
+    let mut out = match spare {
+        Some(old) => SnapshotBuilder::reusing(old, entries, path_bytes),
+        None => SnapshotBuilder::with_capacity(entries, path_bytes),
+    };
     let mut edits = changed.into_iter().peekable();
     for e in base.entries() {
         while let Some((path, entry)) = edits.next_if(|(p, _)| *p < e.path) {
