@@ -73,6 +73,8 @@ enum Entry {
     Whole(Kind, Vec<u8>),
     /// Delta data against the object at this offset of the same pack.
     Delta(u64, Vec<u8>),
+    /// An object larger than the reader wants, left stored.
+    TooLarge,
 }
 
 impl Packs {
@@ -111,24 +113,34 @@ impl Packs {
             .find_map(|(i, p)| p.find(id).map(|off| (i, off)))
     }
 
-    /// The size of a packed object without inflating it (for a delta, the
-    /// few bytes that give the size of its result).
-    pub(crate) fn size(&self, id: &[u8]) -> Option<u64> {
-        let (p, at) = self.locate(id)?;
-        self.packs[p].size_at(at)
-    }
-
     /// A packed object's type and content.
     pub(crate) fn read(&self, id: &[u8]) -> Option<(Kind, Vec<u8>)> {
-        let (p, at) = self.locate(id)?;
-        let (kind, data) = self.read_at(p, at)?;
-        Some((kind, data.unwrap_or_else(|shared| shared.to_vec())))
+        self.read_within(id, u64::MAX)?
     }
 
-    /// The object at `at`: its bytes are owned when built for this read,
-    /// shared when they came from the base cache.
+    /// A packed object's type and content when it is at most `limit`
+    /// bytes, `Some(None)` when it is larger: judged from the entry's
+    /// header (a delta's, from the few bytes that give its result's size),
+    /// so a large object is neither inflated nor rebuilt, and a small one
+    /// costs no second read of its header.
+    pub(crate) fn read_within(&self, id: &[u8], limit: u64) -> Option<Option<(Kind, Vec<u8>)>> {
+        let (p, at) = self.locate(id)?;
+        Some(
+            self.read_at(p, at, limit)?
+                .map(|(kind, data)| (kind, data.unwrap_or_else(|shared| shared.to_vec()))),
+        )
+    }
+
+    /// The object at `at`, when it is at most `limit` bytes: its bytes are
+    /// owned when built for this read, shared when they came from the base
+    /// cache.
     #[allow(clippy::type_complexity)]
-    fn read_at(&self, p: usize, at: u64) -> Option<(Kind, Result<Vec<u8>, Arc<[u8]>>)> {
+    fn read_at(
+        &self,
+        p: usize,
+        at: u64,
+        limit: u64,
+    ) -> Option<Option<(Kind, Result<Vec<u8>, Arc<[u8]>>)>> {
         let pack = &self.packs[p];
         let mut deltas = Vec::new();
         let mut at = at;
@@ -138,7 +150,10 @@ impl Packs {
             {
                 break (kind, Err(shared));
             }
-            match pack.entry(at)? {
+            // Only the object asked for has a limit, not its bases.
+            let entry_limit = if deltas.is_empty() { limit } else { u64::MAX };
+            match pack.entry(at, entry_limit)? {
+                Entry::TooLarge => return Some(None),
                 Entry::Whole(kind, bytes) => break (kind, Ok(bytes)),
                 Entry::Delta(base, delta) => {
                     deltas.push((at, delta));
@@ -164,7 +179,7 @@ impl Packs {
                 Err(self.keep(p, offset, kind, built))
             };
         }
-        Some((kind, data))
+        Some(Some((kind, data)))
     }
 
     fn cached(&self, p: usize, at: u64) -> Option<(Kind, Arc<[u8]>)> {
@@ -274,10 +289,19 @@ impl Pack {
         ))
     }
 
-    /// The entry at `at`, inflated.
-    fn entry(&self, at: u64) -> Option<Entry> {
+    /// The entry at `at`, inflated, unless the object it stores (for a
+    /// delta, the object it builds) is larger than `limit`.
+    fn entry(&self, at: u64, limit: u64) -> Option<Entry> {
         SCRATCH.with_borrow_mut(|(stored, z)| {
             let head = self.head_at(at, stored)?;
+            let size = match head.base {
+                None => head.size as u64,
+                Some(_) if limit < u64::MAX => delta_result_size(z, &stored[head.len..])?,
+                Some(_) => 0,
+            };
+            if size > limit {
+                return Some(Entry::TooLarge);
+            }
             // Deflate never makes data longer than zlib's bound: read up
             // to it in one go (small entries came whole with the header).
             let want = (head.len + deflate_bound(head.size)) as u64;
@@ -313,25 +337,6 @@ impl Pack {
         stored.resize(usize::try_from(end - at).ok()?, 0);
         read_exact_at(&self.data, stored, at)?;
         Header::parse(stored, at)
-    }
-
-    /// The size of the object at `at`, reading only its first bytes.
-    fn size_at(&self, at: u64) -> Option<u64> {
-        SCRATCH.with_borrow_mut(|(stored, z)| {
-            let head = self.head_at(at, stored)?;
-            if head.base.is_none() {
-                return Some(head.size as u64);
-            }
-            // A delta starts with its base's size, then its result's: two
-            // varints of at most 10 bytes each.
-            z.reset(true);
-            let mut sizes = Vec::with_capacity(20);
-            z.decompress_vec(&stored[head.len..], &mut sizes, FlushDecompress::None)
-                .ok()?;
-            let mut p = 0;
-            varint(&sizes, &mut p)?;
-            varint(&sizes, &mut p).map(|n| n as u64)
-        })
     }
 }
 
@@ -439,6 +444,19 @@ fn inflate(z: &mut Decompress, stored: &[u8], size: usize) -> Option<Vec<u8>> {
         Ok(Status::StreamEnd) if out.len() == size => Some(out),
         _ => None,
     }
+}
+
+/// The size of the object a delta builds, from the first bytes of its
+/// stored (deflated) data: a delta starts with its base's size, then its
+/// result's, two varints of at most 10 bytes each.
+fn delta_result_size(z: &mut Decompress, stored: &[u8]) -> Option<u64> {
+    z.reset(true);
+    let mut sizes = Vec::with_capacity(20);
+    z.decompress_vec(stored, &mut sizes, FlushDecompress::None)
+        .ok()?;
+    let mut p = 0;
+    varint(&sizes, &mut p)?;
+    varint(&sizes, &mut p).map(|n| n as u64)
 }
 
 /// A little-endian base-128 number (delta sizes).
@@ -606,7 +624,7 @@ mod tests {
 
     /// Every object of a repository with deep delta chains (trees and
     /// blobs, offset and reference deltas) reads as libgit2 reads it, and
-    /// its size is libgit2's.
+    /// is refused by a limit one byte below libgit2's size.
     #[test]
     fn every_packed_object_reads_as_libgit2_reads_it() {
         let d = tempfile::tempdir().unwrap();
@@ -673,7 +691,17 @@ mod tests {
                     _ => Kind::Tag,
                 };
                 assert_eq!(kind, kind_theirs, "{id}");
-                assert_eq!(packs.size(id.as_bytes()), Some(theirs.len() as u64), "{id}");
+                // Exactly its size fits the limit; one byte less does not
+                // (judged from the header, or a delta's first bytes).
+                let len = theirs.len() as u64;
+                let within = packs.read_within(id.as_bytes(), len).unwrap();
+                assert_eq!(within.map(|(_, d)| d).as_deref(), Some(theirs.data()));
+                if len > 0 {
+                    assert!(
+                        packs.read_within(id.as_bytes(), len - 1) == Some(None),
+                        "{id}"
+                    );
+                }
                 let (pi, at) = packs.locate(id.as_bytes()).unwrap();
                 match packs.packs[pi].head_at(at, &mut Vec::new()).unwrap().base {
                     Some(Base::Offset(_)) => by_offset += 1,
