@@ -49,12 +49,14 @@ mod lazy_commit {
     const MI_OPTION_ARENA_MAX_OBJECT_SIZE: libmimalloc_sys::mi_option_t = 45;
 
     /// Blocks larger than this come from the system and go back to it
-    /// when freed. `--range` frees a tree snapshot (two blocks of 3–4 MB)
-    /// and a commit's changes many times a second; arena memory is purged
-    /// only after ten purge delays, so several freed snapshots stayed
-    /// resident (peak of 5 runs of `--range HEAD` on the benchmark: median
-    /// 95 MB, at most 102; with 512 KiB: median 88, at most 90; time and
-    /// `--all` unchanged).
+    /// when freed. `--range` frees tree snapshots (two blocks of 3–4 MB
+    /// each) and commits' changes many times a second, and freed arena
+    /// blocks stayed resident for a while (peak of six interleaved runs of
+    /// `--range HEAD` on the benchmark: median 95 MB, at most 101; with
+    /// 512 KiB: median 88, at most 100; `--all` unchanged). Each fresh
+    /// block is faulted in anew: that cost ~0.3 s of system time until
+    /// range mode reused its snapshots' buffers (`RangeTrees::spare`),
+    /// nothing measurable since.
     const ARENA_MAX_OBJECT_KIB: std::ffi::c_long = 512;
 
     #[used]

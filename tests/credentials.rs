@@ -363,6 +363,34 @@ fn no_output_format_ever_contains_the_secret() {
     );
 }
 
+/// In a packed history the pack reader judges a blob's size from its
+/// entry's header (a delta's, from its first stored bytes) and leaves an
+/// oversized one unread, whole or stored as a delta.
+#[test]
+fn oversized_files_are_skipped_in_a_packed_history() {
+    let repo = TestRepo::new();
+    repo.stage(".dbguard.yaml", "max_file_size: 300\n");
+    let filler: String = (0..40).map(|i| format!("# line {i}\n")).collect();
+    for round in 1..=3 {
+        repo.stage(
+            "big.env",
+            format!("{filler}DB_PASSWORD={}\nROUND={round}\n", pw(2)),
+        );
+        repo.stage("small.env", format!("DB_PASSWORD={}\n", pw(3)));
+        repo.commit(&format!("round {round}"));
+    }
+    repo.git(&["gc", "-q", "--aggressive"]);
+    let objects = repo.git(&["count-objects", "-v"]);
+    assert!(objects.starts_with("count: 0\n"), "all packed: {objects}");
+    let run = repo.check_json(&["--range", "HEAD", "--select", "credential"]);
+    assert_eq!(
+        run.findings(),
+        [("credential".to_string(), "small.env".to_string())],
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn binary_and_oversized_files_are_skipped() {
     let repo = TestRepo::new();
