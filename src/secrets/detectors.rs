@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{CaptureLocations, Regex};
 use serde::Deserialize;
 
 use super::Candidate;
 use super::keys::{is_db_token_key, is_password_key, is_store_callee};
+use super::keyword_scan::KeywordScanner;
 use super::placeholder::{
     Fallback, fallback, is_placeholder, is_placeholder_pair, is_weak_fallback,
 };
@@ -298,7 +298,7 @@ struct Detector {
 /// Every detector, the prefilter and the kind descriptions.
 pub struct Detectors {
     list: Vec<Detector>,
-    prefilter: AhoCorasick,
+    prefilter: KeywordScanner,
     /// For each keyword pattern, the detectors it enables.
     by_keyword: Vec<Vec<usize>>,
     /// For each keyword pattern, the line- and key-scoped detectors among
@@ -428,16 +428,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
                 .collect()
         })
         .collect();
-    // A DFA whatever the number of keywords: left to choose, aho-corasick
-    // builds a DFA only up to 100 patterns and falls back to an NFA that
-    // scanned every file about three times slower (this prefilter runs on
-    // every file of an `--all` check).
-    let prefilter = AhoCorasickBuilder::new()
-        .kind(Some(AhoCorasickKind::DFA))
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&keywords)
-        .map_err(|e| e.to_string())?;
+    let prefilter = KeywordScanner::new(&keywords);
     Ok(Detectors {
         list,
         prefilter,
@@ -473,49 +464,36 @@ impl Detectors {
                 on[i] = allowed[i] && !d.has_keywords;
             }
         }
-        let mut missing = self
-            .list
-            .iter()
-            .enumerate()
-            .filter(|(i, d)| d.has_keywords && allowed[*i])
-            .count();
-        // Line-scoped detectors need every hit, not just the first.
-        let scoped = self
-            .list
-            .iter()
-            .enumerate()
-            .any(|(i, d)| d.scope != Scope::Text && allowed[i]);
         let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.list.len()];
+        let wanted = self
+            .list
+            .iter()
+            .enumerate()
+            .any(|(i, d)| d.has_keywords && allowed[i]);
+        if !wanted {
+            return ((0..self.list.len()).filter(|i| on[*i]).collect(), hits);
+        }
         let mut seen = vec![false; self.by_keyword.len()];
-        // Every position where a keyword starts, through the prefilter's
-        // fast leftmost search resumed one byte after each match: an
-        // overlapping search finds the same keywords at a third of the
-        // speed (it cannot skip ahead with SIMD). The longest keyword at
-        // a position enables the detectors of those it contains.
-        let mut at = 0;
-        while (missing > 0 || scoped)
-            && let Some(m) = self
-                .prefilter
-                .find(aho_corasick::Input::new(text).span(at..text.len()))
-        {
-            let k = m.pattern().as_usize();
+        // Every place a keyword starts (the scoped detectors need them
+        // all); the longest keyword at each enables the detectors of those
+        // it contains.
+        let mut found = Vec::new();
+        self.prefilter.scan(text.as_bytes(), &mut found);
+        for m in found {
+            let k = m.keyword;
             // A keyword enables its detectors once; after that only the
             // scoped ones want to know where else it is.
             if !seen[k] {
                 seen[k] = true;
                 for &d in &self.by_keyword[k] {
-                    if allowed[d] && !on[d] {
-                        on[d] = true;
-                        missing -= 1;
-                    }
+                    on[d] |= allowed[d];
                 }
             }
             for &d in &self.scoped_by_keyword[k] {
                 if allowed[d] {
-                    hits[d].push(m.start());
+                    hits[d].push(m.start);
                 }
             }
-            at = m.start() + 1;
         }
         ((0..self.list.len()).filter(|i| on[*i]).collect(), hits)
     }

@@ -16,6 +16,7 @@ pub mod redact;
 pub mod syntax;
 
 mod connstring;
+mod keyword_scan;
 mod lists;
 mod namevalue;
 mod pem;
