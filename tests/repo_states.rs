@@ -168,6 +168,25 @@ fn sparse_checkout_skips_files_outside_the_cone() {
 }
 
 #[test]
+fn all_skips_tracked_files_deleted_from_the_working_tree() {
+    let repo = TestRepo::new();
+    repo.stage("data/kept.db", "x")
+        .stage("data/gone.db", "x")
+        .stage("gone.db", "x")
+        .stage("kept.db", "x");
+    repo.commit("one");
+    std::fs::remove_file(repo.path().join("data/gone.db")).unwrap();
+    std::fs::remove_file(repo.path().join("gone.db")).unwrap();
+    let run = repo.check_json(&["--all"]);
+    assert_eq!(
+        db_findings(&run),
+        ["data/kept.db", "kept.db"],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn shallow_clone() {
     let origin = TestRepo::new();
     origin.stage("a.txt", "1\n");

@@ -21,6 +21,7 @@ use crate::changes::{
 mod index_file;
 mod index_ops;
 mod pack;
+mod presence;
 mod range;
 mod staged;
 mod store;
@@ -366,7 +367,7 @@ impl Repo {
 
     /// Tracked files (stage 0 index entries) that exist in the working tree.
     /// The index is read without libgit2 when it can be (libgit2 verifies
-    /// its checksum and hashes every entry); the files are looked at on
+    /// its checksum and hashes every entry); the directories are listed on
     /// every core.
     fn worktree_entries(&self) -> anyhow::Result<Vec<SnapshotEntry>> {
         use rayon::prelude::*;
@@ -389,19 +390,22 @@ impl Repo {
             }
         };
         let root = self.root.as_path();
+        let paths: Vec<&[u8]> = listed.iter().map(|(p, _)| p.as_slice()).collect();
+        let there = presence::present(root, &paths);
+        drop(paths);
         Ok(listed
             .into_par_iter()
+            .zip(there)
             .with_min_len(256)
-            .filter_map(|(path, mode)| {
+            .filter_map(|((path, mode), there)| {
                 let mode = mode_from_filemode(mode);
-                let abs = worktree_path(root, &path);
-                if mode != EntryMode::Submodule && std::fs::symlink_metadata(&abs).is_err() {
-                    // Deleted in the working tree, or outside a sparse checkout.
+                // Deleted in the working tree, or outside a sparse checkout.
+                if mode != EntryMode::Submodule && !there {
                     return None;
                 }
                 Some(SnapshotEntry {
                     path: path_string(&path),
-                    blob: BlobRef::Worktree(abs),
+                    blob: BlobRef::Worktree(worktree_path(root, &path)),
                     mode,
                 })
             })
