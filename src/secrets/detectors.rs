@@ -742,7 +742,9 @@ fn matches_in<'t>(
     windows: &'t [Window],
     keyed: bool,
 ) -> impl Iterator<Item = Found<'t>> {
-    let mut locs = re.capture_locations();
+    // Made on the first search that reads groups: a `scope: key` search
+    // never does, and most texts have no window left to search.
+    let mut locs: Option<CaptureLocations> = None;
     let mut window = 0;
     let mut at = windows.first().map(|w| w.start);
     std::iter::from_fn(move || {
@@ -754,8 +756,9 @@ fn matches_in<'t>(
                     let m = re.find_at(hay, pos)?;
                     Some((m.range(), Some(Found::of_key(text, m.start(), m.end()))))
                 } else {
-                    let m = re.captures_read_at(&mut locs, hay, pos)?;
-                    Some((m.range(), Found::read(text, &locs, groups)))
+                    let locs = locs.get_or_insert_with(|| re.capture_locations());
+                    let m = re.captures_read_at(locs, hay, pos)?;
+                    Some((m.range(), Found::read(text, locs, groups)))
                 }
             });
             let Some((m, found)) = found else {
