@@ -223,17 +223,43 @@ fn is_link(_: &std::io::Error) -> bool {
     false
 }
 
-/// At most `limit` bytes of `f`.
+/// At most `limit` bytes of `f`, whose `fstat` said `size_hint` bytes.
+///
+/// A file read to the size `fstat` gave is taken as whole, without a
+/// second `read` to meet its end (one `read` call per file of an `--all`
+/// check); bytes appended after the `fstat` are the same race as bytes
+/// appended after the read. A short read, a file that says it is empty
+/// (`/proc`-like files do) or one larger than the limit is read on the
+/// usual way.
 fn read_up_to(
-    f: std::fs::File,
+    mut f: std::fs::File,
     limit: u64,
     size_hint: u64,
     path: &Path,
 ) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(size_hint.min(limit) as usize);
-    f.take(limit)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let cannot = || format!("cannot read {}", path.display());
+    let mut buf = Vec::new();
+    if size_hint > 0 && size_hint < limit {
+        buf.resize(size_hint as usize, 0);
+        let mut got = 0;
+        while got < buf.len() {
+            match f.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e).with_context(cannot),
+            }
+        }
+        if got == buf.len() {
+            return Ok(buf);
+        }
+        // Shorter than it said: read to its end as usual.
+        buf.truncate(got);
+    } else {
+        buf.reserve(size_hint.min(limit) as usize);
+    }
+    let rest = limit - buf.len() as u64;
+    f.take(rest).read_to_end(&mut buf).with_context(cannot)?;
     Ok(buf)
 }
 
@@ -480,6 +506,26 @@ pub(super) fn index_snapshot(store: Arc<GitStore>) -> LazySnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_up_to_the_limit_whatever_the_size_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "0123456789").unwrap();
+        let read = |limit: u64, hint: u64| {
+            let f = std::fs::File::open(&path).unwrap();
+            String::from_utf8(read_up_to(f, limit, hint, &path).unwrap()).unwrap()
+        };
+        assert_eq!(read(100, 10), "0123456789");
+        // Shrunk since its fstat: what is there.
+        assert_eq!(read(100, 20), "0123456789");
+        // Says empty (`/proc`-like), or larger than the limit: read on.
+        assert_eq!(read(100, 0), "0123456789");
+        assert_eq!(read(4, 10), "0123");
+        assert_eq!(read(10, 10), "0123456789");
+        // Grown since its fstat: what fstat said, as if read before.
+        assert_eq!(read(100, 6), "012345");
+    }
 
     #[cfg(unix)]
     #[test]
