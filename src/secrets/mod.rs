@@ -139,6 +139,18 @@ mod tests {
         assert_eq!(d.description, "database URL with an inline password");
     }
 
+    /// Found by the call its keyword names (`.pass(`), in a file whose
+    /// `pass` is Python's statement or part of `password` elsewhere.
+    #[test]
+    fn rust_option_builders_pass_passwords() {
+        let t = format!(
+            "let opts = OptsBuilder::default()\n    .user(Some(\"app\"))\n    .pass(Some(\"{}\"));\n",
+            "Mysq1Async_R5"
+        );
+        assert_eq!(kinds("src/main.rs", &t), [(3, 17, "driver-call-password")]);
+        assert!(kinds("src/main.rs", "bypass(Some(\"Mysq1Async_R5\"))").is_empty());
+    }
+
     #[test]
     fn alembic_urls_get_their_own_kind() {
         let t = format!(
