@@ -188,7 +188,9 @@ def keywords():
         if not m:
             continue
         for q1, q2, bare in re.findall(r'"([^"]*)"|\'([^\']*)\'|([^,\s][^,]*)', m.group(1)):
-            w = (q1 or q2 or bare).strip().lower()
+            # Quoted keywords keep their blanks ("env "); YAML's double
+            # quotes spell a tab "\t".
+            w = (q1.replace("\\t", "\t") if q1 else q2 or bare.strip()).lower()
             if w and w not in words:
                 words.append(w)
     if len(words) < 10:

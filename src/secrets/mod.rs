@@ -151,6 +151,21 @@ mod tests {
         assert!(kinds("src/main.rs", "bypass(Some(\"Mysq1Async_R5\"))").is_empty());
     }
 
+    /// The `ENV` detector's keywords hold the blank after `ENV`: a space
+    /// or a tab.
+    #[test]
+    fn dockerfile_env_with_a_space_or_a_tab() {
+        let pw = format!("Dock3r{}", "-Env9x");
+        for sep in [" ", "\t", " \t "] {
+            let t = format!("FROM postgres:16\nENV{sep}POSTGRES_PASSWORD {pw}\n");
+            assert_eq!(
+                kinds("Dockerfile", &t),
+                [(2, 23 + sep.len() as u32 - 1, "password-assignment")],
+                "{sep:?}"
+            );
+        }
+    }
+
     #[test]
     fn alembic_urls_get_their_own_kind() {
         let t = format!(
