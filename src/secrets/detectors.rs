@@ -2,8 +2,9 @@
 //! and the keyword prefilter in front of it.
 //!
 //! One Aho-Corasick automaton over every detector's keywords
-//! (ASCII case-insensitive) tells which detectors can match a text; only
-//! those run their regex or code. A text without any keyword costs that one
+//! (ASCII case-insensitive, `keyword_scan`) tells which detectors can
+//! match a text and where the scoped ones' keywords are; only those run
+//! their regex or code. A text without any keyword costs that one
 //! pass.
 
 use std::collections::BTreeMap;
