@@ -180,11 +180,12 @@ def restore(repo):
 
 
 def keywords():
-    """The keyword set of dbguard's credential prefilter, read from
-    rules/credentials.yaml (the file dbguard embeds)."""
+    """The keyword set of dbguard's credential prefilter (`keywords` and
+    `also` words), read from rules/credentials.yaml (the file dbguard
+    embeds)."""
     words = []
     for line in (ROOT / "rules" / "credentials.yaml").read_text().splitlines():
-        m = re.match(r"\s*keywords:\s*\[(.*)\]\s*$", line)
+        m = re.match(r"\s*(?:keywords|also):\s*\[(.*)\]\s*$", line)
         if not m:
             continue
         for q1, q2, bare in re.findall(r'"([^"]*)"|\'([^\']*)\'|([^,\s][^,]*)', m.group(1)):

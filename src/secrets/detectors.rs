@@ -40,6 +40,8 @@ struct Spec {
     kind: String,
     #[serde(default)]
     keywords: Vec<String>,
+    #[serde(default)]
+    also: Vec<String>,
     code: Option<Code>,
     regex: Option<String>,
     value: Option<ValueMode>,
@@ -293,6 +295,9 @@ struct Detector {
     exclude: Option<LazyRegex>,
     files: Option<GlobSet>,
     has_keywords: bool,
+    /// The prefilter's indices of the `also` words, one of which the text
+    /// must hold too (empty: no such condition).
+    also: Vec<usize>,
     scope: Scope,
 }
 
@@ -305,6 +310,9 @@ pub struct Detectors {
     /// For each keyword pattern, the line- and key-scoped detectors among
     /// those: the ones that need every place it occurs, not just the first.
     scoped_by_keyword: Vec<Vec<usize>>,
+    /// For each keyword pattern, the keywords it holds (itself included):
+    /// which `also` words a place where it is the longest keyword shows.
+    contained: Vec<Vec<usize>>,
     kinds: BTreeMap<String, String>,
 }
 
@@ -353,6 +361,9 @@ fn compile(data: &str) -> Result<Detectors, String> {
                 s.kind
             ));
         }
+        if !s.also.is_empty() && s.keywords.is_empty() {
+            return Err(format!("detector {i} ({}): `also` needs keywords", s.kind));
+        }
         if s.keywords.is_empty() && s.files.is_empty() {
             return Err(format!(
                 "detector {i} ({}) has neither keywords nor files",
@@ -374,15 +385,14 @@ fn compile(data: &str) -> Result<Detectors, String> {
             Some(b.build().map_err(|e| format!("detector {i}: {e}"))?)
         };
         for k in &s.keywords {
-            let k = k.to_ascii_lowercase();
-            match keywords.iter().position(|x| *x == k) {
-                Some(p) => by_keyword[p].push(i),
-                None => {
-                    keywords.push(k);
-                    by_keyword.push(vec![i]);
-                }
-            }
+            let p = keyword_index(&mut keywords, &mut by_keyword, k);
+            by_keyword[p].push(i);
         }
+        let also = s
+            .also
+            .iter()
+            .map(|w| keyword_index(&mut keywords, &mut by_keyword, w))
+            .collect();
         list.push(Detector {
             kind: s.kind,
             code: s.code,
@@ -399,6 +409,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
             },
             files,
             has_keywords: !s.keywords.is_empty(),
+            also,
             scope: s.scope,
         });
     }
@@ -420,6 +431,14 @@ fn compile(data: &str) -> Result<Detectors, String> {
         })
         .collect();
     let by_keyword = closed;
+    let contained = keywords
+        .iter()
+        .map(|outer| {
+            (0..keywords.len())
+                .filter(|&i| outer.contains(keywords[i].as_str()))
+                .collect()
+        })
+        .collect();
     let scoped_by_keyword = by_keyword
         .iter()
         .map(|ds| {
@@ -435,7 +454,23 @@ fn compile(data: &str) -> Result<Detectors, String> {
         prefilter,
         by_keyword,
         scoped_by_keyword,
+        contained,
         kinds: data.kinds,
+    })
+}
+
+/// Where keyword `word` (lowercased) is in the prefilter's list, added
+/// (enabling no detector yet) when it is new.
+fn keyword_index(
+    keywords: &mut Vec<String>,
+    by_keyword: &mut Vec<Vec<usize>>,
+    word: &str,
+) -> usize {
+    let word = word.to_ascii_lowercase();
+    keywords.iter().position(|x| *x == word).unwrap_or_else(|| {
+        keywords.push(word);
+        by_keyword.push(Vec::new());
+        keywords.len() - 1
     })
 }
 
@@ -455,7 +490,7 @@ impl Detectors {
     /// only when the text holds one of them (both, when it has both). For
     /// each line-scoped detector, also where its keywords start (empty for
     /// the others).
-    fn active(&self, path: &str, text: &str) -> (Vec<usize>, Vec<Vec<usize>>) {
+    fn active(&self, path: &str, text: &str, also: bool) -> (Vec<usize>, Vec<Vec<usize>>) {
         let name = file_name(path);
         let mut on = vec![false; self.list.len()];
         let mut allowed = vec![true; self.list.len()];
@@ -475,6 +510,8 @@ impl Detectors {
             return ((0..self.list.len()).filter(|i| on[*i]).collect(), hits);
         }
         let mut seen = vec![false; self.by_keyword.len()];
+        // The keywords the text holds, those inside longer ones included.
+        let mut held = vec![false; self.by_keyword.len()];
         // Every place a keyword starts (the scoped detectors need them
         // all); the longest keyword at each enables the detectors of those
         // it contains.
@@ -489,11 +526,19 @@ impl Detectors {
                 for &d in &self.by_keyword[k] {
                     on[d] |= allowed[d];
                 }
+                for &w in &self.contained[k] {
+                    held[w] = true;
+                }
             }
             for &d in &self.scoped_by_keyword[k] {
                 if allowed[d] {
                     hits[d].push(m.start);
                 }
+            }
+        }
+        if also {
+            for (i, d) in self.list.iter().enumerate() {
+                on[i] &= d.also.is_empty() || d.also.iter().any(|&w| held[w]);
             }
         }
         ((0..self.list.len()).filter(|i| on[*i]).collect(), hits)
@@ -505,8 +550,8 @@ impl Detectors {
         self.run_scoped(path, text, syntax, true)
     }
 
-    /// [`Detectors::run`], with line scopes honoured or (for the tests
-    /// that prove them sound) ignored.
+    /// [`Detectors::run`], with line scopes and `also` words honoured or
+    /// (for the tests that prove them sound) ignored.
     fn run_scoped(
         &self,
         path: &str,
@@ -515,7 +560,7 @@ impl Detectors {
         scopes: bool,
     ) -> Vec<(usize, Candidate)> {
         let mut out = Vec::new();
-        let (active, hits) = self.active(path, text);
+        let (active, hits) = self.active(path, text, scopes);
         for i in active {
             let d = &self.list[i];
             let windows = match d.scope {
@@ -960,9 +1005,13 @@ mod tests {
     #[test]
     fn prefilter_skips_text_without_keywords() {
         let d = detectors();
-        assert!(d.active("a.txt", "nothing to see here\n").0.is_empty());
-        assert!(!d.active("a.txt", "DB_PASSWORD=x").0.is_empty());
-        assert!(!d.active("home/.pgpass", "x").0.is_empty());
+        assert!(
+            d.active("a.txt", "nothing to see here\n", true)
+                .0
+                .is_empty()
+        );
+        assert!(!d.active("a.txt", "DB_PASSWORD=x", true).0.is_empty());
+        assert!(!d.active("home/.pgpass", "x", true).0.is_empty());
     }
 
     #[test]
@@ -982,9 +1031,47 @@ mod tests {
             "kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: 'k(?P<value>x)'\n    value: raw\n    keywords: [kx]\n    files: ['*.md']\n",
         )
         .unwrap();
-        assert_eq!(d.active("README.md", "kx").0, [0]);
-        assert!(d.active("README.md", "nothing").0.is_empty());
-        assert!(d.active("app.py", "kx").0.is_empty());
+        assert_eq!(d.active("README.md", "kx", true).0, [0]);
+        assert!(d.active("README.md", "nothing", true).0.is_empty());
+        assert!(d.active("app.py", "kx", true).0.is_empty());
+    }
+
+    /// `also` words are a second condition: a keyword and one of them,
+    /// anywhere in the text, also inside a longer keyword.
+    #[test]
+    fn also_words_are_needed_too() {
+        let d = compile(
+            "kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: 'k(?P<value>x)'\n    value: raw\n    keywords: [kx]\n    also: [create, alter]\n  - kind: a\n    regex: 'alterx(?P<value>x)'\n    value: raw\n    keywords: [alterx]\n",
+        )
+        .unwrap();
+        assert!(d.active("a.sql", "kx", true).0.is_empty());
+        assert_eq!(d.active("a.sql", "kx", false).0, [0]);
+        assert_eq!(d.active("a.sql", "CREATE kx", true).0, [0]);
+        assert_eq!(d.active("a.sql", "kx\nalter", true).0, [0]);
+        assert!(d.active("a.sql", "create", true).0.is_empty());
+        // `alter` at a place where `alterx` is the longest keyword.
+        assert_eq!(d.active("a.sql", "kx alterx", true).0, [0, 1]);
+        let bad = "kinds: {a: b}\ndetectors:\n  - kind: a\n    regex: 'k(?P<value>x)'\n    value: raw\n    files: ['*.md']\n    also: [create]\n";
+        assert!(compile(bad).is_err());
+    }
+
+    /// The two detectors with `also` words, through the embedded table.
+    #[test]
+    fn sql_users_and_xml_elements_need_their_also_words() {
+        let d = detectors();
+        let kinds = |path: &str, text: &str| -> Vec<&str> {
+            d.run(path, text, crate::secrets::syntax::syntax_of(path))
+                .into_iter()
+                .map(|(_, c)| c.kind)
+                .collect()
+        };
+        let pw = format!("Sq1{}", "-Us3rPw");
+        let sql = format!("CREATE USER app WITH PASSWORD '{pw}';\n");
+        assert_eq!(kinds("init.sql", &sql), ["sql-password"]);
+        let sql = format!("alter role app password '{pw}';\n");
+        assert_eq!(kinds("init.sql", &sql), ["sql-password"]);
+        let xml = format!("<settings>\n  <dbPassword>{pw}</dbPassword>\n</settings>\n");
+        assert_eq!(kinds("settings.xml", &xml), ["password-assignment"]);
     }
 
     /// Whether a match of `pattern` can hold a newline, or can depend on
