@@ -4,11 +4,23 @@
 //! built on the critical path of a staged check (the migration rules need
 //! the staged tree) and once per commit in range mode. One `String` per
 //! path made building it 60,000 allocations and as many UTF-8 checks, and
-//! made a range check hold ~20 MB per kept tree; here every path lives in
-//! one buffer, checked for UTF-8 once, and an entry is two offsets beside
-//! its blob.
+//! made a range check hold ~20 MB per kept tree; here paths live in a few
+//! shared buffers, checked for UTF-8 once, and an entry is a buffer number
+//! and two offsets beside its blob. A snapshot edited from another
+//! ([`Snapshot::edited`], a commit's tree from its parent's) shares the
+//! other's buffers and adds one for its new paths only: range mode keeps
+//! several trees of a history at once, and their paths are nearly all the
+//! same.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{BlobRef, EntryMode};
+
+/// A snapshot edited from one that shares more path buffers than this
+/// copies its paths into one buffer, so that paths deleted long ago stop
+/// being kept and lookups stay one indirection deep.
+const MAX_BUFFERS: usize = 32;
 
 /// One file to build a snapshot from (the working tree, `init`, tests).
 #[derive(Clone, Debug)]
@@ -26,11 +38,14 @@ pub struct Entry<'a> {
     pub mode: EntryMode,
 }
 
-/// Where one entry's path lies in the snapshot's buffer, and its blob.
+/// Where one entry's path lies (which buffer, which bytes of it), and its
+/// blob. 32-bit offsets keep a slot at 56 bytes; a buffer never grows past
+/// them (see [`SnapshotBuilder::push`]).
 #[derive(Clone, Debug)]
 struct Slot {
-    start: usize,
-    end: usize,
+    buffer: u32,
+    start: u32,
+    end: u32,
     blob: BlobRef,
     mode: EntryMode,
 }
@@ -40,7 +55,7 @@ struct Slot {
 /// rules (the migration graph, model diffs, ignore rules) read from it.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    paths: String,
+    buffers: Vec<Arc<String>>,
     slots: Vec<Slot>,
 }
 
@@ -56,16 +71,10 @@ impl Snapshot {
         b.finish()
     }
 
-    /// The bytes of all paths together (to size a snapshot built from
-    /// this one).
-    pub fn path_bytes(&self) -> usize {
-        self.paths.len()
-    }
-
     /// All entries, sorted by path.
     pub fn entries(&self) -> Entries<'_> {
         Entries {
-            paths: &self.paths,
+            buffers: &self.buffers,
             slots: &self.slots,
         }
     }
@@ -92,9 +101,69 @@ impl Snapshot {
             .partition_point(|s| all.path_of(s) < prefix.as_str());
         let len = self.slots[start..].partition_point(|s| all.path_of(s).starts_with(&prefix));
         Entries {
-            paths: &self.paths,
+            buffers: &self.buffers,
             slots: &self.slots[start..start + len],
         }
+    }
+
+    /// This snapshot with the paths of `edits` replaced (`Some`) or
+    /// removed (`None`), in one merge of two sorted lists. Paths this
+    /// snapshot has are not copied: the result shares its buffers (up to
+    /// [`MAX_BUFFERS`]) and stores only the new paths. `spare`, a
+    /// snapshot no longer needed, lends its entry buffer (range mode edits
+    /// a tree of several MB per commit; a fresh one faulted in new pages
+    /// every time).
+    pub fn edited(
+        &self,
+        edits: &BTreeMap<&str, Option<(&BlobRef, EntryMode)>>,
+        spare: Option<Snapshot>,
+    ) -> Snapshot {
+        let share = self.buffers.len() < MAX_BUFFERS;
+        let entries = self.slots.len() + edits.len();
+        let mut new_bytes: usize = edits.keys().map(|p| p.len()).sum();
+        if !share {
+            new_bytes += self.buffers.iter().map(|b| b.len()).sum::<usize>();
+        }
+        let mut out = match spare {
+            Some(old) => SnapshotBuilder::reusing(old, entries, new_bytes),
+            None => SnapshotBuilder::with_capacity(entries, new_bytes),
+        };
+        if share {
+            out.shared.clone_from(&self.buffers);
+        }
+        let all = self.entries();
+        // An entry of this snapshot, under a new blob and mode.
+        let keep = |out: &mut SnapshotBuilder, slot: &Slot, blob: BlobRef, mode| {
+            if share {
+                out.slots.push(Slot {
+                    blob,
+                    mode,
+                    ..*slot
+                });
+            } else {
+                out.push(all.path_of(slot).as_bytes(), blob, mode);
+            }
+        };
+        let mut edits = edits.iter().peekable();
+        for slot in &self.slots {
+            let path = all.path_of(slot);
+            while let Some((new, entry)) = edits.next_if(|(p, _)| **p < path) {
+                if let Some((blob, mode)) = entry {
+                    out.push(new.as_bytes(), (*blob).clone(), *mode);
+                }
+            }
+            match edits.next_if(|(p, _)| **p == path) {
+                Some((_, Some((blob, mode)))) => keep(&mut out, slot, (*blob).clone(), *mode),
+                Some((_, None)) => {}
+                None => keep(&mut out, slot, slot.blob.clone(), slot.mode),
+            }
+        }
+        for (new, entry) in edits {
+            if let Some((blob, mode)) = entry {
+                out.push(new.as_bytes(), (*blob).clone(), *mode);
+            }
+        }
+        out.finish()
     }
 }
 
@@ -102,7 +171,7 @@ impl Snapshot {
 /// below one directory).
 #[derive(Clone, Copy, Debug)]
 pub struct Entries<'a> {
-    paths: &'a str,
+    buffers: &'a [Arc<String>],
     slots: &'a [Slot],
 }
 
@@ -126,8 +195,7 @@ impl<'a> Entries<'a> {
     }
 
     fn path_of(&self, slot: &Slot) -> &'a str {
-        // The builder only records offsets at path boundaries of a `String`.
-        self.paths.get(slot.start..slot.end).unwrap_or_default()
+        path_in(self.buffers, slot)
     }
 
     fn entry(&self, slot: &'a Slot) -> Entry<'a> {
@@ -137,6 +205,15 @@ impl<'a> Entries<'a> {
             mode: slot.mode,
         }
     }
+}
+
+/// The path of `slot` among `buffers`.
+fn path_in<'a>(buffers: &'a [Arc<String>], slot: &Slot) -> &'a str {
+    // The builder only records offsets at path boundaries of a `String`.
+    buffers
+        .get(slot.buffer as usize)
+        .and_then(|b| b.get(slot.start as usize..slot.end as usize))
+        .unwrap_or_default()
 }
 
 impl<'a> IntoIterator for Entries<'a> {
@@ -176,10 +253,15 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 
 /// Collects the entries of a snapshot as raw path bytes (git paths need
-/// not be UTF-8) into one buffer.
+/// not be UTF-8), appended to one buffer at a time.
 pub struct SnapshotBuilder {
+    /// Finished buffers (shared with the snapshot edited, or filled).
+    shared: Vec<Arc<String>>,
+    /// The buffer being filled: the next of `shared` once finished.
     paths: Vec<u8>,
     slots: Vec<Slot>,
+    /// The first slot pushed since the last buffer was finished.
+    since: usize,
 }
 
 impl SnapshotBuilder {
@@ -187,58 +269,89 @@ impl SnapshotBuilder {
     /// `path_bytes` bytes together (a buffer that grows copies itself).
     pub fn with_capacity(entries: usize, path_bytes: usize) -> SnapshotBuilder {
         SnapshotBuilder {
+            shared: Vec::new(),
             paths: Vec::with_capacity(path_bytes),
             slots: Vec::with_capacity(entries),
+            since: 0,
         }
     }
 
     /// A builder like [`SnapshotBuilder::with_capacity`] that keeps the
-    /// buffers of `old`, a snapshot no longer needed (range mode builds a
-    /// tree per commit).
+    /// entry buffer of `old`, a snapshot no longer needed (range mode
+    /// builds a tree per commit).
     pub fn reusing(old: Snapshot, entries: usize, path_bytes: usize) -> SnapshotBuilder {
-        let Snapshot { paths, mut slots } = old;
-        let mut paths = paths.into_bytes();
-        paths.clear();
-        paths.reserve(path_bytes);
+        let Snapshot { buffers, mut slots } = old;
+        drop(buffers);
         slots.clear();
         slots.reserve(entries);
-        SnapshotBuilder { paths, slots }
+        SnapshotBuilder {
+            shared: Vec::new(),
+            paths: Vec::with_capacity(path_bytes),
+            slots,
+            since: 0,
+        }
     }
 
     /// Adds an entry; `path` is `/`-separated and repository-relative.
     pub fn push(&mut self, path: &[u8], blob: BlobRef, mode: EntryMode) {
+        if u32::try_from(self.paths.len() + path.len()).is_err() {
+            // Past 4 GiB of paths: the next ones go to a buffer of their own.
+            self.seal();
+        }
         let start = self.paths.len();
         self.paths.extend_from_slice(path);
         self.slots.push(Slot {
-            start,
-            end: self.paths.len(),
+            // Less than 4 GiB of paths (checked above) means far fewer
+            // than 2^32 buffers, and `path` itself fits a slice's length.
+            buffer: u32::try_from(self.shared.len()).unwrap_or(u32::MAX),
+            start: start as u32,
+            end: self.paths.len() as u32,
             blob,
             mode,
         });
     }
 
-    /// The snapshot: paths that are not UTF-8 are converted lossily (as
-    /// everywhere rules see paths), entries sorted by path, and the first
-    /// entry of each path kept.
-    pub fn finish(self) -> Snapshot {
-        let SnapshotBuilder { paths, mut slots } = self;
+    /// Finishes the buffer being filled: paths that are not UTF-8 are
+    /// converted lossily (as everywhere rules see paths).
+    fn seal(&mut self) {
+        let raw = std::mem::take(&mut self.paths);
+        if raw.is_empty() {
+            return;
+        }
+        let current = self.shared.len() as u32;
         // One check of the whole buffer; only a repository with a path
         // that is not UTF-8 pays for converting path by path.
-        let paths = match String::from_utf8(paths) {
+        let paths = match String::from_utf8(raw) {
             Ok(paths) => paths,
             Err(e) => {
                 let raw = e.into_bytes();
                 let mut paths = String::with_capacity(raw.len());
-                for s in &mut slots {
+                for s in self.slots[self.since..]
+                    .iter_mut()
+                    .filter(|s| s.buffer == current)
+                {
                     let start = paths.len();
-                    paths.push_str(&crate::text::lossy(&raw[s.start..s.end]));
-                    s.start = start;
-                    s.end = paths.len();
+                    paths.push_str(&crate::text::lossy(&raw[s.start as usize..s.end as usize]));
+                    s.start = start as u32;
+                    s.end = paths.len() as u32;
                 }
                 paths
             }
         };
-        let path = |s: &Slot| &paths[s.start..s.end];
+        self.shared.push(Arc::new(paths));
+        self.since = self.slots.len();
+    }
+
+    /// The snapshot: entries sorted by path, and the first entry of each
+    /// path kept.
+    pub fn finish(mut self) -> Snapshot {
+        self.seal();
+        let SnapshotBuilder {
+            shared: buffers,
+            mut slots,
+            ..
+        } = self;
+        let path = |s: &Slot| path_in(&buffers, s);
         // Trees and the index list their paths sorted and once each
         // already (one pass checks both); a stable sort would still
         // allocate half their size.
@@ -246,7 +359,7 @@ impl SnapshotBuilder {
             slots.sort_by(|a, b| path(a).cmp(path(b)));
             slots.dedup_by(|a, b| path(a) == path(b));
         }
-        Snapshot { paths, slots }
+        Snapshot { buffers, slots }
     }
 }
 
@@ -337,5 +450,105 @@ mod tests {
         assert_eq!(paths(s.entries()), ["a.py", "caf\u{fffd}/x.py", "d.py"]);
         assert_eq!(s.get("caf\u{fffd}/x.py").unwrap().blob, &blob("2"));
         assert_eq!(s.get("d.py").unwrap().blob, &blob("3"));
+    }
+
+    /// A chain of edits (adds, replacements, mode changes, removals, and
+    /// paths that come back after removal) gives at every step the
+    /// snapshot built from scratch, whether the buffers are shared or
+    /// copied into one; the shared ones stay at most [`MAX_BUFFERS`] and
+    /// hold only new paths.
+    #[test]
+    fn edited_snapshots_are_the_snapshots_built_from_scratch() {
+        use std::collections::BTreeMap;
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut model: BTreeMap<String, (String, EntryMode)> = (0..50)
+            .map(|i| {
+                (
+                    format!("d{}/f{i}.py", i % 7),
+                    (format!("v{i}"), EntryMode::File),
+                )
+            })
+            .collect();
+        let from_scratch = |model: &BTreeMap<String, (String, EntryMode)>| {
+            Snapshot::new(
+                model
+                    .iter()
+                    .map(|(p, (c, m))| SnapshotEntry {
+                        path: p.clone(),
+                        blob: blob(c),
+                        mode: *m,
+                    })
+                    .collect(),
+            )
+        };
+        let listing = |s: &Snapshot| -> Vec<(String, BlobRef, EntryMode)> {
+            s.entries()
+                .iter()
+                .map(|e| (e.path.to_string(), e.blob.clone(), e.mode))
+                .collect()
+        };
+        let mut snapshot = from_scratch(&model);
+        let mut spare = None;
+        let mut copied = false;
+        for step in 0..3 * MAX_BUFFERS {
+            let mut edits: Vec<(String, Option<(BlobRef, EntryMode)>)> = Vec::new();
+            for _ in 0..next(6) {
+                let path = format!("d{}/f{}.py", next(9), next(80));
+                let edit = match next(4) {
+                    0 => None,
+                    1 => Some((blob(&format!("s{step}")), EntryMode::Executable)),
+                    _ => Some((blob(&format!("s{step}")), EntryMode::File)),
+                };
+                edits.retain(|(p, _)| *p != path);
+                edits.push((path, edit));
+            }
+            for (path, edit) in &edits {
+                match edit {
+                    Some((BlobRef::Memory(c), mode)) => {
+                        let c = String::from_utf8(c.to_vec()).unwrap();
+                        model.insert(path.clone(), (c, *mode));
+                    }
+                    _ => {
+                        model.remove(path);
+                    }
+                }
+            }
+            let map: BTreeMap<&str, Option<(&BlobRef, EntryMode)>> = edits
+                .iter()
+                .map(|(p, e)| (p.as_str(), e.as_ref().map(|(b, m)| (b, *m))))
+                .collect();
+            let shared_before = snapshot.buffers.len();
+            let edited = snapshot.edited(&map, spare.take());
+            assert_eq!(
+                listing(&edited),
+                listing(&from_scratch(&model)),
+                "step {step}"
+            );
+            assert!(edited.buffers.len() <= MAX_BUFFERS, "step {step}");
+            if edited.buffers.len() == 1 && shared_before == MAX_BUFFERS {
+                copied = true;
+            } else {
+                let new_bytes: usize = map.keys().map(|p| p.len()).sum();
+                let (kept, added) = edited.buffers.split_at(shared_before);
+                assert!(
+                    kept.iter()
+                        .zip(&snapshot.buffers)
+                        .all(|(a, b)| Arc::ptr_eq(a, b)),
+                    "step {step}: the buffers are shared"
+                );
+                assert!(
+                    added.len() <= 1 && added.iter().all(|b| b.len() <= new_bytes),
+                    "step {step}: only new paths are stored"
+                );
+            }
+            spare = Some(std::mem::replace(&mut snapshot, edited));
+        }
+        assert!(copied, "the buffers were copied into one at the limit");
     }
 }

@@ -22,8 +22,7 @@ use super::staged::{Side, pair_renames};
 use super::store::{self, GitStore};
 use super::{diff_changes, find_renames, oid_to_id};
 use crate::changes::{
-    BlobRef, Change, ChangeSet, EntryMode, LazySnapshot, Mode, ObjectId, Snapshot, SnapshotBuilder,
-    Status,
+    BlobRef, Change, ChangeSet, EntryMode, LazySnapshot, Mode, ObjectId, Snapshot, Status,
 };
 
 /// How many built trees are kept for the next commits to start from (two
@@ -402,7 +401,7 @@ impl RangeTrees {
                     }
                 }
                 let spare = self.spare.lock().ok().and_then(|mut s| s.take());
-                apply(&base, changed, spare)
+                base.edited(&changed, spare)
             }
             None => store::list_tree(&self.store, &self.commits[i].tree)?,
         };
@@ -419,41 +418,6 @@ impl RangeTrees {
             }
         }
         Ok(built)
-    }
-}
-
-/// `base` with `changed` paths replaced (or removed, for `None`), in one
-/// merge of two sorted lists.
-fn apply(
-    base: &Snapshot,
-    changed: BTreeMap<&str, Option<(&BlobRef, EntryMode)>>,
-    spare: Option<Snapshot>,
-) -> Snapshot {
-    let entries = base.entries().len() + changed.len();
-    let path_bytes = base.path_bytes() + changed.keys().map(|p| p.len()).sum::<usize>();
-    let mut out = match spare {
-        Some(old) => SnapshotBuilder::reusing(old, entries, path_bytes),
-        None => SnapshotBuilder::with_capacity(entries, path_bytes),
-    };
-    let mut edits = changed.into_iter().peekable();
-    for e in base.entries() {
-        while let Some((path, entry)) = edits.next_if(|(p, _)| *p < e.path) {
-            push_edit(&mut out, path, entry);
-        }
-        match edits.next_if(|(p, _)| *p == e.path) {
-            Some((path, entry)) => push_edit(&mut out, path, entry),
-            None => out.push(e.path.as_bytes(), e.blob.clone(), e.mode),
-        }
-    }
-    for (path, entry) in edits {
-        push_edit(&mut out, path, entry);
-    }
-    out.finish()
-}
-
-fn push_edit(out: &mut SnapshotBuilder, path: &str, entry: Option<(&BlobRef, EntryMode)>) {
-    if let Some((blob, mode)) = entry {
-        out.push(path.as_bytes(), blob.clone(), mode);
     }
 }
 
