@@ -249,11 +249,36 @@ impl Repo {
         }
     }
 
+    /// HEAD's tree id (`None` before the first commit), read from the
+    /// pack when the commit is packed: a staged check then needs no
+    /// libgit2 object read at all (see [`store::tree_entries`]).
+    fn head_tree_id(&self) -> anyhow::Result<Option<ObjectId>> {
+        let head = match self.repo.head() {
+            Ok(head) => head,
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(anyhow!("cannot read HEAD: {}", e.message())),
+        };
+        if let Some(commit) = head.target()
+            && let Some(tree) = store::packed_commit_tree(self.store.packs(), &oid_to_id(commit))
+        {
+            return Ok(Some(tree));
+        }
+        let tree = head.peel_to_tree().context("cannot read HEAD's tree")?;
+        Ok(Some(oid_to_id(tree.id())))
+    }
+
     fn head_snapshot(&self) -> anyhow::Result<LazySnapshot> {
-        Ok(match self.head_tree()? {
-            Some(tree) => store::tree_snapshot(self.store(), oid_to_id(tree.id())),
+        Ok(self.tree_snapshot(self.head_tree_id()?))
+    }
+
+    /// A lazy snapshot of `tree` (`None`: the empty tree).
+    fn tree_snapshot(&self, tree: Option<ObjectId>) -> LazySnapshot {
+        match tree {
+            Some(tree) => store::tree_snapshot(self.store(), tree),
             None => LazySnapshot::ready(Snapshot::default()),
-        })
+        }
     }
 
     /// What the next commit will change: the index against HEAD, content
@@ -262,8 +287,9 @@ impl Repo {
         // The index file is read once, for the change and for the rules
         // that need the whole staged tree.
         let index = self.read_raw_index()?;
+        let head = self.head_tree_id()?;
         let fast = match &index {
-            Some(index) => self.staged_from(index)?,
+            Some(index) => self.staged_from(index, head)?,
             None => None,
         };
         let changes = match fast {
@@ -285,7 +311,7 @@ impl Repo {
             commit: None,
             is_merge: false,
             changes: changes.into(),
-            old_tree: self.head_snapshot()?,
+            old_tree: self.tree_snapshot(head),
             new_tree,
             excludes: self.excludes(),
             before_range: None,
@@ -315,14 +341,18 @@ impl Repo {
     #[cfg(test)]
     fn staged_fast(&self) -> anyhow::Result<Option<Vec<Change>>> {
         match self.read_raw_index()? {
-            Some(index) => self.staged_from(&index),
+            Some(index) => self.staged_from(&index, self.head_tree_id()?),
             None => Ok(None),
         }
     }
 
-    fn staged_from(&self, index: &index_file::IndexFile) -> anyhow::Result<Option<Vec<Change>>> {
-        let head = self.head_tree()?.map(|t| oid_to_id(t.id()));
-        staged::staged_changes(&self.repo, index, head)
+    /// The changes from HEAD's tree `head` to `index` (see [`staged`]).
+    fn staged_from(
+        &self,
+        index: &index_file::IndexFile,
+        head: Option<ObjectId>,
+    ) -> anyhow::Result<Option<Vec<Change>>> {
+        staged::staged_changes(&self.repo, self.store.packs(), index, head)
     }
 
     /// The staged changes through libgit2's diff, with its rename detection.

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use git2::{DiffOptions, Oid, Repository};
 use rayon::prelude::*;
 
-use super::pack::{self, Kind, Packs, is_tree};
+use super::pack::{Packs, is_tree};
 use super::staged::{Side, pair_renames};
-use super::store::{self, GitStore};
+use super::store::{self, GitStore, TreeEntry};
 use super::{diff_changes, find_renames, oid_to_id};
 use crate::changes::{
     BlobRef, Change, ChangeSet, EntryMode, LazySnapshot, Mode, ObjectId, Snapshot, Status,
@@ -188,9 +188,6 @@ struct Sides {
     modified: Vec<(Side, Side)>,
 }
 
-/// One entry of a tree: name, id, file mode.
-type TreeEntry = (Vec<u8>, ObjectId, u32);
-
 /// Tree listings by id, for one run of consecutive commits: the current
 /// generation and the one before it (a cheap approximation of "recently
 /// used" that needs no bookkeeping per hit).
@@ -213,16 +210,6 @@ impl<'a> TreeCache<'a> {
         }
     }
 
-    /// A packed tree's entries, read without libgit2 (see `pack`).
-    fn packed(&self, id: &ObjectId) -> Option<Rc<[TreeEntry]>> {
-        let (Kind::Tree, data) = self.packs.read(id.as_bytes())? else {
-            return None;
-        };
-        pack::tree_entries(&data)
-            .map(|e| e.map(|(name, id, mode)| (name.to_vec(), ObjectId::from_bytes(id), mode)))
-            .collect()
-    }
-
     fn list(
         &mut self,
         repo: &Repository,
@@ -236,21 +223,7 @@ impl<'a> TreeCache<'a> {
         }
         let listed = match self.previous.get(&id) {
             Some(t) => Rc::clone(t),
-            None => match self.packed(&id) {
-                Some(t) => t,
-                None => {
-                    let tree = repo.find_tree(Oid::from_bytes(id.as_bytes())?)?;
-                    tree.iter()
-                        .map(|e| {
-                            (
-                                e.name_bytes().to_vec(),
-                                oid_to_id(e.id()),
-                                e.filemode() as u32,
-                            )
-                        })
-                        .collect()
-                }
-            },
+            None => Rc::from(store::tree_entries(repo, self.packs, &id)?),
         };
         if self.current.len() >= TREES_KEPT {
             self.previous = std::mem::take(&mut self.current);

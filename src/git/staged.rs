@@ -9,10 +9,12 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::anyhow;
-use git2::{ObjectType, Repository};
+use git2::Repository;
 
 use super::index_file::{IndexFile, RawEntry};
-use super::{id_to_oid, mode_from_filemode, oid_to_id, path_string};
+use super::pack::{self, Packs};
+use super::store;
+use super::{id_to_oid, mode_from_filemode, path_string};
 use crate::changes::{BlobRef, Change, ObjectId, Status};
 
 /// Above this many add x delete candidate pairs, rename detection is left
@@ -33,6 +35,7 @@ pub(super) struct Side {
 /// describe them (an add and a delete that are not an exact rename).
 pub(super) fn staged_changes(
     repo: &Repository,
+    packs: &Packs,
     index: &IndexFile,
     head_tree: Option<ObjectId>,
 ) -> anyhow::Result<Option<Vec<Change>>> {
@@ -64,6 +67,7 @@ pub(super) fn staged_changes(
     };
     let mut walk = Walk {
         repo,
+        packs,
         index,
         entries,
         matched: vec![false; entries.len()],
@@ -100,6 +104,7 @@ pub(super) fn staged_changes(
 
 struct Walk<'a> {
     repo: &'a Repository,
+    packs: &'a Packs,
     index: &'a IndexFile,
     entries: &'a [RawEntry],
     matched: Vec<bool>,
@@ -142,21 +147,17 @@ impl Walk<'_> {
             self.matched[lo..hi].iter_mut().for_each(|m| *m = true);
             return Ok(());
         }
-        let oid = id_to_oid(&tree)?;
-        let t = self
-            .repo
-            .find_tree(oid)
-            .map_err(|e| anyhow!("cannot read tree {oid}: {}", e.message()))?;
+        let entries = store::tree_entries(self.repo, self.packs, &tree)
+            .map_err(|e| anyhow!("cannot read tree {tree}: {}", e.message()))?;
         // Where the search for the next entry starts; back at `lo` after
         // an entry out of order (a malformed tree), so that nothing is
         // missed.
         let mut cursor = lo;
         let mut previous: Vec<u8> = Vec::new();
-        for te in t.iter() {
+        for (name, id, mode) in entries {
             let mut path = prefix.to_vec();
-            path.extend_from_slice(te.name_bytes());
-            let id = oid_to_id(te.id());
-            let is_tree = te.kind() == Some(ObjectType::Tree);
+            path.extend_from_slice(&name);
+            let is_tree = pack::is_tree(mode);
             if is_tree {
                 path.push(b'/');
             }
@@ -181,7 +182,7 @@ impl Walk<'_> {
             let head = Side {
                 path,
                 oid: id,
-                mode: te.filemode() as u32,
+                mode,
             };
             match exact {
                 None => self.deleted.push(head),
@@ -368,7 +369,7 @@ fn similarity(a: &[u8], b: &[u8]) -> u32 {
 mod tests {
     use std::path::Path;
 
-    use crate::changes::Change;
+    use crate::changes::{Change, ObjectId};
     use crate::git::Repo;
 
     fn git(dir: &Path, args: &[&str]) {
@@ -465,6 +466,21 @@ mod tests {
         // The same state with the index in version 4 (compressed paths).
         git(p, &["update-index", "--index-version", "4"]);
         assert_agree(p);
+        // And with every object packed: HEAD's commit and its trees are
+        // then read by `pack`, not by libgit2.
+        git(p, &["repack", "-adq"]);
+        let head = crate::git::test_git(p, &["rev-parse", "HEAD"]);
+        let head = ObjectId::from_bytes(&hex::decode(head.trim()).unwrap());
+        let repo = Repo::open(p).unwrap();
+        let store = repo.store();
+        let tree = super::store::packed_commit_tree(store.packs(), &head);
+        let expected = crate::git::test_git(p, &["rev-parse", "HEAD^{tree}"]);
+        assert_eq!(
+            tree.map(|t| t.to_string()),
+            Some(expected.trim().to_string())
+        );
+        assert!(store.packs().read(tree.unwrap().as_bytes()).is_some());
+        assert_eq!(assert_agree(p), got);
     }
 
     #[test]

@@ -397,6 +397,51 @@ impl ContentReader for GitStore {
     }
 }
 
+/// One entry of a tree: name, id, file mode.
+pub(super) type TreeEntry = (Vec<u8>, ObjectId, u32);
+
+/// The entries of tree `id`: a packed tree read by [`pack`] (libgit2 maps
+/// windows of the pack and unmaps them again as a delta chain crosses
+/// them: ~8% of a staged check on the benchmark repository went to that),
+/// any other through libgit2.
+pub(super) fn tree_entries(
+    repo: &Repository,
+    packs: &Packs,
+    id: &ObjectId,
+) -> Result<Vec<TreeEntry>, git2::Error> {
+    if let Some((Kind::Tree, data)) = packs.read(id.as_bytes())
+        && let Some(entries) = pack::tree_entries(&data)
+            .map(|e| e.map(|(name, id, mode)| (name.to_vec(), ObjectId::from_bytes(id), mode)))
+            .collect()
+    {
+        return Ok(entries);
+    }
+    let tree = repo.find_tree(git2::Oid::from_bytes(id.as_bytes())?)?;
+    Ok(tree
+        .iter()
+        .map(|e| {
+            (
+                e.name_bytes().to_vec(),
+                ObjectId::from_bytes(e.id().as_bytes()),
+                e.filemode() as u32,
+            )
+        })
+        .collect())
+}
+
+/// The tree id a packed commit names (its first line), or `None` when the
+/// commit is not packed or not a commit (the caller then asks libgit2).
+pub(super) fn packed_commit_tree(packs: &Packs, commit: &ObjectId) -> Option<ObjectId> {
+    let (Kind::Commit, data) = packs.read(commit.as_bytes())? else {
+        return None;
+    };
+    let hex = data.strip_prefix(b"tree ")?.get(..40)?;
+    (data.get(45) == Some(&b'\n'))
+        .then(|| hex::decode(hex).ok())
+        .flatten()
+        .map(|raw| ObjectId::from_bytes(&raw))
+}
+
 /// A snapshot of a tree object, listed on first use.
 pub(super) fn tree_snapshot(store: Arc<GitStore>, tree: ObjectId) -> LazySnapshot {
     LazySnapshot::new(move || list_tree(&store, &tree))
