@@ -152,13 +152,19 @@ impl KeywordScanner {
         let parts = [0, 1, 2].map(|i| self.part(text.len(), i * third, (i + 1) * third));
         let together = parts.iter().map(|p| p.end - p.lo).min().unwrap_or(0);
         let [p0, p1, p2] = &parts;
-        let (t0, t1, t2) = (&text[p0.lo..], &text[p1.lo..], &text[p2.lo..]);
+        // Slices of exactly `together` bytes, walked by one zipped
+        // iterator: indexing three slices kept three lengths to check and
+        // spilled a state to the stack, which lengthened its chain of
+        // dependent loads.
+        let t0 = &text[p0.lo..p0.lo + together];
+        let t1 = &text[p1.lo..p1.lo + together];
+        let t2 = &text[p2.lo..p2.lo + together];
         let (mut s0, mut s1, mut s2) = (0u32, 0u32, 0u32);
         let out = self.first_output;
-        for i in 0..together {
-            s0 = self.step(s0, t0[i]);
-            s1 = self.step(s1, t1[i]);
-            s2 = self.step(s2, t2[i]);
+        for (i, ((&b0, &b1), &b2)) in t0.iter().zip(t1).zip(t2).enumerate() {
+            s0 = self.step(s0, b0);
+            s1 = self.step(s1, b1);
+            s2 = self.step(s2, b2);
             if (s0 >= out) | (s1 >= out) | (s2 >= out) {
                 for (state, part) in [(s0, p0), (s1, p1), (s2, p2)] {
                     if state >= out {
