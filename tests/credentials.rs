@@ -405,3 +405,89 @@ fn binary_and_oversized_files_are_skipped() {
     let run = repo.check_json(&["--select", "credential"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+/// Working-tree files are opened relative to the directory dbguard runs in
+/// when they lie below it, by absolute path otherwise (`src/git/store.rs`):
+/// `--all` finds the same secrets, at the same paths, started at the root,
+/// in a subdirectory (files inside and outside it) and from outside the
+/// repository with `-C`.
+#[test]
+fn all_mode_reads_the_same_files_from_any_starting_directory() {
+    let repo = TestRepo::new();
+    repo.stage("top.py", format!("DATABASE_URL = '{}'\n", url(1)));
+    repo.stage(
+        "app/deep/config.py",
+        format!("DATABASE_URL = '{}'\n", url(2)),
+    );
+    repo.commit("two secrets");
+    let expected = [
+        (
+            "app/deep/config.py".to_string(),
+            1,
+            "db-url-password".to_string(),
+            None,
+        ),
+        ("top.py".to_string(), 1, "db-url-password".to_string(), None),
+    ];
+    let at_root = repo.check_json(&["--all"]);
+    assert_eq!(creds(&at_root), expected, "{}", at_root.stderr);
+    let sub = repo.path().join("app");
+    let in_sub = repo.dbguard_in(&sub, &["check", "--all", "--format", "json"], &[]);
+    assert_eq!(creds(&in_sub), expected, "{}", in_sub.stderr);
+    let outside = tempfile::tempdir().unwrap();
+    let dash_c = repo.dbguard_in(
+        outside.path(),
+        &[
+            "-C",
+            repo.path().to_str().unwrap(),
+            "check",
+            "--all",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(creds(&dash_c), expected, "{}", dash_c.stderr);
+    no_secret_in(&dash_c, &[pw(1), pw(2)]);
+}
+
+/// A staged check reads HEAD's commit and trees from the pack itself when
+/// they are packed (`src/git/staged.rs`), through libgit2 when loose: the
+/// same findings either way, for an edit deep in a packed tree, a new file
+/// and a rename.
+#[test]
+fn a_staged_check_finds_the_same_with_head_loose_or_packed() {
+    let repo = TestRepo::new();
+    for i in 0..20 {
+        repo.stage(&format!("app/mod{i}/views.py"), format!("X = {i}\n"));
+    }
+    repo.stage("app/old_name.py", "import os\nPASSWORD = os.environ['P']\n");
+    // Committed before: not part of the staged change, so never reported
+    // unless HEAD's tree were misread.
+    repo.stage("legacy/creds.py", format!("DATABASE_URL = '{}'\n", url(5)));
+    repo.commit("base");
+    repo.stage(
+        "app/mod7/views.py",
+        format!("X = 7\nDATABASE_URL = '{}'\n", url(3)),
+    );
+    repo.stage(
+        "new/settings.py",
+        format!("DATABASES = {{'default': {{'PASSWORD': '{}'}}}}\n", pw(4)),
+    );
+    repo.git(&["mv", "app/old_name.py", "app/new_name.py"]);
+    let loose = repo.check_json(&[]);
+    assert_eq!(loose.code, 1, "{}{}", loose.stdout, loose.stderr);
+    assert_eq!(
+        creds(&loose)
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>(),
+        ["app/mod7/views.py", "new/settings.py"],
+    );
+    repo.git(&["gc", "-q"]);
+    let objects = repo.git(&["count-objects", "-v"]);
+    assert!(objects.contains("\nin-pack: "), "packed: {objects}");
+    let packed = repo.check_json(&[]);
+    assert_eq!(packed.stdout, loose.stdout);
+    no_secret_in(&packed, &[pw(3), pw(4), pw(5)]);
+}
