@@ -473,7 +473,7 @@ fn compile(data: &str) -> Result<Detectors, String> {
                 .collect()
         })
         .collect();
-    let prefilter = KeywordScanner::new(&keywords);
+    let prefilter = KeywordScanner::new(&keywords)?;
     Ok(Detectors {
         list,
         prefilter,
@@ -570,7 +570,7 @@ impl Detectors {
         // it contains.
         self.prefilter.scan(text.as_bytes(), found);
         for m in found.iter() {
-            let k = m.keyword;
+            let k = m.keyword();
             // A keyword enables its detectors once; after that only the
             // scoped ones want to know where else it is.
             if !seen[k] {
@@ -584,7 +584,7 @@ impl Detectors {
             }
             for &d in &self.scoped_by_keyword[k] {
                 if allowed[d] {
-                    hits[d].push(m.start);
+                    hits[d].push(m.start());
                 }
             }
         }

@@ -16,12 +16,37 @@ use std::collections::VecDeque;
 /// nothing and the part boundaries cost their overlap.
 const SPLIT_AT: usize = 1024;
 
+/// The most keywords a scanner takes: a hit holds the index in 16 bits.
+pub const MAX_KEYWORDS: usize = 1 << 16;
+
+/// The longest keyword a scanner takes: a hit holds its length in 8 bits.
+pub const MAX_KEYWORD_LEN: usize = 255;
+
 /// One place a keyword starts, with the longest keyword that starts there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hit {
-    pub start: usize,
+///
+/// Packed into one integer (start, then 255 less the keyword's length,
+/// then the keyword) so that putting a text's hits in order is a sort of
+/// plain integers: sorting pairs by a key that looked up each keyword's
+/// length took a sixth of the scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit(u64);
+
+impl Hit {
+    /// `start` fits the 40 bits left: a text is in memory, far below 1 TB.
+    fn new(start: usize, keyword: u32, len: usize) -> Hit {
+        let rank = (MAX_KEYWORD_LEN - len.min(MAX_KEYWORD_LEN)) as u64;
+        Hit((start as u64) << 24 | rank << 16 | u64::from(keyword))
+    }
+
+    /// Where the keyword starts.
+    pub fn start(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+
     /// Index into the keyword list the scanner was built from.
-    pub keyword: usize,
+    pub fn keyword(self) -> usize {
+        (self.0 & 0xffff) as usize
+    }
 }
 
 /// The compiled keyword automaton.
@@ -45,8 +70,21 @@ pub struct KeywordScanner {
 
 impl KeywordScanner {
     /// An automaton over `keywords`, matched ASCII case-insensitively. An
-    /// empty keyword is ignored (it would start everywhere).
-    pub fn new(keywords: &[String]) -> KeywordScanner {
+    /// empty keyword is ignored (it would start everywhere); more than
+    /// [`MAX_KEYWORDS`] keywords, or one longer than [`MAX_KEYWORD_LEN`]
+    /// bytes, is an error.
+    pub fn new(keywords: &[String]) -> Result<KeywordScanner, String> {
+        if keywords.len() > MAX_KEYWORDS {
+            return Err(format!(
+                "{} keywords, more than the {MAX_KEYWORDS} the prefilter takes",
+                keywords.len()
+            ));
+        }
+        if let Some(k) = keywords.iter().find(|k| k.len() > MAX_KEYWORD_LEN) {
+            return Err(format!(
+                "keyword {k:?} is longer than the {MAX_KEYWORD_LEN} bytes the prefilter takes"
+            ));
+        }
         let mut classes = [0u8; 256];
         let mut classes_len = 1usize;
         for b in keywords.iter().flat_map(|k| k.bytes()) {
@@ -86,7 +124,7 @@ impl KeywordScanner {
             .map(|&old| outputs[old].clone().into_boxed_slice())
             .collect();
         let lens: Vec<usize> = keywords.iter().map(String::len).collect();
-        KeywordScanner {
+        Ok(KeywordScanner {
             classes,
             trans,
             classes_len,
@@ -94,7 +132,7 @@ impl KeywordScanner {
             outputs,
             max_len: lens.iter().copied().max().unwrap_or(0),
             lens,
-        }
+        })
     }
 
     /// Every position of `text` where a keyword starts, ascending, each
@@ -111,9 +149,9 @@ impl KeywordScanner {
             self.walk3(text, hits);
         }
         // Starts come out by end offset; put them in order and keep the
-        // longest keyword at each.
-        hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(self.lens[h.keyword])));
-        hits.dedup_by_key(|h| h.start);
+        // longest keyword at each (it sorts first).
+        hits.sort_unstable();
+        hits.dedup_by_key(|h| h.start());
     }
 
     /// The keywords ending at `end` in `state` that start in `part`.
@@ -123,10 +161,7 @@ impl KeywordScanner {
         for &k in self.outputs[state as usize / self.classes_len].iter() {
             let start = end - self.lens[k as usize];
             if (part.lo..part.hi).contains(&start) {
-                hits.push(Hit {
-                    start,
-                    keyword: k as usize,
-                });
+                hits.push(Hit::new(start, k, self.lens[k as usize]));
             }
         }
     }
@@ -297,7 +332,7 @@ mod tests {
 
     /// What the prefilter found before: the `aho-corasick` crate's
     /// leftmost-longest search, resumed one byte after each match.
-    fn reference(keywords: &[String], text: &[u8]) -> Vec<Hit> {
+    fn reference(keywords: &[String], text: &[u8]) -> Vec<(usize, usize)> {
         let ac = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
@@ -307,34 +342,29 @@ mod tests {
         let mut out = Vec::new();
         let mut at = 0;
         while let Some(m) = ac.find(Input::new(text).span(at..text.len())) {
-            out.push(Hit {
-                start: m.start(),
-                keyword: m.pattern().as_usize(),
-            });
+            out.push((m.start(), m.pattern().as_usize()));
             at = m.start() + 1;
         }
         out
     }
 
-    fn scan(scanner: &KeywordScanner, text: &[u8]) -> Vec<Hit> {
-        let mut hits = vec![Hit {
-            start: 7,
-            keyword: 7,
-        }];
+    /// Every hit as (start, keyword); the buffer's old contents go.
+    fn scan(scanner: &KeywordScanner, text: &[u8]) -> Vec<(usize, usize)> {
+        let mut hits = vec![Hit::new(7, 7, 1)];
         scanner.scan(text, &mut hits);
-        hits
+        hits.iter().map(|h| (h.start(), h.keyword())).collect()
     }
 
     #[test]
     fn finds_every_start_with_the_longest_keyword() {
         let k = keywords();
-        let s = KeywordScanner::new(&k);
+        let s = KeywordScanner::new(&k).unwrap();
         let text = b"x PASSWORDS=1 setPassword(pwd) user app On >s3cret; Env TOKEN";
         let found = scan(&s, text);
         assert_eq!(found, reference(&k, text));
         let words: Vec<(usize, &str)> = found
             .iter()
-            .map(|h| (h.start, k[h.keyword].as_str()))
+            .map(|&(start, keyword)| (start, k[keyword].as_str()))
             .collect();
         assert_eq!(
             words,
@@ -350,13 +380,7 @@ mod tests {
         );
         assert!(scan(&s, b"").is_empty());
         assert!(scan(&s, b"p").is_empty());
-        assert_eq!(
-            scan(&s, b"PW"),
-            [Hit {
-                start: 0,
-                keyword: 0
-            }]
-        );
+        assert_eq!(scan(&s, b"PW"), [(0, 0)]);
     }
 
     /// A keyword across the boundary of two thirds, at every offset, and at
@@ -364,7 +388,7 @@ mod tests {
     #[test]
     fn keywords_across_the_thirds_are_found_once() {
         let k = keywords();
-        let s = KeywordScanner::new(&k);
+        let s = KeywordScanner::new(&k).unwrap();
         for len in [SPLIT_AT, SPLIT_AT + 1, SPLIT_AT + 2, 3000] {
             let third = len.div_ceil(3);
             for word in ["convertto-securestring", "pw", "passwords"] {
@@ -377,24 +401,33 @@ mod tests {
                     text[a..a + word.len()].copy_from_slice(word.as_bytes());
                     let found = scan(&s, &text);
                     assert_eq!(found, reference(&k, &text), "{word} at {a} of {len}");
-                    assert!(found.iter().any(|h| h.start == a), "{word} at {a} of {len}");
+                    assert!(found.iter().any(|h| h.0 == a), "{word} at {a} of {len}");
                 }
             }
         }
     }
 
+    /// A hit holds a keyword's index in 16 bits and its length in 8: the
+    /// scanner refuses what does not fit rather than mix keywords up, and
+    /// the longest keyword it takes still wins at its start.
+    #[test]
+    fn keywords_that_do_not_fit_a_hit_are_refused() {
+        let long = "p".repeat(MAX_KEYWORD_LEN);
+        let s = KeywordScanner::new(&["p".into(), long.clone(), "pp".into()]).unwrap();
+        let mut text = long.clone().into_bytes();
+        text.push(b'x');
+        assert_eq!(scan(&s, &text)[0], (0, 1));
+        assert!(KeywordScanner::new(&[format!("{long}p")]).is_err());
+        assert!(KeywordScanner::new(&vec!["k".to_string(); MAX_KEYWORDS]).is_ok());
+        assert!(KeywordScanner::new(&vec!["k".to_string(); MAX_KEYWORDS + 1]).is_err());
+    }
+
     #[test]
     fn an_empty_keyword_list_finds_nothing() {
-        let s = KeywordScanner::new(&[]);
+        let s = KeywordScanner::new(&[]).unwrap();
         assert!(scan(&s, &[b'a'; 2000]).is_empty());
-        let s = KeywordScanner::new(&[String::new(), "ab".into()]);
-        assert_eq!(
-            scan(&s, b"xAb"),
-            [Hit {
-                start: 1,
-                keyword: 1
-            }]
-        );
+        let s = KeywordScanner::new(&[String::new(), "ab".into()]).unwrap();
+        assert_eq!(scan(&s, b"xAb"), [(1, 1)]);
     }
 
     proptest::proptest! {
@@ -410,7 +443,7 @@ mod tests {
             ]), 0..700),
         ) {
             let k = keywords();
-            let s = KeywordScanner::new(&k);
+            let s = KeywordScanner::new(&k).unwrap();
             let text = parts.concat();
             proptest::prop_assert_eq!(scan(&s, text.as_bytes()), reference(&k, text.as_bytes()));
         }
