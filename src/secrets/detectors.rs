@@ -313,8 +313,9 @@ struct Scratch {
     seen: Vec<bool>,
     held: Vec<bool>,
     found: Vec<Hit>,
-    /// Per detector, where its keywords start (scoped detectors only).
-    hits: Vec<Vec<usize>>,
+    /// Per detector, the lines its keywords are on (scoped detectors
+    /// only; see [`Detectors::run_active`]).
+    windows: Vec<Vec<Window>>,
     /// The detectors that can match, in table order.
     active: Vec<usize>,
 }
@@ -331,8 +332,9 @@ pub struct Detectors {
     /// For each keyword pattern, the detectors it enables.
     by_keyword: Vec<Vec<usize>>,
     /// For each keyword pattern, the line- and key-scoped detectors among
-    /// those: the ones that need every place it occurs, not just the first.
-    scoped_by_keyword: Vec<Vec<usize>>,
+    /// those: the ones that need every place it occurs, not just the first;
+    /// with whether each is key-scoped (read per hit, so kept at hand).
+    scoped_by_keyword: Vec<Vec<(usize, bool)>>,
     /// For each keyword pattern, the keywords it holds (itself included):
     /// which `also` words a place where it is the longest keyword shows.
     contained: Vec<Vec<usize>>,
@@ -468,8 +470,8 @@ fn compile(data: &str) -> Result<Detectors, String> {
         .iter()
         .map(|ds| {
             ds.iter()
-                .copied()
-                .filter(|&d| list[d].scope != Scope::Text)
+                .filter(|&&d| list[d].scope != Scope::Text)
+                .map(|&d| (d, list[d].scope == Scope::Key))
                 .collect()
         })
         .collect();
@@ -515,17 +517,22 @@ impl Detectors {
     /// Which detectors can match `text` in the file at `path` (see
     /// [`Detectors::active_into`]), in fresh buffers.
     #[cfg(test)]
-    fn active(&self, path: &str, text: &str, also: bool) -> (Vec<usize>, Vec<Vec<usize>>) {
+    fn active(&self, path: &str, text: &str, also: bool) -> (Vec<usize>, Vec<Vec<Window>>) {
         let mut s = Scratch::default();
         self.active_into(path, text, also, &mut s);
-        (s.active, s.hits)
+        (s.active, s.windows)
     }
 
     /// Which detectors can match `text` in the file at `path`: a detector
     /// with `files` only runs on files of those names; one with `keywords`
     /// only when the text holds one of them (both, when it has both).
-    /// Leaves them in `s.active`, and for each line-scoped detector where
-    /// its keywords start in `s.hits` (empty for the others).
+    /// Leaves them in `s.active`, and for each scoped detector the lines
+    /// its keywords are on in `s.windows` (empty for the others): for a
+    /// `scope: line` detector each line that holds one, for a `scope:
+    /// key` detector each line with one that opens an assignment, with
+    /// the last such keyword as the window's `last`. Each hit's line and
+    /// assignment test are found once, for every detector that wants
+    /// them (finding them per detector was 5% of an `--all` check).
     fn active_into(&self, path: &str, text: &str, also: bool, s: &mut Scratch) {
         let n = self.list.len();
         let Scratch {
@@ -534,7 +541,7 @@ impl Detectors {
             seen,
             held,
             found,
-            hits,
+            windows,
             active,
         } = s;
         let name = file_name(path);
@@ -548,8 +555,8 @@ impl Detectors {
         for (i, d) in self.list.iter().enumerate() {
             on[i] = d.limited && allowed[i] && !d.has_keywords;
         }
-        hits.resize_with(n, Vec::new);
-        hits.iter_mut().for_each(Vec::clear);
+        windows.resize_with(n, Vec::new);
+        windows.iter_mut().for_each(Vec::clear);
         active.clear();
         let wanted = self
             .list
@@ -569,6 +576,8 @@ impl Detectors {
         // all); the longest keyword at each enables the detectors of those
         // it contains.
         self.prefilter.scan(text.as_bytes(), found);
+        let b = text.as_bytes();
+        let mut lines = LineCursor::default();
         for m in found.iter() {
             let k = m.keyword();
             // A keyword enables its detectors once; after that only the
@@ -582,9 +591,20 @@ impl Detectors {
                     held[w] = true;
                 }
             }
-            for &d in &self.scoped_by_keyword[k] {
-                if allowed[d] {
-                    hits[d].push(m.start());
+            let h = m.start();
+            let mut opens = None;
+            for &(d, key) in &self.scoped_by_keyword[k] {
+                if !allowed[d] {
+                    continue;
+                }
+                if key && !*opens.get_or_insert_with(|| opens_assignment(b, h)) {
+                    continue;
+                }
+                let (start, end) = lines.line_of(b, h);
+                let last = if key { h } else { end };
+                match windows[d].last_mut() {
+                    Some(w) if h <= w.end => w.last = last,
+                    _ => windows[d].push(Window { start, end, last }),
                 }
             }
         }
@@ -640,36 +660,25 @@ impl Detectors {
         s: &Scratch,
         out: &mut Vec<(usize, Candidate)>,
     ) {
-        let hits = &s.hits;
+        let whole = [Window::whole(text)];
         for &i in &s.active {
             let d = &self.list[i];
-            let windows = match d.scope {
-                Scope::Line if scopes => line_windows(text, &hits[i])
-                    .into_iter()
-                    .map(|w| Window { last: w.end, ..w })
-                    .collect(),
-                Scope::Key if scopes => {
-                    let b = text.as_bytes();
-                    let keys: Vec<usize> = hits[i]
-                        .iter()
-                        .copied()
-                        .filter(|&h| opens_assignment(b, h))
-                        .collect();
-                    line_windows(text, &keys)
-                }
-                _ => vec![Window::whole(text)],
+            let windows: &[Window] = match d.scope {
+                Scope::Line | Scope::Key if scopes => &s.windows[i],
+                _ => &whole,
             };
             // A text or line without a byte that every match holds cannot
             // match.
-            let windows = match d.regex.as_ref().map(|r| &r.compiled().2) {
+            let windows: Vec<Window> = match d.regex.as_ref().map(|r| &r.compiled().2) {
                 Some(required) if scopes && !required.is_empty() => windows
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter(|w| {
                         let part = &text.as_bytes()[w.start..w.end];
                         required.iter().all(|&b| memchr::memchr(b, part).is_some())
                     })
                     .collect(),
-                _ => windows,
+                _ => windows.to_vec(),
             };
             let mut found = Vec::new();
             match d.code {
@@ -808,7 +817,7 @@ impl Detectors {
 
 /// A part of a text a detector searches: matches start in
 /// `start..=last` and end by `end`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Window {
     start: usize,
     end: usize,
@@ -829,27 +838,29 @@ impl Window {
     }
 }
 
-/// The lines (start, end without the newline) that hold the offsets
-/// `hits` (ascending), each once, with the last hit on each.
-fn line_windows(text: &str, hits: &[usize]) -> Vec<Window> {
-    let b = text.as_bytes();
-    let mut out: Vec<Window> = Vec::new();
-    for &h in hits {
-        if let Some(w) = out.last_mut()
-            && h <= w.end
-        {
-            w.last = h;
-            continue;
-        }
-        let start = memchr::memrchr(b'\n', &b[..h]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &b[h..]).map_or(b.len(), |i| h + i);
-        out.push(Window {
-            start,
-            end,
-            last: h,
-        });
+/// The line (start, end without the newline) of each of a text's hits,
+/// in ascending order: a hit on the line of the one before costs a
+/// comparison, one on a later line a search back to the end of the
+/// line before.
+#[derive(Default)]
+struct LineCursor {
+    /// The last line found, if any.
+    line: Option<(usize, usize)>,
+}
+
+impl LineCursor {
+    fn line_of(&mut self, text: &[u8], at: usize) -> (usize, usize) {
+        let from = match self.line {
+            Some((start, end)) if (start..=end).contains(&at) => return (start, end),
+            // The previous line's end is a newline before `at`.
+            Some((_, end)) if end < at => end,
+            _ => 0,
+        };
+        let start = memchr::memrchr(b'\n', &text[from..at]).map_or(from, |i| from + i + 1);
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+        self.line = Some((start, end));
+        (start, end)
     }
-    out
 }
 
 /// Every match of `re` that starts in a window (ascending, disjoint
@@ -1128,10 +1139,10 @@ mod tests {
         for round in 0..2 {
             for i in 0..texts.len() {
                 let (path, text) = texts[if round == 0 { i } else { texts.len() - 1 - i }];
-                let (active, hits) = d.active(path, text, true);
+                let (active, windows) = d.active(path, text, true);
                 d.active_into(path, text, true, &mut s);
                 assert_eq!(s.active, active, "{path}");
-                assert_eq!(s.hits, hits, "{path}");
+                assert_eq!(s.windows, windows, "{path}");
             }
         }
     }
