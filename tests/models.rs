@@ -693,6 +693,34 @@ fn bound_parameter_calls_are_skipped_but_not_the_call_after_them() {
     assert_eq!(lines, [Some(10), Some(11)]);
 }
 
+/// The prefilter before parsing tells a sink's strength by its name: a
+/// strong sink's call (`execute`) is parsed in a file without any SQL
+/// keyword the prefilter knows, a weak one's (`query`) in a file with one.
+#[test]
+fn strong_sinks_need_no_sql_keyword_and_weak_ones_do() {
+    let repo = fastapi_repo();
+    repo.stage(
+        "backend/app/vacuum.py",
+        "def run(cursor, name):\n    cursor.execute(\"VACUUM %s\" % name)\n",
+    );
+    repo.stage(
+        "backend/app/lookup.py",
+        "def run(db, uid):\n    return db.query(f\"SELECT * FROM users WHERE id = {uid}\")\n",
+    );
+    let run = repo.check_json(&[]);
+    let found: Vec<_> = of_rule(&run, "sql-injection")
+        .into_iter()
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("backend/app/lookup.py".to_string(), Some(2)),
+            ("backend/app/vacuum.py".to_string(), Some(2)),
+        ]
+    );
+}
+
 #[test]
 fn range_mode_checks_each_commit_on_its_own() {
     let repo = fastapi_repo();

@@ -113,6 +113,16 @@ pub fn warm_up() {
     sql_statement();
 }
 
+/// The statement keywords the prefilter needs for a weak sink's call
+/// (one constant, so that the tests' oracle searches the same words).
+const SQL_WORDS: &str = r"(?i-u)\b(?:select|insert|update|delete|create|drop|alter|truncate|where|values|order[\s\\]+by|group[\s\\]+by)\b";
+
+/// A call (or what may hide one's `(`) of any of `names`; the tests'
+/// oracle builds its two searches with it too.
+fn sink_calls(names: &[&str]) -> String {
+    format!(r"(?-u)\b(?:{})[\s\\]*[(#]", names.join("|"))
+}
+
 /// A cheap filter before parsing (most Python files run no SQL, and
 /// parsing is what costs): a finding needs a call to a sink, so the name
 /// of one followed by `(` (or by a comment or a line continuation, after
@@ -133,10 +143,8 @@ fn may_have_findings(bytes: &[u8]) -> bool {
             // Strong and weak names in one pass: no name starts inside
             // another's match (a match ends at its `(` or `#`), so one
             // search finds what a search for each kind finds.
-            build(&format!(r"(?-u)\b(?:{})[\s\\]*[(#]", names.join("|"))),
-            build(
-                r"(?i-u)\b(?:select|insert|update|delete|create|drop|alter|truncate|where|values|order[\s\\]+by|group[\s\\]+by)\b",
-            ),
+            build(&sink_calls(&names)),
+            build(SQL_WORDS),
         ]
     });
     // The literals that calls pass whole (`execute("SELECT ... %s", (x,))`)
@@ -942,8 +950,7 @@ mod tests {
                 .filter(|(_, s)| *s == strength)
                 .map(|(n, _)| *n)
                 .collect();
-            crate::ascii_regex::new_bytes(&format!(r"(?-u)\b(?:{})[\s\\]*[(#]", names.join("|")))
-                .unwrap()
+            crate::ascii_regex::new_bytes(&sink_calls(&names)).unwrap()
         };
         let mut passed_whole = Vec::new();
         let mut needs = |re: regex::bytes::Regex| {
@@ -963,10 +970,7 @@ mod tests {
             return false;
         }
         passed_whole.sort_by_key(|s| s.start);
-        let sql = crate::ascii_regex::new_bytes(
-            r"(?i-u)\b(?:select|insert|update|delete|create|drop|alter|truncate|where|values|order[\s\\]+by|group[\s\\]+by)\b",
-        )
-        .unwrap();
+        let sql = crate::ascii_regex::new_bytes(SQL_WORDS).unwrap();
         sql.find_iter(bytes).any(|m| {
             let i = passed_whole.partition_point(|s| s.start <= m.start());
             !(i > 0 && m.end() <= passed_whole[i - 1].end)
