@@ -64,6 +64,24 @@ pub struct CredentialsConfig {
     pub allow_paths: Vec<PathGlob>,
     /// Regexes of values that are known not to be secrets.
     pub allow_values: Vec<RegexPattern>,
+    /// Severity of a credential that only opens a local development
+    /// service (a docker-compose file, a CI service container, a
+    /// Vagrantfile, a dev container, test settings or test code, a URL
+    /// whose host is `localhost` or a compose service, a well-known
+    /// default): `warning` (the default) reports it without failing the
+    /// check; `error` treats it like any other credential.
+    pub local_severity: LocalSeverity,
+}
+
+/// How a local development credential is reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LocalSeverity {
+    /// Reported, and the check still passes.
+    #[default]
+    Warning,
+    /// Fails the check like any other credential.
+    Error,
 }
 
 /// Extra Alembic environments, for layouts discovery cannot see.

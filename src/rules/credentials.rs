@@ -11,8 +11,8 @@ use std::collections::HashSet;
 
 use super::{Context, FileInput, Rule, RuleId};
 use crate::changes::{Mode, Status};
-use crate::config::glob_set;
-use crate::finding::Finding;
+use crate::config::{LocalSeverity, glob_set};
+use crate::finding::{Finding, Severity};
 use crate::secrets::{self, redact};
 
 /// The `credential` family.
@@ -65,14 +65,20 @@ impl Rule for Credentials {
         }
         for d in found {
             let preview = redact::preview(&d.secret);
-            let mut f = Finding::new(
-                RuleId::Credential,
-                file.path(),
-                format!("{} ({preview})", d.description),
-            )
-            .at(d.line, d.column)
-            .kind(d.kind)
-            .fingerprint(redact::fingerprint(d.kind, &d.secret));
+            let message = match d.local {
+                Some(why) => format!(
+                    "{} ({preview}) that only opens a local development service ({why})",
+                    d.description
+                ),
+                None => format!("{} ({preview})", d.description),
+            };
+            let mut f = Finding::new(RuleId::Credential, file.path(), message)
+                .at(d.line, d.column)
+                .kind(d.kind)
+                .fingerprint(redact::fingerprint(d.kind, &d.secret));
+            if d.local.is_some() && cfg.local_severity == LocalSeverity::Warning {
+                f.severity = Severity::Warning;
+            }
             f.secret = Some(preview);
             out.push(f);
         }

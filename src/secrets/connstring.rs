@@ -196,6 +196,8 @@ pub fn find(text: &str, lines: &[(usize, usize)], syntax: Syntax, out: &mut Vec<
             start,
             end,
             secret,
+            key: Some(key.to_string()),
+            ..Default::default()
         });
     }
 }

@@ -16,10 +16,13 @@ use regex::{CaptureLocations, Regex};
 use serde::Deserialize;
 
 use super::Candidate;
-use super::keys::{is_db_token_key, is_password_key, is_store_callee};
+use super::context;
+use super::keys::{
+    is_db_token_key, is_object_store_key, is_password_key, is_service_password_key, is_store_callee,
+};
 use super::keyword_scan::{Hit, KeywordScanner};
 use super::placeholder::{
-    Fallback, fallback, is_placeholder, is_placeholder_pair, is_weak_fallback,
+    Fallback, fallback, is_default_word, is_placeholder, is_placeholder_pair, is_weak_fallback,
 };
 use super::required_bytes::required_bytes;
 use super::syntax::{Syntax, Value, enclosing_quote, literal, quoted, word};
@@ -143,6 +146,9 @@ enum KeyRule {
     /// The key names a database's access token (`INFLUXDB_TOKEN`), or is
     /// a bare `token`/`api_key` argument of a store's client call.
     DbToken,
+    /// The key names an object store's secret key (`MINIO_SECRET_KEY`,
+    /// `S3_SECRET_KEY`, `AWS_SECRET_ACCESS_KEY`), not Flask's `SECRET_KEY`.
+    ObjectStore,
 }
 
 /// A regex checked when the table loads and compiled on first use: most
@@ -734,6 +740,7 @@ impl Detectors {
             let key_ok = match d.key {
                 None => true,
                 Some(KeyRule::Password) => key.is_some_and(is_password_key),
+                Some(KeyRule::ObjectStore) => key.is_some_and(is_object_store_key),
                 Some(KeyRule::DbToken) => key.is_some_and(|k| {
                     is_db_token_key(k)
                         || matches!(
@@ -765,8 +772,21 @@ impl Detectors {
             // A reference with a fallback (`${DB_PASSWORD:-x}`,
             // `os.environ.get("DB_PASSWORD", "x")`): the fallback is the
             // value the program uses when the variable is unset.
+            let mut default_word = false;
             let value = match value {
                 Some(v) if !placeholder(&v) => Some(v),
+                // `POSTGRES_PASSWORD: pass`: a placeholder word as a
+                // database's password is the password of a local one
+                // (the context policy keeps it only where that holds).
+                Some(v)
+                    if d.key == Some(KeyRule::Password)
+                        && caps.user.is_none()
+                        && is_default_word(&v.text)
+                        && context::linked_near(text, vg.start, key) =>
+                {
+                    default_word = true;
+                    Some(v)
+                }
                 other if d.value == ValueMode::Literal => {
                     let from = other
                         .as_ref()
@@ -805,11 +825,18 @@ impl Detectors {
             } else {
                 kind_str(&d.kind)
             };
+            let same_as_user = caps
+                .user
+                .is_some_and(|u| u.as_str().eq_ignore_ascii_case(&value.text));
             out.push(Candidate {
                 kind,
                 start: value.start,
                 end: value.end,
                 secret: value.text,
+                key: key.map(str::to_string),
+                default_word,
+                same_as_user,
+                ..Default::default()
             });
         }
     }
@@ -941,6 +968,9 @@ fn assignment_kind(path: &str, text: &str, caps: &Found<'_>, syntax: Syntax) -> 
     {
         return "driver-call-password";
     }
+    if is_service_password_key(key.as_str()) {
+        return "service-password";
+    }
     "password-assignment"
 }
 
@@ -973,7 +1003,7 @@ fn is_driver_callee(callee: &str) -> bool {
 
 /// The name of the call whose argument list `pos` sits inside (looking
 /// back at most a few hundred bytes), if any.
-fn enclosing_callee(text: &str, pos: usize) -> Option<String> {
+pub(super) fn enclosing_callee(text: &str, pos: usize) -> Option<String> {
     let mut depth = 0i32;
     let start = pos.saturating_sub(600);
     let start = (start..=pos)
@@ -1066,6 +1096,7 @@ mod tests {
                         | "alembic-sqlalchemy-url"
                         | "django-database-password"
                         | "driver-call-password"
+                        | "service-password"
                 );
             assert!(used, "{k}");
         }

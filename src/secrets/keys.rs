@@ -9,7 +9,7 @@
 
 /// Split into lowercase alphanumeric tokens at separators, letter/digit
 /// boundaries and camelCase humps.
-fn tokens(key: &str) -> Vec<String> {
+pub(crate) fn tokens(key: &str) -> Vec<String> {
     if key.is_ascii() {
         ascii_tokens(key)
     } else {
@@ -218,6 +218,72 @@ pub fn is_db_token_key(key: &str) -> bool {
         last == "token" || (last == "key" && n >= 2 && toks[n - 2] == "api") || last == "apikey";
     ends && toks[..n - 1].iter().any(|t| STORES.contains(&t.as_str()))
 }
+
+/// Object stores whose secret key a key names (`MINIO_SECRET_KEY`).
+const OBJECT_STORES: &[&str] = &[
+    "minio", "s3", "aws", "spaces", "r2", "b2", "gcs", "wasabi", "storage", "bucket", "object",
+];
+
+/// Whether a key names an object store's secret key: a `secret key`
+/// (`secret_access_key`, `secretKey`) with a store before it
+/// (`MINIO_SECRET_KEY`, `S3_SECRET_ACCESS_KEY`); Flask's `SECRET_KEY`
+/// signs cookies and is not one.
+pub fn is_object_store_key(key: &str) -> bool {
+    let toks = tokens(key);
+    let n = toks.len();
+    let secret_key = n >= 2
+        && toks[n - 1] == "key"
+        && (toks[n - 2] == "secret"
+            || (toks[n - 2] == "access" && n >= 3 && toks[n - 3] == "secret"));
+    secret_key && toks.iter().any(|t| OBJECT_STORES.contains(&t.as_str()))
+}
+
+/// Services that are not databases but whose passwords projects commit
+/// beside their database's: mail, directory, dashboards, trackers.
+const SERVICES: &[&str] = &[
+    "smtp",
+    "mail",
+    "imap",
+    "pop3",
+    "ldap",
+    "grafana",
+    "gf",
+    "jira",
+    "confluence",
+    "sentry",
+    "kibana",
+    "jenkins",
+    "sonar",
+    "nexus",
+    "artifactory",
+    "registry",
+    "keycloak",
+    "pgadmin",
+];
+
+/// Whether a password key belongs to a non-database service
+/// (`MAIL_PASSWORD`, `LDAP_BIND_PASSWORD`, `GF_SECURITY_ADMIN_PASSWORD`):
+/// those findings get a kind of their own, `service-password`.
+pub fn is_service_password_key(key: &str) -> bool {
+    let toks = tokens(key);
+    toks.iter().any(|t| SERVICES.contains(&t.as_str()))
+        && !toks
+            .iter()
+            .any(|t| STORES.contains(&t.as_str()) || DB_WORDS.contains(&t.as_str()))
+}
+
+/// Database names that mark a key as a database's, beside [`STORES`].
+const DB_WORDS: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "pg",
+    "mysql",
+    "mariadb",
+    "mssql",
+    "sql",
+    "oracle",
+    "sqlserver",
+];
 
 /// Whether a call's name says it opens a client of a database or data
 /// store (`InfluxDBClient`, `Elasticsearch`, `redis.Redis`): then a bare

@@ -66,6 +66,8 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
                     start: v.start,
                     end: v.end,
                     secret: v.text,
+                    key: Some(key.as_str().to_string()),
+                    ..Default::default()
                 });
             }
             pos = line_end + 1;

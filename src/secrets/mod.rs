@@ -8,6 +8,7 @@
 //! finding per value, and returns positions and values. What leaves this
 //! module towards a report goes through `redact` first.
 
+pub mod context;
 pub mod detectors;
 pub mod keys;
 pub mod lines;
@@ -28,13 +29,25 @@ use self::lines::{LineIndex, line_at};
 
 /// What a detector found, before it gets a position: the byte range of
 /// the secret in the text (where a finding points) and its value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Candidate {
     pub kind: &'static str,
     pub start: usize,
     pub end: usize,
     /// The decoded value (percent-escapes and quotes resolved).
     pub secret: String,
+    /// The name the value was assigned to, where a detector read one: the
+    /// context policy looks for a database or a service in it.
+    pub key: Option<String>,
+    /// The host a URL's password opens, for the local-service test.
+    pub host: Option<String>,
+    /// The value is a word that is a placeholder elsewhere (`pass`,
+    /// `password`), kept because it is assigned to a database's password
+    /// or sits in a URL with a real user name: a credential only where it
+    /// opens a local service.
+    pub default_word: bool,
+    /// The password is the user name (`ctfd:ctfd`): a well-known default.
+    pub same_as_user: bool,
 }
 
 /// One credential in a text. `secret` is the whole value: callers must
@@ -50,6 +63,10 @@ pub struct Detection {
     /// 1-based column, in characters.
     pub column: u32,
     pub secret: String,
+    /// Why the credential only opens a local development service (a
+    /// compose file, a CI service container, a local host, test
+    /// settings), or `None`: local ones are reported as warnings.
+    pub local: Option<&'static str>,
 }
 
 /// Finds the credentials in `text`, the content of the file at `path`
@@ -62,6 +79,8 @@ pub fn scan(path: &str, text: &str) -> Vec<Detection> {
     if found.is_empty() {
         return Vec::new();
     }
+    let place = context::Place::of(path);
+    found.retain(|(_, c)| context::keep(place, path, text, c));
     // One finding per value: the highest-priority detector wins overlaps.
     found.sort_by_key(|(prio, c)| (*prio, c.start));
     let mut kept: Vec<Candidate> = Vec::new();
@@ -92,6 +111,7 @@ pub fn scan(path: &str, text: &str) -> Vec<Detection> {
                 description: description(kind),
                 line,
                 column,
+                local: context::local_reason(path, &c),
                 secret: c.secret,
             }
         })

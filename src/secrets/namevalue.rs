@@ -71,6 +71,8 @@ pub fn find(text: &str, syntax: Syntax, out: &mut Vec<Candidate>) {
             start: value.start,
             end: value.end,
             secret: value.text,
+            key: Some(key.as_str().to_string()),
+            ..Default::default()
         });
     }
 }

@@ -59,6 +59,7 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             start: m.start(),
             end: m.end(),
             secret: body,
+            ..Default::default()
         });
     }
 }

@@ -54,6 +54,7 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             start: start + p,
             end: start + content.len(),
             secret,
+            ..Default::default()
         });
     }
 }

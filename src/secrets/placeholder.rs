@@ -582,18 +582,26 @@ fn dummy_words(v: &str) -> bool {
     let mut strong = false;
     let mut reader = false;
     let mut digits = false;
+    let mut unknown = false;
     for t in &toks {
         if t.chars().all(|c| c.is_ascii_digit()) {
             digits = true;
             continue;
         }
+        // A whole token that addresses the reader (`your_gmail_password`)
+        // says so whatever the other tokens are.
+        reader |= READER.contains(&t.as_str());
         let Some(words) = segment(t) else {
-            return false;
+            unknown = true;
+            continue;
         };
         for w in words {
             strong |= STRONG.contains(&w);
             reader |= READER.contains(&w);
         }
+    }
+    if unknown {
+        return reader;
     }
     let symbols = v
         .chars()
@@ -616,6 +624,44 @@ pub fn is_placeholder_pair(user: &str, password: &str) -> bool {
             "pass" | "password" | "pw" | "pwd" | "dbpass" | "secret"
         )) || EXAMPLE_PAIRS.contains(&(u.as_str(), p.as_str()))
     }
+}
+
+/// Words that are placeholders in documentation but that projects really
+/// set as the password of a local database (`POSTGRES_PASSWORD: pass`,
+/// `postgresql://ckan_default:pass@localhost/ckan_test`).
+const DEFAULT_WORDS: &[&str] = &["pass", "password", "passwd", "pwd", "secret", "test"];
+
+/// Whether `value` is one of [`DEFAULT_WORDS`], in any case.
+pub fn is_default_word(value: &str) -> bool {
+    let v = value.trim();
+    // `{secret}`, `${PASSWORD}`: a template, not the word.
+    v.chars().all(|c| c.is_ascii_alphanumeric()) && DEFAULT_WORDS.contains(&normalized(v).as_str())
+}
+
+/// Whether a URL's placeholder-looking pair is a real local default: a
+/// [`DEFAULT_WORDS`] password with a real user name (not `user`, not
+/// empty, not a template) before a real host (not `host`, not a
+/// template).
+pub fn is_default_pair(user: &str, password: &str, host: &str) -> bool {
+    let template = |s: &str| s.contains(['|', '{', '}', '<', '>', '$', '%', '[']);
+    let u = normalized(user);
+    // The port may be a template (`localhost:${{ job.services.db.ports[5432] }}`).
+    let host = host.split(':').next().unwrap_or(host);
+    let h = normalized(host);
+    is_default_word(password)
+        && !template(password)
+        && !u.is_empty()
+        && !template(user)
+        && !template(host)
+        && !matches!(
+            u.as_str(),
+            "user" | "username" | "login" | "dbuser" | "name" | "usr" | "myuser" | "youruser"
+        )
+        && (u.len() < 3 || !is_placeholder(user, None))
+        && !matches!(
+            h.as_str(),
+            "" | "host" | "hostname" | "dbhost" | "server" | "yourhost" | "remotehost"
+        )
 }
 
 /// User and password pairs that documentation uses as its example

@@ -6,7 +6,7 @@
 //! is judged and fingerprinted.
 
 use super::Candidate;
-use super::placeholder::{is_placeholder, is_placeholder_pair};
+use super::placeholder::{is_default_pair, is_placeholder, is_placeholder_pair};
 
 /// Schemes (the part before any `+driver`) that name a database or a
 /// message store.
@@ -233,16 +233,27 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
                         !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     })
                 });
-            if !raw.is_empty()
-                && !query_like
-                && !is_placeholder_pair(&percent_decode(user), &password)
-            {
-                out.push(Candidate {
-                    kind,
-                    start: auth_start + colon + 1,
-                    end: auth_start + at,
-                    secret: password,
-                });
+            let user = percent_decode(user);
+            let host = &authority[at + 1..];
+            if !raw.is_empty() && !query_like {
+                // `ckan_default:pass@localhost`: a word that is a
+                // placeholder elsewhere, with a real user name, is the
+                // password of a local database (the context policy keeps
+                // it only where the service is local).
+                let default_word = is_placeholder_pair(&user, &password);
+                if !default_word || is_default_pair(&user, &password, host) {
+                    let same_as_user = user.eq_ignore_ascii_case(&password);
+                    out.push(Candidate {
+                        kind,
+                        start: auth_start + colon + 1,
+                        end: auth_start + at,
+                        secret: password,
+                        host: Some(host.to_string()),
+                        default_word,
+                        same_as_user,
+                        ..Default::default()
+                    });
+                }
             }
         }
         // Query parameters: `?user=app&password=x` (libpq, JDBC, Mongo).
@@ -265,6 +276,15 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
                                     start,
                                     end: start + v.len(),
                                     secret,
+                                    key: Some(k.clone()),
+                                    host: Some(
+                                        authority
+                                            .rsplit('@')
+                                            .next()
+                                            .unwrap_or(authority)
+                                            .to_string(),
+                                    ),
+                                    ..Default::default()
                                 });
                             }
                         }
