@@ -286,6 +286,15 @@ fn clean_msg(a: &clean::Artifact) -> Msg {
                 a.path, a.desc
             ),
         )
+    } else if a.by_content {
+        Msg::new(
+            "moved",
+            "move",
+            format!(
+                "{} (untracked {}, recognised by content) to the trash",
+                a.path, a.desc
+            ),
+        )
     } else {
         Msg::new(
             "moved",

@@ -233,6 +233,31 @@ fn issue_28_an_ignored_local_database_survives_clean_and_comes_back_byte_for_byt
 }
 
 #[test]
+fn a_database_recognised_by_content_moves_whatever_its_name() {
+    let repo = project();
+    write_db(&repo.path().join("data/cache"), 7);
+    write_db(&repo.path().join("tracked/blob.bin"), 2);
+    repo.add(&["tracked/blob.bin"]);
+    repo.write("data/notes.txt", "SQLite is nice\n");
+    let bytes = repo.read("data/cache");
+    let run = repo.dbguard(&["fix", "--clean"]);
+    ok(&run);
+    assert!(
+        run.stdout.contains(
+            "moved data/cache (untracked SQLite database, recognised by content) to the trash"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("moved 1 file "), "{}", run.stdout);
+    assert!(repo.path().join("tracked/blob.bin").exists());
+    assert!(repo.path().join("data/notes.txt").exists());
+    ok(&repo.dbguard(&["fix", "--restore"]));
+    assert_eq!(repo.read("data/cache"), bytes);
+    assert_eq!(count_rows(&repo.path().join("data/cache")), 7);
+}
+
+#[test]
 fn a_wal_database_with_a_reader_open_stays_and_moves_once_closed() {
     let repo = project();
     let db = repo.path().join("data/live.db");

@@ -6,7 +6,8 @@
 //!
 //! What may be moved is still narrow:
 //!
-//! - only files whose *name* is a database name (`rules/db-files.yaml`);
+//! - only files whose name is a database name, or whose first bytes are a
+//!   database header (`rules/db-files.yaml`, as the `db-file` rule);
 //! - never a path that is tracked (in the index or in HEAD), allowed by
 //!   the configuration, or re-included by a `!` ignore pattern;
 //! - never inside `.git`, a nested repository or submodule, `node_modules`
@@ -21,6 +22,7 @@
 //!   A database and its companions move together or stay together.
 
 use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -39,8 +41,11 @@ pub struct Artifact {
     /// Repository-relative, `/`-separated.
     pub path: String,
     pub abs: PathBuf,
-    /// What the name says it is ("SQLite write-ahead log").
+    /// What the name (or the content) says it is ("SQLite write-ahead
+    /// log").
     pub desc: &'static str,
+    /// Recognised by its first bytes, whatever its name.
+    pub by_content: bool,
     pub symlink: bool,
 }
 
@@ -91,9 +96,10 @@ pub fn find(root: &Path, keep: &dyn Fn(&str) -> bool, rules: &IgnoreRules) -> Fo
         let Some(name) = entry.file_name().to_str() else {
             continue;
         };
-        let Some((_, desc)) = db_files::match_name(name) else {
+        let by_name = db_files::match_name(name).map(|m| m.1);
+        if by_name.is_none() && !ft.is_file() {
             continue;
-        };
+        }
         let Ok(rel) = entry.path().strip_prefix(root) else {
             continue;
         };
@@ -110,6 +116,13 @@ pub fn find(root: &Path, keep: &dyn Fn(&str) -> bool, rules: &IgnoreRules) -> Fo
         if keep(&path) {
             continue;
         }
+        let (desc, by_content) = match by_name {
+            Some(desc) => (desc, false),
+            None => match content_kind(entry.path()) {
+                Some(desc) => (desc, true),
+                None => continue,
+            },
+        };
         if rules.verdict(&path, false) == Verdict::Whitelisted {
             notes.push(format!(
                 "left {path} alone: a `!` pattern in the ignore rules re-includes it"
@@ -120,11 +133,27 @@ pub fn find(root: &Path, keep: &dyn Fn(&str) -> bool, rules: &IgnoreRules) -> Fo
             path,
             abs: entry.path().to_path_buf(),
             desc,
+            by_content,
             symlink: ft.is_symlink(),
         });
     }
     in_use(root, &mut artifacts, &mut notes);
     Found { artifacts, notes }
+}
+
+/// The first bytes a database signature can need (`rules/db-files.yaml`).
+const PROBE_LEN: usize = 512;
+
+/// What a file's first bytes say it is, when they are a database header
+/// (the `db-file` rule's signatures).
+fn content_kind(path: &Path) -> Option<&'static str> {
+    let mut head = Vec::with_capacity(PROBE_LEN);
+    fs::File::open(path)
+        .ok()?
+        .take(PROBE_LEN as u64)
+        .read_to_end(&mut head)
+        .ok()?;
+    db_files::match_content(&head).map(|m| m.1)
 }
 
 /// The database an artifact is a companion of (`app.db` for
