@@ -212,6 +212,15 @@ fn issue_28_an_ignored_local_database_survives_clean_and_comes_back_byte_for_byt
         .unwrap_or_else(|| panic!("{}", listed.stdout));
     assert!(row.contains(" 1 ") && row.contains("KiB") && row.ends_with("this working tree"));
 
+    let dry = repo.dbguard(&["fix", "--restore", "--dry-run"]);
+    ok(&dry);
+    assert!(
+        dry.stdout.starts_with("would restore backend/app.db (")
+            && dry.stdout.ends_with("dry run: nothing was changed\n"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!db.exists() && stored.exists());
     let restored = repo.dbguard(&["fix", "--restore"]);
     ok(&restored);
     assert!(
@@ -413,6 +422,44 @@ fn restore_refuses_to_overwrite_a_file_that_exists_again() {
 }
 
 #[test]
+fn restore_refuses_when_a_file_stands_where_a_folder_was_and_skips_what_is_gone() {
+    let repo = project();
+    write_db(&repo.path().join("data/x/a.db"), 3);
+    repo.write("b.sqlite", "b");
+    let run = repo.dbguard(&["fix", "--clean"]);
+    ok(&run);
+    let name = run_name(&run);
+    std::fs::remove_dir_all(repo.path().join("data")).unwrap();
+    repo.write("data/x", "a file now");
+    let refused = repo.dbguard(&["fix", "--restore"]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("a file now stands where the folder of data/x/a.db was"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !repo.path().join("b.sqlite").exists(),
+        "nothing was restored"
+    );
+    // Taken out of the trash by hand: the rest still comes back.
+    std::fs::remove_file(repo.path().join("data/x")).unwrap();
+    std::fs::remove_file(trash_dir(&repo).join(&name).join("files/b.sqlite")).unwrap();
+    let restored = repo.dbguard(&["fix", "--restore"]);
+    ok(&restored);
+    assert!(
+        restored
+            .stdout
+            .contains(&format!("note: b.sqlite is not in run {name}")),
+        "{}",
+        restored.stdout
+    );
+    assert_eq!(count_rows(&repo.path().join("data/x/a.db")), 3);
+}
+
+#[test]
 fn bad_trash_requests_fail_with_one_line() {
     let repo = project();
     for args in [
@@ -460,6 +507,16 @@ fn empty_trash_is_the_only_command_that_deletes() {
     );
     assert_eq!(std::fs::read_dir(trash_dir(&repo)).unwrap().count(), 2);
 
+    // A damaged manifest is reported, and does not keep the trash full.
+    std::fs::create_dir_all(trash_dir(&repo).join("broken")).unwrap();
+    std::fs::write(trash_dir(&repo).join("broken/manifest.json"), "{").unwrap();
+    let damaged = repo.dbguard(&["fix", "--list-trash"]);
+    assert_eq!(damaged.code, 2);
+    assert!(
+        damaged.stderr.contains("is not a dbguard trash manifest"),
+        "{}",
+        damaged.stderr
+    );
     let emptied = repo.dbguard(&["fix", "--empty-trash"]);
     ok(&emptied);
     assert!(

@@ -26,6 +26,8 @@ enum Step<'a> {
     DropCopy(&'a Entry, PathBuf),
     /// Not in the trash and still in place: the run never moved it.
     NeverMoved(&'a Entry),
+    /// In neither place: another run took it first, or it was deleted.
+    Missing(&'a Entry),
 }
 
 fn canonical_root(repo: &Repo) -> anyhow::Result<PathBuf> {
@@ -76,6 +78,25 @@ fn inside(root: &Path, dest: &Path) -> bool {
     false
 }
 
+/// Whether a folder on the way to `dest` is now something else than a
+/// folder (a file or a symlink), which restoring would have to replace.
+fn blocked_by_file(root: &Path, dest: &Path) -> bool {
+    let Ok(rel) = dest.strip_prefix(root) else {
+        return true;
+    };
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for c in &parts[..parts.len().saturating_sub(1)] {
+        at.push(c);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// Whether what is at `path` is exactly what `entry` recorded.
 fn same(path: &Path, entry: &Entry) -> bool {
     mover::describe(path).is_ok_and(|(e, _)| e == entry.expect())
@@ -107,6 +128,13 @@ pub fn restore(
                 e.path
             );
         }
+        if blocked_by_file(&root, &dest) {
+            conflicts.push(format!(
+                "a file now stands where the folder of {} was",
+                e.path
+            ));
+            continue;
+        }
         let in_trash = fs::symlink_metadata(&stored).is_ok();
         let in_place = fs::symlink_metadata(&dest).is_ok();
         match (in_trash, in_place) {
@@ -114,12 +142,9 @@ pub fn restore(
             (true, true) if same(&dest, e) && same(&stored, e) => {
                 steps.push(Step::DropCopy(e, stored))
             }
-            (true, true) => conflicts.push(e.path.clone()),
+            (true, true) => conflicts.push(format!("{} exists again", e.path)),
             (false, true) => steps.push(Step::NeverMoved(e)),
-            (false, false) => bail!(
-                "run {run_name} is damaged: {} is neither in the trash nor in the working tree",
-                e.path
-            ),
+            (false, false) => steps.push(Step::Missing(e)),
         }
     }
     if let Some(first) = conflicts.first() {
@@ -128,7 +153,7 @@ pub fn restore(
             n => format!(" (and {} more)", n - 1),
         };
         bail!(
-            "not restoring run {run_name}: {first}{more} exists again; move it away, then run `dbguard fix --restore {run_name}` again (nothing was restored)"
+            "not restoring run {run_name}: {first}{more}; move it away, then run `dbguard fix --restore {run_name}` again (nothing was restored)"
         );
     }
 
@@ -181,6 +206,10 @@ pub fn restore(
             }
             Step::NeverMoved(e) => say(format!(
                 "note: {} was never moved by run {run_name} (it is still in place)",
+                e.path
+            )),
+            Step::Missing(e) => say(format!(
+                "note: {} is not in run {run_name} (another run moved it: `dbguard fix --list-trash`)",
                 e.path
             )),
         }
@@ -297,23 +326,30 @@ pub fn list(repo: &Repo, out: &mut dyn Write) -> anyhow::Result<()> {
 pub fn empty(repo: &Repo, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let root = canonical_root(repo)?;
     let trash = Trash::new(repo.common_dir());
-    let runs = trash.runs()?;
-    if runs.is_empty() && !trash.dir().exists() {
-        writeln!(out, "the trash is empty")?;
-        return Ok(());
-    }
+    // Counted from the disk, not from the manifests: a damaged manifest
+    // must not keep the trash from being emptied, nor hide what it holds.
+    let mut runs: Vec<(String, usize, u64)> = match fs::read_dir(trash.dir()) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| {
+                let (n, b) = usage(&e.path());
+                (e.file_name().to_string_lossy().into_owned(), n, b)
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            writeln!(out, "the trash is empty")?;
+            return Ok(());
+        }
+        Err(e) => bail!("cannot read {}: {e}", trash.dir().display()),
+    };
+    runs.sort();
     let (mut files, mut bytes) = (0, 0);
-    for r in &runs {
-        let (n, b) = r.present();
+    for (name, n, b) in &runs {
         files += n;
         bytes += b;
         let verb = if dry_run { "would delete" } else { "deleting" };
-        writeln!(
-            out,
-            "{verb} run {} ({n} files, {})",
-            r.manifest.run,
-            human_size(b)
-        )?;
+        writeln!(out, "{verb} run {name} ({n} files, {})", human_size(*b))?;
     }
     if dry_run {
         writeln!(out, "dry run: nothing was changed")?;
@@ -328,4 +364,31 @@ pub fn empty(repo: &Repo, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<
         human_size(bytes)
     )?;
     Ok(())
+}
+
+/// Files (the manifest aside) and bytes under a run's folder, symlinks
+/// counted as files of no size.
+fn usage(dir: &Path) -> (usize, u64) {
+    let mut n = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.join("files")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(m) = fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                n += 1;
+                if m.is_file() {
+                    bytes += m.len();
+                }
+            }
+        }
+    }
+    (n, bytes)
 }
