@@ -312,9 +312,10 @@ pub fn list(repo: &Repo, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
     }
     let s = if runs.len() == 1 { "" } else { "s" };
+    let fp = if files == 1 { "" } else { "s" };
     writeln!(
         out,
-        "{} run{s}, {files} files, {} in {}; `dbguard fix --restore RUN` puts a run back, `dbguard fix --empty-trash` deletes them for good",
+        "{} run{s}, {files} file{fp}, {} in {}; `dbguard fix --restore RUN` puts a run back, `dbguard fix --empty-trash` deletes them for good",
         runs.len(),
         human_size(bytes),
         shown(&trash, &root)
