@@ -248,6 +248,14 @@ fn a_database_recognised_by_content_moves_whatever_its_name() {
     write_db(&repo.path().join("tracked/blob.bin"), 2);
     repo.add(&["tracked/blob.bin"]);
     repo.write("data/notes.txt", "SQLite is nice\n");
+    // A named pipe called like a database is no file to move (nor to
+    // open: that would block).
+    #[cfg(unix)]
+    {
+        let fifo =
+            std::ffi::CString::new(repo.path().join("data/pipe.db").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    }
     let bytes = repo.read("data/cache");
     let run = repo.dbguard(&["fix", "--clean"]);
     ok(&run);
@@ -261,6 +269,8 @@ fn a_database_recognised_by_content_moves_whatever_its_name() {
     assert!(run.stdout.contains("moved 1 file "), "{}", run.stdout);
     assert!(repo.path().join("tracked/blob.bin").exists());
     assert!(repo.path().join("data/notes.txt").exists());
+    #[cfg(unix)]
+    assert!(std::fs::symlink_metadata(repo.path().join("data/pipe.db")).is_ok());
     ok(&repo.dbguard(&["fix", "--restore"]));
     assert_eq!(repo.read("data/cache"), bytes);
     assert_eq!(count_rows(&repo.path().join("data/cache")), 7);

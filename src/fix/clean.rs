@@ -90,7 +90,9 @@ pub fn find(root: &Path, keep: &dyn Fn(&str) -> bool, rules: &IgnoreRules) -> Fo
         let Some(ft) = entry.file_type() else {
             continue;
         };
-        if ft.is_dir() {
+        // Only files and symlinks: a named pipe or a socket called
+        // `x.db` is no database and cannot be moved byte for byte.
+        if !(ft.is_file() || ft.is_symlink()) {
             continue;
         }
         let Some(name) = entry.file_name().to_str() else {
