@@ -21,13 +21,12 @@
 //!   WAL or SHM file; never the companion of a database that stays.
 //!   A database and its companions move together or stay together.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-
-use std::collections::{HashMap, HashSet};
 
 use super::in_use::{self, OpenFiles};
 use super::mover::{self, MoveError};
