@@ -119,14 +119,30 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard fix --dry-run --clean     what would be unstaged, ignored and moved\n  dbguard fix --clean               also move untracked databases to .git/dbguard-trash\n  dbguard fix --restore             put the last --clean run back\n  dbguard fix --list-trash          runs in the trash and their sizes\n  dbguard fix --empty-trash         delete the trash for good (the only command that does)"
+)]
 pub struct FixArgs {
     /// Print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Also delete untracked database artifacts (test databases, journals, WAL/SHM, backups).
+    /// Also move untracked database artifacts (test databases, journals, WAL/SHM, backups)
+    /// into the trash in the git directory; a database in use stays.
     #[arg(long)]
     pub clean: bool,
+
+    /// Put back the files of a --clean run: the last one, or RUN. Never overwrites a file.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["clean", "list_trash", "empty_trash"])]
+    pub restore: Option<Option<String>>,
+
+    /// Show the runs in the trash and their sizes.
+    #[arg(long, conflicts_with_all = ["clean", "empty_trash", "dry_run"])]
+    pub list_trash: bool,
+
+    /// Delete every run in the trash for good.
+    #[arg(long, conflicts_with = "clean")]
+    pub empty_trash: bool,
 
     /// Configuration file (default: .dbguard.yaml at the repository root).
     #[arg(long, value_name = "FILE")]

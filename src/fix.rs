@@ -7,8 +7,10 @@
 //! - the database patterns the ignore rules miss are added to the root
 //!   `.gitignore` in one marked block (see [`block`]), in the working tree
 //!   and, when `.gitignore` is tracked or created here, in the index;
-//! - with `--clean`, untracked database artifacts are deleted (see
-//!   [`clean`]).
+//! - with `--clean`, untracked database artifacts are moved to the trash
+//!   in the git directory (see [`clean`] and [`trash`]); `--restore`,
+//!   `--list-trash` and `--empty-trash` work on that trash
+//!   ([`trash_cmd`]).
 //!
 //! Working-tree files are never touched by the first two steps: a file
 //! stays on disk byte for byte. Detection is the `db-file` rule's (name or
@@ -20,11 +22,17 @@
 //! Everything is planned first from a plain read. Then, under git's index
 //! lock, the plan is made again from the locked index (another process may
 //! have changed it) and carried out: `.gitignore` written (temporary file
-//! and rename), index published atomically, artifacts deleted last. A
+//! and rename), index published atomically, artifacts moved last. A
 //! second run finds nothing to do.
 
 mod block;
 mod clean;
+mod in_use;
+mod mover;
+mod trash;
+mod trash_cmd;
+
+pub use trash_cmd::{empty as empty_trash, list as list_trash, restore};
 
 use std::collections::HashSet;
 use std::fs;
@@ -50,7 +58,7 @@ const MAX_IGNORE_FILE: u64 = 4 << 20;
 pub struct Options {
     /// Print what would be done; change nothing.
     pub dry_run: bool,
-    /// Also delete untracked database artifacts.
+    /// Also move untracked database artifacts to the trash.
     pub clean: bool,
 }
 
@@ -247,14 +255,21 @@ pub fn run(repo: &Repo, config: &Config, opts: Options, out: &mut dyn Write) -> 
         .root()
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", repo.root().display()))?;
-    for a in &plan.clean {
-        clean::delete(&root, a)?;
-        say(clean_msg(a).render(false));
+    if !plan.clean.is_empty() {
         any = true;
     }
+    let trash = trash::Trash::new(repo.common_dir());
+    let moved = clean::move_to_trash(
+        &trash,
+        &root,
+        &plan.clean,
+        &|a| clean_msg(a).render(false),
+        &mut say,
+    );
     for n in &plan.notes {
         say(format!("note: {n}"));
     }
+    moved?;
     if !any {
         say("nothing to fix".to_string());
     }
@@ -264,18 +279,27 @@ pub fn run(repo: &Repo, config: &Config, opts: Options, out: &mut dyn Write) -> 
 fn clean_msg(a: &clean::Artifact) -> Msg {
     if a.symlink {
         Msg::new(
-            "deleted",
-            "delete",
+            "moved",
+            "move",
             format!(
-                "{} (untracked symlink named like a {}; its target is not touched)",
+                "{} (untracked symlink named like a {}; its target is not touched) to the trash",
+                a.path, a.desc
+            ),
+        )
+    } else if a.by_content {
+        Msg::new(
+            "moved",
+            "move",
+            format!(
+                "{} (untracked {}, recognised by content) to the trash",
                 a.path, a.desc
             ),
         )
     } else {
         Msg::new(
-            "deleted",
-            "delete",
-            format!("{} (untracked {})", a.path, a.desc),
+            "moved",
+            "move",
+            format!("{} (untracked {}) to the trash", a.path, a.desc),
         )
     }
 }

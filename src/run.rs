@@ -170,14 +170,26 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(start: &Path, args: FixArgs) -> anyhow::Result<ExitCode> {
     let repo = Repo::open(start)?;
+    let stdout = io::stdout();
+    let mut out = io::LineWriter::new(stdout.lock());
+    if let Some(run) = &args.restore {
+        crate::fix::restore(&repo, run.as_deref(), args.dry_run, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.list_trash {
+        crate::fix::list_trash(&repo, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.empty_trash {
+        crate::fix::empty_trash(&repo, args.dry_run, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let explicit = args.config.as_ref().map(|p| start.join(p));
     let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
     let opts = crate::fix::Options {
         dry_run: args.dry_run,
         clean: args.clean,
     };
-    let stdout = io::stdout();
-    let mut out = io::LineWriter::new(stdout.lock());
     crate::fix::run(&repo, &config, opts, &mut out)?;
     Ok(ExitCode::SUCCESS)
 }

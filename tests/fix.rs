@@ -74,6 +74,16 @@ fn disk(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The folder of the one run in the repository's trash.
+fn trash_run(repo: &TestRepo) -> std::path::PathBuf {
+    let runs: Vec<_> = std::fs::read_dir(repo.path().join(".git/dbguard-trash"))
+        .expect("a trash")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
 fn index_bytes(repo: &TestRepo) -> Vec<u8> {
     std::fs::read(repo.path().join(".git/index")).unwrap_or_default()
 }
@@ -355,6 +365,9 @@ fn env_files_are_unstaged_templates_stay_and_committed_ones_get_a_note() {
     assert_eq!(repo.read("config/.env"), b"A=2\n");
 }
 
+// Where there is no /proc, --clean cannot tell whether a database is
+// open and moves none (tests/trash.rs).
+#[cfg(target_os = "linux")]
 #[test]
 fn dry_run_changes_nothing_not_even_with_clean() {
     let repo = TestRepo::new();
@@ -377,7 +390,7 @@ fn dry_run_changes_nothing_not_even_with_clean() {
                 "would add 18 database patterns to .gitignore and stage them: {}",
                 ALL_PATTERNS.join(", ")
             ),
-            "would delete tmp/test.db (untracked SQLite database file)",
+            "would move tmp/test.db (untracked SQLite database file) to the trash",
             "dry run: nothing was changed",
         ]
     );
@@ -386,8 +399,11 @@ fn dry_run_changes_nothing_not_even_with_clean() {
     assert!(!repo.path().join(".git/index.lock").exists());
 }
 
+// Where there is no /proc, --clean cannot tell whether a database is
+// open and moves none (tests/trash.rs).
+#[cfg(target_os = "linux")]
 #[test]
-fn clean_deletes_untracked_artifacts_and_nothing_else() {
+fn clean_moves_untracked_artifacts_to_the_trash_and_nothing_else() {
     let repo = TestRepo::new();
     let outside = tempfile::tempdir().unwrap();
     let target = outside.path().join("prod.db");
@@ -400,7 +416,8 @@ fn clean_deletes_untracked_artifacts_and_nothing_else() {
     repo.commit("base");
     // Untracked artifacts, at the root and deep down.
     repo.write("test.db", "t")
-        .write("test.db-wal", "w")
+        .write("test.db-wal", "")
+        .write("test.db-shm", "s")
         .write("deep/er/cache.sqlite3", "c")
         .write("deep/er/cache.sqlite3-journal", "j")
         .write("backups/app.db.bak", "b");
@@ -423,29 +440,36 @@ fn clean_deletes_untracked_artifacts_and_nothing_else() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(&target, repo.path().join("app.db")).unwrap();
     let index = index_bytes(&repo);
+    let before = disk(repo.path());
 
     let run = repo.dbguard(&["fix", "--clean"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    for deleted in [
+    let trash = trash_run(&repo);
+    for moved in [
         "test.db",
         "test.db-wal",
+        "test.db-shm",
         "deep/er/cache.sqlite3",
         "deep/er/cache.sqlite3-journal",
         "backups/app.db.bak",
     ] {
         assert!(
-            run.stdout
-                .contains(&format!("deleted {deleted} (untracked")),
-            "{deleted}: {}",
+            run.stdout.contains(&format!("moved {moved} (untracked")),
+            "{moved}: {}",
             run.stdout
         );
-        assert!(!repo.path().join(deleted).exists(), "{deleted}");
+        assert!(!repo.path().join(moved).exists(), "{moved}");
+        assert_eq!(
+            std::fs::read(trash.join("files").join(moved)).unwrap(),
+            before[moved],
+            "{moved} is in the trash, byte for byte"
+        );
     }
     #[cfg(unix)]
     {
         assert!(
             run.stdout
-                .contains("deleted app.db (untracked symlink named like a SQLite database file; its target is not touched)"),
+                .contains("moved app.db (untracked symlink named like a SQLite database file; its target is not touched) to the trash"),
             "{}",
             run.stdout
         );
@@ -488,6 +512,13 @@ fn clean_deletes_untracked_artifacts_and_nothing_else() {
         "{}",
         again.stdout
     );
+    // One command puts every file back as it was.
+    let restored = repo.dbguard(&["fix", "--restore"]);
+    assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
+    let mut expected = before.clone();
+    expected.insert(".gitignore".into(), repo.read(".gitignore"));
+    assert_eq!(disk(repo.path()), expected);
+    assert!(!trash.exists(), "the restored run is gone from the trash");
 }
 
 #[test]

@@ -171,6 +171,13 @@ impl Repo {
         self.repo.path()
     }
 
+    /// The git directory every linked worktree shares (`.git` of the main
+    /// working tree): what belongs to the repository rather than to one
+    /// worktree, such as `dbguard fix --clean`'s trash, lives there.
+    pub fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
     /// The blob reader that rules use (thread-safe).
     pub fn store(&self) -> Arc<GitStore> {
         Arc::clone(&self.store)
