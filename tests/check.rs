@@ -551,13 +551,51 @@ fn from_pre_commit_follows_the_hook_environment() {
         "{}",
         staged.stderr
     );
-    // `pre-commit run --all-files` (no GIT_INDEX_FILE): every tracked file.
+    // `pre-commit run --all-files` (no GIT_INDEX_FILE): pre-commit names
+    // every tracked file, and every one is checked.
     let all = repo.dbguard_in(
+        repo.path(),
+        &[
+            "check",
+            "--from-pre-commit",
+            "--format",
+            "json",
+            "old.db",
+            "ok.txt",
+        ],
+        &[],
+    );
+    assert_eq!(rules_and_paths(&all), one("db-file", "old.db"));
+    // `pre-commit run --files ok.txt`: only the named file is reported.
+    let named = repo.dbguard_in(
+        repo.path(),
+        &["check", "--from-pre-commit", "--format", "json", "ok.txt"],
+        &[],
+    );
+    assert_eq!((named.code, named.findings().len()), (0, 0));
+    // `pre-commit run` with nothing staged: no names, nothing to check.
+    let nothing = repo.dbguard_in(
         repo.path(),
         &["check", "--from-pre-commit", "--format", "json"],
         &[],
     );
-    assert_eq!(rules_and_paths(&all), one("db-file", "old.db"));
+    assert_eq!((nothing.code, nothing.findings().len()), (0, 0));
+    // `pre-commit run` outside `git commit` (no GIT_INDEX_FILE): pre-commit
+    // names the staged files, and the staged changes are what is checked.
+    repo.stage("new.sqlite", "y");
+    let staged = repo.dbguard_in(
+        repo.path(),
+        &[
+            "check",
+            "--from-pre-commit",
+            "--format",
+            "json",
+            "new.sqlite",
+        ],
+        &[],
+    );
+    assert_eq!(rules_and_paths(&staged), one("db-file", "new.sqlite"));
+    repo.git(&["rm", "-q", "--cached", "new.sqlite"]);
     // pre-push: the pushed range.
     let push = repo.dbguard_in(
         repo.path(),
