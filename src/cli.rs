@@ -108,6 +108,14 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Text: one line per finding, without hints, counts or summary.
+    #[arg(short, long, conflicts_with_all = ["verbose", "statistics"])]
+    pub quiet: bool,
+
+    /// Print the number of findings per rule instead of the findings (text).
+    #[arg(long)]
+    pub statistics: bool,
+
     /// Report only findings that are not in this baseline file (default:
     /// `baseline:` in the config).
     #[arg(long, value_name = "FILE")]

@@ -96,10 +96,17 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
     let format = match args.format {
         Some(f) => f,
+        // Counts are text, in GitHub Actions too.
+        None if args.statistics => Format::Text,
         None if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") => Format::Github,
         None => Format::Text,
     };
+    if args.statistics && format != Format::Text {
+        bail!("--statistics prints text: leave out --format, or drop --statistics");
+    }
     let report_format = match format {
+        Format::Text if args.statistics => report::Format::Statistics,
+        Format::Text if args.quiet => report::Format::Quiet,
         Format::Text => report::Format::Text {
             verbose: args.verbose,
         },
@@ -113,7 +120,7 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     crate::rules::warm_up_in_background(|id| selection.is_enabled(id));
     // Started before git is read: listing a long range takes time too.
     let progress = Arc::new(engine::Progress::default());
-    let ticker = crate::progress::wanted_here(matches!(format, Format::Text))
+    let ticker = crate::progress::wanted_here(matches!(format, Format::Text) && !args.quiet)
         .then(|| crate::progress::Ticker::start(progress.clone()));
     // `pre-commit run --files`/`--all-files`: the names pre-commit passed,
     // findings elsewhere are left out (checked with every file in view).
