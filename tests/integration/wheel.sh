@@ -210,8 +210,11 @@ expect 0 "pre-commit run checks only what is staged, not the committed database"
   "$pc" run
 expect fail "pre-commit run --all-files checks every tracked file" "data.db" -- \
   "$pc" run --all-files
-expect 0 "pre-commit run --files names only what it checks" "Passed" -- \
+git -C "$repo" commit -q -m "edit app again" --no-verify
+expect 0 "pre-commit run --files reports only the files it names" "Passed" -- \
   "$pc" run --files app.py
+expect fail "pre-commit run --files with the database names it" "data.db" -- \
+  "$pc" run --files app.py data.db
 expect fail "the manual dbguard-all-python hook checks every tracked file" "data.db" -- \
   "$pc" run dbguard-all-python --hook-stage manual --all-files
 
