@@ -132,7 +132,7 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
             HookSource::Names => {
                 let staged = repo.staged()?;
                 let names = hook_names(&args.paths);
-                if names.iter().all(|n| is_staged(&staged, n)) {
+                if all_staged(&staged, &names) {
                     vec![staged]
                 } else {
                     only = Some(names);
@@ -288,10 +288,11 @@ fn hook_names(paths: &[PathBuf]) -> HashSet<String> {
         .collect()
 }
 
-/// Whether `name` is a path the index adds or changes: `pre-commit run`
-/// without `--all-files` passes exactly those (deletions left out).
-fn is_staged(staged: &crate::changes::ChangeSet, name: &str) -> bool {
-    staged.changes.iter().any(|c| c.path == name)
+/// Whether every name is a path the index adds or changes: `pre-commit
+/// run` without `--all-files` passes exactly those (deletions left out).
+fn all_staged(staged: &crate::changes::ChangeSet, names: &HashSet<String>) -> bool {
+    let paths: HashSet<&str> = staged.changes.iter().map(|c| c.path.as_str()).collect();
+    names.iter().all(|n| paths.contains(n.as_str()))
 }
 
 fn rules(args: RulesArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
