@@ -1,8 +1,8 @@
 //! The default, human format: one line per finding in the
 //! `path:line:col: severity[rule] message` shape editors and terminals link,
 //! a hint under it, the count per rule when the report is long, and a
-//! summary line (`--quiet`: the finding lines alone). Colors come from the `colored`
-//! crate, whose global switch `main` sets once.
+//! summary line (`--quiet`: the finding lines alone). Colors come from the
+//! `colored` crate, whose global switch `main` sets once.
 
 use std::io::{self, Write};
 
