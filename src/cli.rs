@@ -81,10 +81,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "A..B")]
     pub range: Option<String>,
 
-    /// Let pre-commit's environment choose what to check: the push range on
-    /// pre-push (PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF), the staged changes
-    /// inside `git commit`, every tracked file for `pre-commit run --all-files`.
-    #[arg(long, conflicts_with_all = ["all", "range", "paths"])]
+    /// Let pre-commit choose what to check: the push range on pre-push
+    /// (PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF), the staged changes inside
+    /// `git commit` and `pre-commit run`, the files it names for
+    /// `pre-commit run --all-files` or `--files` (PATHS are pre-commit's names).
+    #[arg(long, conflicts_with_all = ["all", "range"])]
     pub from_pre_commit: bool,
 
     /// Output format (default: text, or github inside GitHub Actions).
@@ -106,6 +107,14 @@ pub struct CheckArgs {
     /// Also print the summary line when there is nothing to report.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Text: one line per finding, without hints, counts or summary.
+    #[arg(short, long, conflicts_with_all = ["verbose", "statistics"])]
+    pub quiet: bool,
+
+    /// Print the number of findings per rule instead of the findings (text).
+    #[arg(long)]
+    pub statistics: bool,
 
     /// Report only findings that are not in this baseline file (default:
     /// `baseline:` in the config).

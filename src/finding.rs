@@ -24,7 +24,7 @@ impl Severity {
 }
 
 /// One problem at one place. Field names and order are the JSON contract
-/// of `DESIGN.md`; `hint` and `fingerprint` are internal and never
+/// of docs/output.md; `hint` and `fingerprint` are internal and never
 /// serialized.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {

@@ -1,6 +1,7 @@
 //! Carries out a parsed command line: opens the repository, loads the
 //! configuration, picks the source, runs the engine and writes the report.
 
+use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -95,10 +96,17 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
     let format = match args.format {
         Some(f) => f,
+        // Counts are text, in GitHub Actions too.
+        None if args.statistics => Format::Text,
         None if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") => Format::Github,
         None => Format::Text,
     };
+    if args.statistics && format != Format::Text {
+        bail!("--statistics prints text: leave out --format, or drop --statistics");
+    }
     let report_format = match format {
+        Format::Text if args.statistics => report::Format::Statistics,
+        Format::Text if args.quiet => report::Format::Quiet,
         Format::Text => report::Format::Text {
             verbose: args.verbose,
         },
@@ -112,13 +120,25 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     crate::rules::warm_up_in_background(|id| selection.is_enabled(id));
     // Started before git is read: listing a long range takes time too.
     let progress = Arc::new(engine::Progress::default());
-    let ticker = crate::progress::wanted_here(matches!(format, Format::Text))
+    let ticker = crate::progress::wanted_here(matches!(format, Format::Text) && !args.quiet)
         .then(|| crate::progress::Ticker::start(progress.clone()));
+    // `pre-commit run --files`/`--all-files`: the names pre-commit passed,
+    // findings elsewhere are left out (checked with every file in view).
+    let mut only: Option<HashSet<String>> = None;
     let sets = if args.from_pre_commit {
         match pre_commit_source() {
             HookSource::Range(range) => repo.range(&range)?,
             HookSource::Staged => vec![repo.staged()?],
-            HookSource::All => vec![repo.tracked()?],
+            HookSource::Names => {
+                let staged = repo.staged()?;
+                let names = hook_names(&args.paths);
+                if all_staged(&staged, &names) {
+                    vec![staged]
+                } else {
+                    only = Some(names);
+                    vec![repo.tracked()?]
+                }
+            }
         }
     } else if let Some(range) = &args.range {
         repo.range(range)?
@@ -147,6 +167,9 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
             path.display()
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(names) = &only {
+        outcome.findings.retain(|f| names.contains(&f.path));
     }
     let baseline_file = match (&args.baseline, &config.baseline) {
         (Some(cli), _) => Some(start.join(cli)),
@@ -240,13 +263,15 @@ fn migrations(start: &Path, args: MigrationsArgs) -> anyhow::Result<ExitCode> {
 enum HookSource {
     Range(String),
     Staged,
-    All,
+    /// Outside `git commit`: the file names pre-commit passed decide.
+    Names,
 }
 
 /// Reads pre-commit's environment: on pre-push it names the pushed range;
-/// inside `git commit` git always sets `GIT_INDEX_FILE` for its hooks; a
-/// manual `pre-commit run --all-files` (CI) has neither, and asks for every
-/// file.
+/// inside `git commit` git always sets `GIT_INDEX_FILE` for its hooks. A
+/// manual `pre-commit run` sets neither, and pre-commit tells its modes
+/// apart only by the file names it passes (the staged files, or every
+/// tracked file with `--all-files`): see [`HookSource::Names`].
 fn pre_commit_source() -> HookSource {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
@@ -259,8 +284,27 @@ fn pre_commit_source() -> HookSource {
     if var("GIT_INDEX_FILE").is_some() {
         HookSource::Staged
     } else {
-        HookSource::All
+        HookSource::Names
     }
+}
+
+/// The names pre-commit passed, as repository-relative paths with forward
+/// slashes (pre-commit runs hooks at the repository root).
+fn hook_names(paths: &[PathBuf]) -> HashSet<String> {
+    paths
+        .iter()
+        .map(|p| {
+            let s = p.to_string_lossy().replace('\\', "/");
+            s.strip_prefix("./").unwrap_or(&s).to_owned()
+        })
+        .collect()
+}
+
+/// Whether every name is a path the index adds or changes: `pre-commit
+/// run` without `--all-files` passes exactly those (deletions left out).
+fn all_staged(staged: &crate::changes::ChangeSet, names: &HashSet<String>) -> bool {
+    let paths: HashSet<&str> = staged.changes.iter().map(|c| c.path.as_str()).collect();
+    names.iter().all(|n| paths.contains(n.as_str()))
 }
 
 fn rules(args: RulesArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {

@@ -551,13 +551,51 @@ fn from_pre_commit_follows_the_hook_environment() {
         "{}",
         staged.stderr
     );
-    // `pre-commit run --all-files` (no GIT_INDEX_FILE): every tracked file.
+    // `pre-commit run --all-files` (no GIT_INDEX_FILE): pre-commit names
+    // every tracked file, and every one is checked.
     let all = repo.dbguard_in(
+        repo.path(),
+        &[
+            "check",
+            "--from-pre-commit",
+            "--format",
+            "json",
+            "old.db",
+            "ok.txt",
+        ],
+        &[],
+    );
+    assert_eq!(rules_and_paths(&all), one("db-file", "old.db"));
+    // `pre-commit run --files ok.txt`: only the named file is reported.
+    let named = repo.dbguard_in(
+        repo.path(),
+        &["check", "--from-pre-commit", "--format", "json", "ok.txt"],
+        &[],
+    );
+    assert_eq!((named.code, named.findings().len()), (0, 0));
+    // `pre-commit run` with nothing staged: no names, nothing to check.
+    let nothing = repo.dbguard_in(
         repo.path(),
         &["check", "--from-pre-commit", "--format", "json"],
         &[],
     );
-    assert_eq!(rules_and_paths(&all), one("db-file", "old.db"));
+    assert_eq!((nothing.code, nothing.findings().len()), (0, 0));
+    // `pre-commit run` outside `git commit` (no GIT_INDEX_FILE): pre-commit
+    // names the staged files, and the staged changes are what is checked.
+    repo.stage("new.sqlite", "y");
+    let staged = repo.dbguard_in(
+        repo.path(),
+        &[
+            "check",
+            "--from-pre-commit",
+            "--format",
+            "json",
+            "new.sqlite",
+        ],
+        &[],
+    );
+    assert_eq!(rules_and_paths(&staged), one("db-file", "new.sqlite"));
+    repo.git(&["rm", "-q", "--cached", "new.sqlite"]);
     // pre-push: the pushed range.
     let push = repo.dbguard_in(
         repo.path(),
@@ -585,4 +623,87 @@ fn from_pre_commit_follows_the_hook_environment() {
         ],
     );
     assert_eq!(rules_and_paths(&push), one("db-file", "old.db"));
+}
+
+/// A repository with twelve staged database files and one .env file:
+/// more findings than fit a screen, from three rules.
+fn many_findings() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.stage(".gitignore", "*.pyc\n");
+    for i in 0..12 {
+        repo.stage(&format!("data/d{i:02}.db"), "x");
+    }
+    repo.stage(".env", "DEBUG=1\n");
+    repo
+}
+
+#[test]
+fn statistics_prints_the_count_per_rule() {
+    let repo = many_findings();
+    let run = repo.dbguard(&["check", "--statistics"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        " errors  warnings  rule\n     12         0  db-file\n      0         1  db-gitignore\n      1         0  env-file\n\ndbguard: 13 errors, 1 warning in 14 files\n"
+    );
+    // The JSON report agrees with the counts.
+    let json = repo.check_json(&[]);
+    assert_eq!(json.json()["summary"]["errors"], 13);
+    // Inside GitHub Actions it is text all the same.
+    let actions = repo.dbguard_in(
+        repo.path(),
+        &["check", "--statistics"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(actions.stdout, run.stdout);
+    // A clean run still says what was counted.
+    let clean = TestRepo::new();
+    clean.stage("a.py", "x = 1\n");
+    let run = clean.dbguard(&["check", "--statistics"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "dbguard: no problems found in 1 file\n")
+    );
+    // Counts are text: another format is a usage mistake.
+    let run = repo.dbguard(&["check", "--statistics", "--format", "json"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--statistics"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn quiet_prints_one_line_per_finding() {
+    let repo = many_findings();
+    let run = repo.dbguard(&["check", "--quiet"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 14, "{}", run.stdout);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(": error[") || l.contains(": warning[")),
+        "{}",
+        run.stdout
+    );
+    let run = repo.dbguard(&["check", "-q", "-v"]);
+    assert_eq!(run.code, 2, "--quiet and --verbose together");
+}
+
+#[test]
+fn a_long_text_report_ends_with_the_count_per_rule() {
+    let repo = many_findings();
+    let run = repo.dbguard(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.ends_with(
+            "\n errors  warnings  rule\n     12         0  db-file\n      0         1  db-gitignore\n      1         0  env-file\n\ndbguard: 13 errors, 1 warning in 14 files\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    // A short one goes straight to the summary line.
+    let short = TestRepo::new();
+    short.stage("app.db", "x");
+    let run = short.dbguard(&["check"]);
+    assert!(!run.stdout.contains("warnings  rule"), "{}", run.stdout);
 }

@@ -48,6 +48,8 @@ fn outputs(files: &[(String, String)]) -> (usize, Vec<String>) {
     let mut rendered = Vec::new();
     for format in [
         Format::Text { verbose: true },
+        Format::Quiet,
+        Format::Statistics,
         Format::Json,
         Format::Sarif {
             root: Some(Path::new("/repo")),

@@ -14,7 +14,8 @@ use globset::GlobSet;
 
 use crate::config::{ModelsConfig, PathGlob, glob_set};
 
-/// Where models live when `.dbguard.yaml` does not say (DESIGN.md).
+/// Where models live when `.dbguard.yaml` does not say: the usual places
+/// of SQLAlchemy projects (README, Configuration).
 pub const DEFAULT_PATHS: &[&str] = &["**/models/**/*.py", "**/*models.py", "**/db_models.py"];
 
 /// Decides which files are model files: the configured `models.paths`

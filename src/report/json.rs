@@ -1,4 +1,5 @@
-//! `--format json`: the shape `DESIGN.md` fixes, for scripts and tests.
+//! `--format json`: the shape docs/output.md documents (and
+//! docs/schema/check.schema.json checks), for scripts and tests.
 
 use std::io::{self, Write};
 

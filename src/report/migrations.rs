@@ -1,5 +1,5 @@
 //! `dbguard migrations`: the revision graph of every Alembic environment,
-//! as JSON (the contract in DESIGN.md) or as a readable history in the
+//! as JSON (the contract in docs/output.md) or as a readable history in the
 //! spirit of `alembic history`.
 //!
 //! Ordering is deterministic: environments by `script_location`;
@@ -53,7 +53,7 @@ fn known_or_empty(v: &Value<Vec<String>>) -> &[String] {
     v.known().map(Vec::as_slice).unwrap_or(&[])
 }
 
-/// Writes the JSON document of DESIGN.md.
+/// Writes the JSON document of docs/output.md (docs/schema/migrations.schema.json).
 pub fn write_json(envs: &[EnvHistory], out: &mut dyn Write) -> io::Result<()> {
     let doc = JsonDoc {
         version: 1,

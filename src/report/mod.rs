@@ -10,6 +10,7 @@ pub mod github;
 pub mod json;
 pub mod migrations;
 pub mod sarif;
+pub mod statistics;
 pub mod text;
 
 /// What every format renders.
@@ -34,6 +35,10 @@ pub enum Format<'a> {
     Text {
         verbose: bool,
     },
+    /// Text, one line per finding and nothing else (`--quiet`).
+    Quiet,
+    /// Text, only the count per rule and the summary (`--statistics`).
+    Statistics,
     Json,
     /// SARIF 2.1.0; `root` is the absolute repository root, when known, that
     /// result URIs are relative to.
@@ -48,6 +53,8 @@ pub enum Format<'a> {
 pub fn write(report: &Report<'_>, format: Format<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text { verbose } => text::write(report, verbose, out),
+        Format::Quiet => text::write_quiet(report, out),
+        Format::Statistics => statistics::write(report, out),
         Format::Json => json::write(report, out),
         Format::Sarif { root } => sarif::write(report, root, out),
         Format::Github => github::write(report, out),

@@ -2,7 +2,9 @@
 # The README's hook set-ups for lefthook, husky and a plain git hook work
 # as written: each refuses a commit with a staged database file and lets an
 # ordinary commit through. lefthook and husky come from npm, installed into
-# a temporary directory. (pre-commit has its own script: pre_commit.sh.)
+# a temporary directory; everything happens there, and the script checks
+# that the clone it runs in is left as it was. (pre-commit has its own
+# script: pre_commit.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -14,8 +16,20 @@ export PATH="$bin_dir:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# What this clone looks like before: the script works in $work only.
+hooks_dir=$(git rev-parse --path-format=absolute --git-path hooks)
+clone_state() {
+  git -C "$root" status --porcelain --untracked-files=all
+  ls -A "$hooks_dir" 2>/dev/null || true
+}
+clone_before=$(clone_state)
+
 echo "installing lefthook and husky from npm"
-npm install --prefix "$work/npm" --no-audit --no-fund --loglevel=error lefthook@1 husky@9 >/dev/null
+# lefthook's npm postinstall runs `lefthook install` in the directory npm
+# was started from (outside CI): started from $work, with the scripts off
+# (the binaries come with the packages), it touches no repository.
+(cd "$work" && npm install --prefix "$work/npm" --no-audit --no-fund --loglevel=error \
+  --ignore-scripts lefthook@1 husky@9 >/dev/null)
 npm_bin="$work/npm/node_modules/.bin"
 # The hooks lefthook writes find it on PATH, as after a global install.
 export PATH="$npm_bin:$PATH"
@@ -92,6 +106,15 @@ new_repo "$repo"
 printf '#!/bin/sh\nexec dbguard check\n' >"$repo/.git/hooks/pre-commit"
 chmod +x "$repo/.git/hooks/pre-commit"
 check "plain git hook" "$repo"
+
+if [ "$(clone_state)" = "$clone_before" ]; then
+  passed=$((passed + 1))
+  echo "ok: the clone the script runs in is left as it was"
+else
+  failed=$((failed + 1))
+  echo "NOT OK: the script changed the clone it runs in:" >&2
+  diff <(printf '%s\n' "$clone_before") <(clone_state) | sed 's/^/    /' >&2
+fi
 
 echo "hook managers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,7 +10,9 @@
 # and, with a .pre-commit-config.yaml and `pre-commit install`, that a real
 # `git commit` of a database file is refused while an ordinary one goes
 # through, that `git push` of a commit holding one is refused (pre-push),
-# and that the manual `dbguard-all` hook checks every file.
+# that the manual `dbguard-all` hook checks every file, and that `pre-commit
+# run` checks the staged changes while `pre-commit run --all-files` checks
+# every tracked file. (The `language: python` hooks: wheel.sh.)
 #
 # try-repo uses this repository's HEAD, or a shadow copy of it with the
 # uncommitted changes; the config-based part uses HEAD.
@@ -178,6 +180,21 @@ expect fail "git push of a commit holding a database is refused (pre-push)" "dat
 cd "$repo"
 expect fail "the manual dbguard-all hook checks every tracked file" "data.db" -- \
   "$pc" run dbguard-all --hook-stage manual --all-files
+
+# `pre-commit run` outside `git commit`: the staged changes only (the
+# committed database is not staged); `--all-files`: every tracked file.
+printf "x = 3\n" >"$repo/app.py"
+git -C "$repo" add app.py
+cd "$repo"
+expect 0 "pre-commit run checks what is staged, not every tracked file" "Passed" -- \
+  "$pc" run dbguard
+printf 'x' >"$repo/staged.sqlite"
+git -C "$repo" add -f staged.sqlite
+expect fail "pre-commit run finds a staged database file" "staged.sqlite" -- \
+  "$pc" run dbguard
+git -C "$repo" rm -q --cached staged.sqlite
+expect fail "pre-commit run --all-files checks every tracked file" "data.db" -- \
+  "$pc" run dbguard --all-files
 
 echo "pre-commit integration took $((SECONDS - started))s"
 echo "pre-commit integration: $passed passed, $failed failed"
