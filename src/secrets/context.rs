@@ -169,6 +169,25 @@ fn is_test(name: &str, dirs: &[&str]) -> bool {
         || name.contains(".cy.")
 }
 
+/// `ECLAIR_PASS`, `NODE_PASSWORD`: an environment variable, which
+/// configures a service (an application user's password is passed as an
+/// argument: `user add admin password=x`).
+fn is_env_name(key: &str) -> bool {
+    key.len() >= 4
+        && key.contains('_')
+        && key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A dotenv file (`.env.example`, `dev.env`): every key in it configures
+/// a service, so a password there needs no other link.
+fn is_dotenv(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name.starts_with(".env") || name.ends_with(".env")
+}
+
 /// A docker-compose file: a service's `image:` names what its
 /// environment's passwords open.
 fn is_compose(path: &str) -> bool {
@@ -209,6 +228,18 @@ pub fn local_file(path: &str) -> Option<&'static str> {
     }
     if production {
         return None;
+    }
+    // `.env.example`, `settings.ini.sample`: the values a local set-up
+    // starts from.
+    if name.ends_with(".example")
+        || name.ends_with(".sample")
+        || name.ends_with(".template")
+        || name.ends_with(".dist")
+        || name.starts_with(".env.example")
+        || name.starts_with(".env.sample")
+        || name.starts_with(".env.template")
+    {
+        return Some("an example configuration");
     }
     let stem = name.split('.').next().unwrap_or(name);
     let test_settings = matches!(
@@ -445,6 +476,21 @@ fn shaped_like_a_name(v: &str) -> bool {
     {
         return true;
     }
+    // `optional_passphrase_of_private_key`: a description in snake case.
+    if v.split('_').count() >= 4
+        && v.split('_')
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        return true;
+    }
+    // `Key`, `Token`, `Secret`: a label in a form's field map.
+    let mut chars = v.chars();
+    if v.len() <= 12
+        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_lowercase())
+    {
+        return true;
+    }
     // Markup around the value: `Set Password <span ...>`.
     if v.contains('<') && v.contains('>') {
         return true;
@@ -491,6 +537,24 @@ fn in_comment(text: &str, pos: usize) -> bool {
         || before.contains(" // ")
 }
 
+/// Component templates, where attribute values are often bindings.
+fn is_markup(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(
+        ext,
+        "vue" | "svelte" | "html" | "htm" | "jsx" | "tsx" | "hbs" | "jinja" | "j2"
+    )
+}
+
+/// `passwordRepeat`, `newPassword2`: a variable's name.
+fn is_camel_identifier(v: &str) -> bool {
+    let mut chars = v.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && v.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// Whether a value has what real passwords have and made-up words lack:
 /// a digit, a symbol, or upper and lower case.
 fn looks_random(v: &str) -> bool {
@@ -533,6 +597,11 @@ pub(crate) fn keep(place: Place, path: &str, text: &str, c: &Candidate) -> bool 
         if is_prose(path) && !looks_random(&c.secret) {
             return false;
         }
+        // A template's attribute bound to a variable:
+        // `v-model:password="passwordRepeat"`.
+        if is_markup(path) && is_camel_identifier(&c.secret) {
+            return false;
+        }
         // Test code logs users in; a guessed password there is a
         // credential only when its key or its call names a service.
         if place == Place::Test && !linked(text, c) {
@@ -543,6 +612,8 @@ pub(crate) fn keep(place: Place, path: &str, text: &str, c: &Candidate) -> bool 
         // name it (`image: postgres`), not an application user made by a
         // set-up script.
         if local_file(path).is_some()
+            && !is_dotenv(path)
+            && !c.key.as_deref().is_some_and(is_env_name)
             && !linked(text, c)
             && !((c.default_word || is_compose(path))
                 && linked_near(text, c.start, c.key.as_deref()))
@@ -689,7 +760,18 @@ mod tests {
         ] {
             assert!(shaped_like_a_name(v), "{v}");
         }
-        for v in ["S3cr3t!", "hunter2", "Zq8:w3x9", "MY_Pw-9", "correct horse"] {
+        for v in ["optional_passphrase_of_private_key", "Key", "Secret"] {
+            assert!(shaped_like_a_name(v), "{v}");
+        }
+        for v in [
+            "S3cr3t!",
+            "hunter2",
+            "Zq8:w3x9",
+            "MY_Pw-9",
+            "correct horse",
+            "Hunter2",
+            "db_pass_word",
+        ] {
             assert!(!shaped_like_a_name(v), "{v}");
         }
     }

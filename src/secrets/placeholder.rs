@@ -302,10 +302,13 @@ const TRANSLATIONS: &[&str] = &[
     "كلمة المرور",
 ];
 
-/// Values published as well-known development defaults (the Azurite
-/// storage emulator key).
-const PUBLIC_VALUES: &[&str] =
-    &["Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
+/// Values published as well-known constants: the Azurite storage
+/// emulator key, and the password GitHub documents for token
+/// authentication (`auth = (token, "x-oauth-basic")`).
+const PUBLIC_VALUES: &[&str] = &[
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    "x-oauth-basic",
+];
 
 /// Compiles the placeholder policy's regexes (see [`super::warm_up`]).
 pub(super) fn warm_up() {
