@@ -563,6 +563,25 @@ fn looks_random(v: &str) -> bool {
         || (v.chars().any(|c| c.is_uppercase()) && v.chars().any(|c| c.is_lowercase()))
 }
 
+/// Whether the key is part of a namespaced name (`account:password:reset`,
+/// an event or a permission; `v-model:password="x"`, a template's
+/// binding): not an assignment.
+fn namespaced(text: &str, c: &Candidate) -> bool {
+    let Some(key) = c.key.as_deref() else {
+        return false;
+    };
+    let b = text.as_bytes();
+    let line_start = memchr::memrchr(b'\n', &b[..c.start]).map_or(0, |i| i + 1);
+    let before = &text[line_start..c.start];
+    let Some(at) = before.rfind(key) else {
+        return false;
+    };
+    let prefix = &before.as_bytes()[..at];
+    prefix.len() >= 2
+        && prefix[prefix.len() - 1] == b':'
+        && prefix[prefix.len() - 2].is_ascii_alphanumeric()
+}
+
 /// Lines longer than this are minified or generated, whatever the file's
 /// name says.
 const LONG_LINE: usize = 1000;
@@ -589,7 +608,7 @@ pub(crate) fn keep(place: Place, path: &str, text: &str, c: &Candidate) -> bool 
         if place == Place::Generated || line_len_at(text, c.start) > LONG_LINE {
             return false;
         }
-        if shaped_like_a_name(&c.secret) {
+        if shaped_like_a_name(&c.secret) || namespaced(text, c) {
             return false;
         }
         // Documentation shows made-up values (`my-aws-secret`); a real
