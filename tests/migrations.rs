@@ -88,6 +88,7 @@ fn linear_history_json_is_exactly_the_contract() {
             "version": 1,
             "environments": [{
                 "script_location": "backend/migrations",
+                "found_by": "from backend/alembic.ini",
                 "directories": ["backend/migrations/versions"],
                 "revisions": [
                     {

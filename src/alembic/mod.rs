@@ -21,6 +21,7 @@ pub mod graph;
 pub mod ini;
 pub mod ops;
 pub mod parse;
+pub mod pyconfig;
 
 pub use discover::{Environment, Origin, environment_of, environments};
 pub use graph::{BrokenLink, Graph, LinkKind};
