@@ -17,6 +17,7 @@
 //!   [`Graph`].
 
 pub mod discover;
+pub mod effect;
 pub mod graph;
 pub mod ini;
 pub mod ops;

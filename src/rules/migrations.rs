@@ -177,7 +177,8 @@ fn check_file(ctx: &Context<'_>, env: &Environment, file: &MigrationFile, out: &
     if enabled(RuleId::DowngradeEmpty)
         && let Some(down) = &m.downgrade
         && down.body == alembic::Body::Empty
-        && !m.upgrade_is_empty()
+        && !down.explained
+        && m.upgrade.as_ref().is_some_and(|up| up.changes_schema)
     {
         out.push(
             Finding::new(
@@ -262,6 +263,23 @@ fn parse_errors(m: &Migration, path: &str, out: &mut Vec<Finding>) {
 /// does not.
 fn filename_problem(env: &Environment, path: &str, rev: &str) -> Option<String> {
     let name = crate::changes::file_name(path);
+    // Whatever the template, a name that holds its own revision id as a
+    // token (`NNN_<rev>_<slug>.py`, `<date>_<rev>.py`) lets a reader find
+    // the file of a revision: that is what the convention is for.
+    if names_revision(name, rev) {
+        return None;
+    }
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    if let Some(other) = stem.split(|c: char| !c.is_alphanumeric()).find(|t| {
+        // A date (`20240131`) is all digits; a revision id rarely is.
+        (8..=40).contains(&t.len())
+            && t.bytes().all(|b| b.is_ascii_hexdigit())
+            && t.bytes().any(|b| b.is_ascii_alphabetic())
+    }) {
+        return Some(format!(
+            "file name `{name}` names revision {other}, but the file is revision {rev}: a reader looking for either is misled"
+        ));
+    }
     match &env.file_template {
         Some(template) => {
             // A template may contain folders; match the path below the
@@ -297,6 +315,18 @@ fn filename_problem(env: &Environment, path: &str, rev: &str) -> Option<String> 
             }
         }
     }
+}
+
+/// Whether the file name holds `rev` as a token: between the start, the
+/// end, `.py` or any character that is not a letter or a digit.
+fn names_revision(name: &str, rev: &str) -> bool {
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    !rev.is_empty()
+        && stem.match_indices(rev).any(|(i, _)| {
+            let before = stem[..i].chars().next_back();
+            let after = stem[i + rev.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// A regex for the file names `template` produces for revision `rev`:
@@ -658,7 +688,17 @@ mod tests {
             "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s",
         ));
         assert!(filename_problem(&dated, "m/versions/2024_01_31_1200-abc_add.py", "abc").is_none());
-        assert!(filename_problem(&dated, "m/versions/abc_add.py", "abc").is_some());
+        // Any name holding the revision as a token is fine, template or
+        // not (ckan's `NNN_<rev>_<slug>.py`, dispatch's `<date>_<rev>.py`).
+        assert!(filename_problem(&dated, "m/versions/abc_add.py", "abc").is_none());
+        assert!(filename_problem(&default, "m/versions/026_abc_add.py", "abc").is_none());
+        assert!(filename_problem(&default, "m/versions/2021-06-02_abc.py", "abc").is_none());
+        assert!(
+            filename_problem(&dated, "m/versions/2024_01_31_1200-xabc_add.py", "abc").is_some()
+        );
+        assert!(filename_problem(&default, "m/versions/026_abcd_add.py", "abc").is_some());
+        let other = filename_problem(&default, "m/versions/093_7f70d7d1_drop.py", "d4d9be91");
+        assert!(other.is_some_and(|p| p.contains("names revision 7f70d7d1")));
         let superset = env(Some(
             "%(year)d-%(month).2d-%(day).2d_%(hour).2d-%(minute).2d_%(rev)s_%(slug)s",
         ));

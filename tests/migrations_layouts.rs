@@ -1,0 +1,262 @@
+//! End-to-end tests of issue 24: environments real projects configure
+//! without a plain `[alembic]` section or `env.py` (named ini sections,
+//! Python configuration, folders of revision files), and the causes of
+//! noise found by labelling the migration rules on real projects. Each
+//! fixture is written for this test, after the shape of the real layout.
+
+mod common;
+
+use common::TestRepo;
+use serde_json::Value;
+
+/// A revision file; `upgrade` and `downgrade` are function bodies.
+fn rev_file(rev: &str, down: &str, upgrade: &str, downgrade: &str) -> String {
+    format!(
+        "\"\"\"change {rev}\n\nRevision ID: {rev}\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{rev}\"\ndown_revision = {down}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n{upgrade}\n\n\ndef downgrade():\n{downgrade}\n"
+    )
+}
+
+const ADD: &str = "    op.add_column(\"t\", sa.Column(\"c\", sa.Integer()))";
+const DROP: &str = "    op.drop_column(\"t\", \"c\")";
+
+/// `(script_location, found_by, revisions)` of every environment.
+fn environments(repo: &TestRepo) -> Vec<(String, String, Vec<String>)> {
+    let r = repo.dbguard(&["migrations", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let doc: Value = r.json();
+    doc["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["script_location"].as_str().unwrap().to_string(),
+                e["found_by"].as_str().unwrap().to_string(),
+                e["revisions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["revision"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// `(rule, path)` of the findings of `rule`.
+fn of(r: &common::Run, rule: &str) -> Vec<String> {
+    r.findings()
+        .into_iter()
+        .filter(|(x, _)| x == rule)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+#[test]
+fn named_ini_sections_with_package_locations_apply_alembics_file_template() {
+    let repo = TestRepo::new();
+    repo.stage(
+        "src/shop/alembic.ini",
+        "[alembic]\nfile_template = %%(year)d-%%(month).2d-%%(day).2d_%%(rev)s\n\n[main]\nscript_location = shop:db/revisions/main\n\n[accounts]\nscript_location = shop:db/revisions/accounts\n\n[loggers]\nkeys = root\n",
+    );
+    repo.stage("src/shop/__init__.py", "");
+    for env in ["main", "accounts"] {
+        let dir = format!("src/shop/db/revisions/{env}");
+        repo.stage(&format!("{dir}/env.py"), "from alembic import context\n");
+        repo.stage(
+            &format!("{dir}/versions/2024-01-02_a1b2c3d4e5f6.py"),
+            rev_file("a1b2c3d4e5f6", "None", ADD, DROP),
+        );
+    }
+    let envs = environments(&repo);
+    assert_eq!(
+        envs.iter()
+            .map(|(l, f, _)| (l.as_str(), f.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "src/shop/db/revisions/accounts",
+                "from [accounts] of src/shop/alembic.ini"
+            ),
+            (
+                "src/shop/db/revisions/main",
+                "from [main] of src/shop/alembic.ini"
+            ),
+        ]
+    );
+    let r = repo.check_json(&["--all"]);
+    assert_eq!(
+        of(&r, "migration-filename"),
+        Vec::<String>::new(),
+        "{}",
+        r.stdout
+    );
+    let text = repo.dbguard(&["migrations"]).stdout;
+    assert!(
+        text.contains("(from [main] of src/shop/alembic.ini)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn flask_alembic_configuration_in_python() {
+    let repo = TestRepo::new();
+    repo.stage(
+        "forum/configs/base.py",
+        "import os\nbasedir = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))\n\n\nclass Base:\n    ALEMBIC = {\n        \"script_location\": os.path.join(basedir, \"forum/schema\"),\n        \"file_template\": \"%%(year)d%%(month).2d_%%(rev)s_%%(slug)s\",\n    }\n    ALEMBIC_CONTEXT = {\"render_as_batch\": True}\n",
+    );
+    repo.stage(
+        "forum/schema/202401_0a1b2c3d4e5f_init.py",
+        rev_file("0a1b2c3d4e5f", "None", ADD, DROP),
+    );
+    repo.stage(
+        "forum/schema/202402_1b2c3d4e5f60_next.py",
+        rev_file("1b2c3d4e5f60", "\"0a1b2c3d4e5f\"", ADD, DROP),
+    );
+    repo.stage("forum/schema/__init__.py", "");
+    let envs = environments(&repo);
+    assert_eq!(
+        envs,
+        [(
+            "forum/schema".to_string(),
+            "configured in forum/configs/base.py".to_string(),
+            vec!["0a1b2c3d4e5f".to_string(), "1b2c3d4e5f60".to_string()]
+        )]
+    );
+}
+
+#[test]
+fn a_folder_of_plugin_revision_files_without_env_py() {
+    let repo = TestRepo::new();
+    repo.stage("migrations/env.py", "from alembic import context\n");
+    repo.stage(
+        "migrations/versions/aaaaaaaaaaaa_init.py",
+        rev_file("aaaaaaaaaaaa", "None", ADD, DROP),
+    );
+    // Loaded at run time by the host application: nothing configures it.
+    repo.stage(
+        "app/plugins/scores/migrations/0c1d2e3f4a5b_add_scores.py",
+        rev_file("0c1d2e3f4a5b", "None", ADD, "    pass"),
+    );
+    // Python files with hexadecimal names that are not revisions.
+    repo.stage("app/assets/cafebabe1234_icons.py", "ICONS = {}\n");
+    let envs = environments(&repo);
+    let locs: Vec<(&str, &str)> = envs
+        .iter()
+        .map(|(l, f, _)| (l.as_str(), f.as_str()))
+        .collect();
+    assert_eq!(
+        locs,
+        [
+            (
+                "app/plugins/scores/migrations",
+                "a folder of revision files"
+            ),
+            ("migrations", "env.py beside versions/"),
+        ]
+    );
+    // The plugin's migrations are checked like any other.
+    let r = repo.check_json(&["--all"]);
+    assert_eq!(
+        of(&r, "downgrade-empty"),
+        ["app/plugins/scores/migrations/0c1d2e3f4a5b_add_scores.py"]
+    );
+}
+
+#[test]
+fn filename_with_its_revision_as_a_token_is_fine_another_revision_is_not() {
+    let repo = TestRepo::new();
+    repo.stage("db/env.py", "from alembic import context\n");
+    repo.stage(
+        "db/versions/001_a1a1a1a1a1a1_init.py",
+        rev_file("a1a1a1a1a1a1", "None", ADD, DROP),
+    );
+    // Copied from another migration: the name carries the old id.
+    repo.stage(
+        "db/versions/002_a1a1a1a1a1a1_copy.py",
+        rev_file("b2b2b2b2b2b2", "\"a1a1a1a1a1a1\"", ADD, DROP),
+    );
+    let r = repo.check_json(&["--all"]);
+    assert_eq!(
+        of(&r, "migration-filename"),
+        ["db/versions/002_a1a1a1a1a1a1_copy.py"]
+    );
+    assert!(
+        r.stdout.contains("names revision a1a1a1a1a1a1"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn downgrade_empty_only_where_upgrade_changes_the_schema() {
+    let repo = TestRepo::new();
+    repo.stage("db/env.py", "from alembic import context\n");
+    let cases: &[(&str, &str, &str)] = &[
+        // Reported: schema changes with a bare `pass`.
+        ("schema", ADD, "    pass"),
+        (
+            "ddltext",
+            "    conn = op.get_bind()\n    conn.execute(sa.text(\"CREATE INDEX ix_t_c ON t (c)\"))",
+            "    # ### commands auto generated by Alembic - please adjust! ###\n    pass",
+        ),
+        (
+            "helper",
+            "    _rebuild()\n\n\ndef _rebuild():\n    op.drop_table(\"old\")",
+            "    pass",
+        ),
+        // Not reported.
+        (
+            "dataupdate",
+            "    op.execute(\"UPDATE t SET c = 0 WHERE c IS NULL\")",
+            "    pass",
+        ),
+        (
+            "session",
+            "    session = Session(bind=op.get_bind())\n    for row in session.query(Row):\n        row.flag = True\n    session.commit()",
+            "    pass",
+        ),
+        (
+            "earlyreturn",
+            "    if skip_on_legacy(op):\n        return\n    pass",
+            "    pass",
+        ),
+        (
+            "extension",
+            "    op.execute(\"CREATE EXTENSION IF NOT EXISTS pg_trgm\")",
+            "    pass",
+        ),
+        (
+            "enumvalue",
+            "    op.execute(\"ALTER TYPE status ADD VALUE 'archived'\")",
+            "    pass",
+        ),
+        (
+            "explained",
+            "    op.execute(\"DROP TABLE IF EXISTS legacy_versions\")",
+            "    \"\"\"The legacy table is not coming back.\"\"\"\n    pass",
+        ),
+    ];
+    let mut down = "None".to_string();
+    for (k, (name, up, dn)) in cases.iter().enumerate() {
+        let rev = format!("{:012x}", 0xabc000 + k);
+        repo.stage(
+            &format!("db/versions/{rev}_{name}.py"),
+            rev_file(&rev, &down, up, dn),
+        );
+        down = format!("\"{rev}\"");
+    }
+    let r = repo.check_json(&["--all"]);
+    let reported: Vec<String> = of(&r, "downgrade-empty")
+        .iter()
+        .map(|p| {
+            p.rsplit('_')
+                .next()
+                .unwrap()
+                .trim_end_matches(".py")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(reported, ["schema", "ddltext", "helper"], "{}", r.stdout);
+    assert!(r.stdout.contains("changes the schema"));
+}
