@@ -260,3 +260,91 @@ fn downgrade_empty_only_where_upgrade_changes_the_schema() {
     assert_eq!(reported, ["schema", "ddltext", "helper"], "{}", r.stdout);
     assert!(r.stdout.contains("changes the schema"));
 }
+
+#[test]
+fn destructive_once_per_migration_and_documented_by_code_or_message() {
+    let repo = TestRepo::new();
+    repo.stage("db/env.py", "from alembic import context\n");
+    let cases: &[(&str, &str, &str)] = &[
+        // Reported once, at the first drop, naming both.
+        (
+            "cleanup",
+            "Tidy up",
+            "    op.drop_table(\"drafts\")\n    op.drop_column(\"users\", \"bio\")",
+        ),
+        // Narrowing.
+        (
+            "narrow",
+            "Shorter names",
+            "    op.alter_column(\"users\", \"name\", existing_type=sa.String(200), type_=sa.String(20))",
+        ),
+        // Not reported: widening, backfill, copy, heading comment, message.
+        (
+            "widen",
+            "Longer names",
+            "    op.alter_column(\"users\", \"name\", existing_type=sa.TEXT(), type_=sa.String())",
+        ),
+        (
+            "backfill",
+            "Flags",
+            "    op.add_column(\"users\", sa.Column(\"flag\", sa.Boolean(), nullable=True))\n    op.execute(\"UPDATE users SET flag = false\")\n    op.alter_column(\"users\", \"flag\", nullable=False)",
+        ),
+        (
+            "copy",
+            "Move notes",
+            "    op.execute(\"UPDATE orders SET comment = note\")\n    op.drop_column(\"orders\", \"note\")",
+        ),
+        (
+            "heading",
+            "Tags",
+            "    # tags were never shown; nothing reads them\n    with op.batch_alter_table(\"posts\") as batch_op:\n        batch_op.drop_column(\"tags\")",
+        ),
+        (
+            "message",
+            "Remove the audit tables",
+            "    op.drop_table(\"audit\")\n    op.drop_table(\"audit_log\")",
+        ),
+    ];
+    let mut down = "None".to_string();
+    for (k, (name, message, up)) in cases.iter().enumerate() {
+        let rev = format!("{:012x}", 0xdef000 + k);
+        let text = rev_file(&rev, &down, up, "    raise NotImplementedError()")
+            .replace(&format!("change {rev}"), message);
+        repo.stage(&format!("db/versions/{rev}_{name}.py"), text);
+        down = format!("\"{rev}\"");
+    }
+    let r = repo.check_json(&["--all"]);
+    let doc: Value = r.json();
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migration-undocumented-destructive")
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            (
+                path.rsplit('_')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(".py")
+                    .to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "cleanup".to_string(),
+                "upgrade() drops table drafts, drops column users.bio without a comment or docstring that explains it".to_string()
+            ),
+            (
+                "narrow".to_string(),
+                "upgrade() changes the type of users.name without a comment or docstring that explains it".to_string()
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+}

@@ -42,6 +42,9 @@ pub struct Op {
     pub last_line: u32,
     /// The literal SQL of `op.execute("...")`.
     pub sql: Option<String>,
+    /// `alter_column`'s `existing_type=` and `type_=`, as written.
+    pub type_from: Option<String>,
+    pub type_to: Option<String>,
 }
 
 /// The operations of a function (`upgrade`, `downgrade`) in source order,
@@ -215,6 +218,8 @@ fn read_op(
         first_line: stmt.start_position().row as u32 + 1,
         last_line: stmt.end_position().row as u32 + 1,
         sql: None,
+        type_from: None,
+        type_to: None,
     };
     match name {
         "create_table" | "drop_table" | "create_table_comment" | "drop_table_comment" => {
@@ -250,6 +255,8 @@ fn read_op(
             op.column = str_at(1, "column_name");
             if name == "alter_column" {
                 op.changes_type = kw("type_").is_some();
+                op.type_from = kw("existing_type").map(|n| m.text(n).to_string());
+                op.type_to = kw("type_").map(|n| m.text(n).to_string());
                 op.sets_not_null = kw("nullable").is_some_and(|v| v.kind() == "false");
                 op.new_name = kw("new_column_name").and_then(|n| name_of(m, n));
             }

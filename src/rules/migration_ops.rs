@@ -82,7 +82,7 @@ impl Rule for MigrationOps {
             }
             let mut found = Vec::new();
             if (ctx.enabled)(RuleId::MigrationUndocumentedDestructive) {
-                destructive(&m, path, &mut found);
+                super::destructive::destructive(&m, path, &mut found);
             }
             if (ctx.enabled)(RuleId::DowngradeAsymmetric) {
                 asymmetric(&m, path, &mut found);
@@ -181,7 +181,7 @@ fn edited(
 }
 
 /// Comment text by line, and which lines hold only a comment.
-struct Comments {
+pub(super) struct Comments {
     by_line: HashMap<u32, (String, bool)>,
 }
 
@@ -193,7 +193,8 @@ fn boilerplate(text: &str) -> bool {
 }
 
 impl Comments {
-    fn of(m: &Module) -> Comments {
+    /// The comments of `m`, without Alembic's template lines.
+    pub(super) fn of(m: &Module) -> Comments {
         let mut by_line = HashMap::new();
         for c in m.comments() {
             let text = m.text(c).trim_start_matches('#').trim().to_string();
@@ -211,25 +212,17 @@ impl Comments {
         Comments { by_line }
     }
 
+    /// Whether `line` holds only a comment that says something (not one
+    /// of Alembic's template lines).
+    pub(super) fn is_documenting(&self, line: u32) -> bool {
+        self.by_line.get(&line).is_some_and(|(_, own)| *own)
+    }
+
     /// Comments on lines `first..=last` (the statement's own lines).
-    fn on(&self, first: u32, last: u32) -> Vec<&str> {
+    pub(super) fn on(&self, first: u32, last: u32) -> Vec<&str> {
         (first..=last)
             .filter_map(|l| self.by_line.get(&l).map(|(t, _)| t.as_str()))
             .collect()
-    }
-
-    /// The block of comment-only lines directly above `line`.
-    fn above(&self, line: u32) -> Vec<&str> {
-        let mut out = Vec::new();
-        let mut l = line.saturating_sub(1);
-        while l > 0 {
-            match self.by_line.get(&l) {
-                Some((t, true)) => out.push(t.as_str()),
-                _ => break,
-            }
-            l -= 1;
-        }
-        out
     }
 }
 
@@ -245,73 +238,6 @@ pub fn mentions(text: &str, name: &str) -> bool {
     text.match_indices(&name).any(|(i, _)| {
         !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
     })
-}
-
-/// What a destructive operation does, in words, or `None` when it is not
-/// destructive.
-fn destruction(op: &Op) -> Option<String> {
-    let t = op.table.as_deref().unwrap_or("?");
-    let col = || format!("{t}.{}", op.column.as_deref().unwrap_or("?"));
-    match op.name.as_str() {
-        "drop_table" => Some(format!("drops table {t}")),
-        "drop_column" => Some(format!("drops column {}", col())),
-        "alter_column" if op.changes_type && op.sets_not_null => Some(format!(
-            "changes the type of {} and makes it NOT NULL",
-            col()
-        )),
-        "alter_column" if op.changes_type => Some(format!("changes the type of {}", col())),
-        "alter_column" if op.sets_not_null => Some(format!("makes {} NOT NULL", col())),
-        _ => None,
-    }
-}
-
-/// `migration-undocumented-destructive` on one migration.
-///
-/// A destructive operation is documented by any comment on its own lines
-/// or in the comment block directly above it; or by a comment directly
-/// above its `with op.batch_alter_table(...)`, the `upgrade()` docstring or
-/// the module docstring, when that text names the table or the column.
-fn destructive(m: &Module, path: &str, out: &mut Vec<Finding>) {
-    let Some(ops) = function_ops(m, "upgrade") else {
-        return;
-    };
-    let comments = Comments::of(m);
-    let mut far: Vec<String> = Vec::new();
-    if let Some(doc) = m.docstring(m.root()) {
-        far.push(doc);
-    }
-    if let Some(up) = m.function("upgrade")
-        && let Some(body) = up.child_by_field_name("body")
-        && let Some(doc) = m.docstring(body)
-    {
-        far.push(doc);
-    }
-    for op in &ops {
-        let Some(what) = destruction(op) else {
-            continue;
-        };
-        let near = !comments.on(op.first_line, op.last_line).is_empty()
-            || !comments.above(op.first_line).is_empty();
-        let names: Vec<&str> = [op.table.as_deref(), op.column.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        let named_in = |texts: &[&str]| texts.iter().any(|t| names.iter().any(|n| mentions(t, n)));
-        let batch_comment = op.batch_line.is_some_and(|l| named_in(&comments.above(l)));
-        let docstring = named_in(&far.iter().map(String::as_str).collect::<Vec<_>>());
-        if near || batch_comment || docstring {
-            continue;
-        }
-        out.push(
-            Finding::new(
-                RuleId::MigrationUndocumentedDestructive,
-                path,
-                format!("upgrade() {what} without a comment or docstring that explains it"),
-            )
-            .at(op.position.line, op.position.column)
-            .fingerprint(format!("{}\u{0}{what}", op.name)),
-        );
-    }
 }
 
 /// A test that tells whether a `downgrade()` operation undoes an
@@ -511,6 +437,7 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::destructive::destructive;
     use super::*;
 
     fn run(src: &str, f: fn(&Module, &str, &mut Vec<Finding>)) -> Vec<String> {
@@ -518,21 +445,6 @@ mod tests {
         let mut out = Vec::new();
         f(&m, "m.py", &mut out);
         out.into_iter().map(|f| f.message).collect()
-    }
-
-    #[test]
-    fn undocumented_drops_and_alters_are_found() {
-        let src = "def upgrade():\n    # ### commands auto generated by Alembic - please adjust! ###\n    op.drop_column('users', 'legacy')\n    op.alter_column('users', 'name', existing_type=sa.String(50), type_=sa.String(20))\n    op.alter_column('users', 'bio', nullable=False)\n    with op.batch_alter_table('orders') as batch_op:\n        batch_op.drop_column('note')\n    op.drop_table('tmp')\n    op.alter_column('users', 'x', nullable=True)\n    op.add_column('users', sa.Column('y', sa.Integer()))\n";
-        assert_eq!(
-            run(src, destructive),
-            [
-                "upgrade() drops column users.legacy without a comment or docstring that explains it",
-                "upgrade() changes the type of users.name without a comment or docstring that explains it",
-                "upgrade() makes users.bio NOT NULL without a comment or docstring that explains it",
-                "upgrade() drops column orders.note without a comment or docstring that explains it",
-                "upgrade() drops table tmp without a comment or docstring that explains it",
-            ]
-        );
     }
 
     #[test]
