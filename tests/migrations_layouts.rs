@@ -348,3 +348,87 @@ fn destructive_once_per_migration_and_documented_by_code_or_message() {
         r.stdout
     );
 }
+
+#[test]
+fn asymmetric_follows_conventions_columns_renames_and_reports_unnamed_drops() {
+    let repo = TestRepo::new();
+    repo.stage("db/env.py", "from alembic import context\n");
+    let cases: &[(&str, &str, &str)] = &[
+        // Silent: the convention's name, a dropped column's FK, a FK
+        // recreated under another name, a column replaced through a rename.
+        (
+            "convention",
+            "    op.create_check_constraint(\"positive\", \"orders\", \"total > 0\")",
+            "    op.drop_constraint(\"ck_orders_positive\", \"orders\", type_=\"check\")",
+        ),
+        (
+            "columnfk",
+            "    op.add_column(\"orders\", sa.Column(\"buyer\", sa.Integer()))\n    op.create_foreign_key(None, \"orders\", \"users\", [\"buyer\"], [\"id\"])",
+            "    op.drop_column(\"orders\", \"buyer\")",
+        ),
+        (
+            "renamedfk",
+            "    op.drop_constraint(\"orders_ibfk_1\", \"orders\", type_=\"foreignkey\")\n    op.create_foreign_key(\"fk_orders_buyer_users\", \"orders\", \"users\", [\"buyer\"], [\"id\"], ondelete=\"CASCADE\")",
+            "    op.drop_constraint(\"fk_orders_buyer_users\", \"orders\", type_=\"foreignkey\")\n    op.create_foreign_key(\"fk_orders_buyer_users\", \"orders\", \"users\", [\"buyer\"], [\"id\"])",
+        ),
+        (
+            "replaced",
+            "    op.add_column(\"orders\", sa.Column(\"_owner\", sa.Integer()))\n    op.drop_column(\"orders\", \"owner\")\n    op.alter_column(\"orders\", \"_owner\", new_column_name=\"owner\")",
+            "    op.alter_column(\"orders\", \"owner\", nullable=True)",
+        ),
+        // Reported: an unnamed drop cannot run; a column left behind.
+        (
+            "unnamed",
+            "    op.add_column(\"orders\", sa.Column(\"shop\", sa.Integer()))\n    op.create_foreign_key(None, \"orders\", \"shops\", [\"shop\"], [\"id\"])",
+            "    op.drop_constraint(None, \"orders\", type_=\"foreignkey\")\n    op.drop_column(\"orders\", \"shop\")",
+        ),
+        (
+            "leftover",
+            "    op.add_column(\"orders\", sa.Column(\"a\", sa.Integer()))\n    op.add_column(\"orders\", sa.Column(\"b\", sa.Integer()))",
+            "    op.drop_column(\"orders\", \"a\")",
+        ),
+    ];
+    let mut down = "None".to_string();
+    for (k, (name, up, dn)) in cases.iter().enumerate() {
+        let rev = format!("{:012x}", 0xfed000 + k);
+        repo.stage(
+            &format!("db/versions/{rev}_{name}.py"),
+            rev_file(&rev, &down, up, dn),
+        );
+        down = format!("\"{rev}\"");
+    }
+    let r = repo.check_json(&["--all"]);
+    let doc: Value = r.json();
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "downgrade-asymmetric")
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            (
+                path.rsplit('_')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(".py")
+                    .to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "unnamed".to_string(),
+                "downgrade() calls drop_constraint(None, \"orders\"), which cannot run: Alembic needs the constraint's name".to_string()
+            ),
+            (
+                "leftover".to_string(),
+                "upgrade() adds column orders.b but downgrade() does not drop it".to_string()
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+}

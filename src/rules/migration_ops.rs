@@ -240,6 +240,18 @@ pub fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
+/// Whether two constraint or index names are the same object: equal, or
+/// one is the other under a naming convention (`valid_x` created through
+/// `op.f`-less code, `ck_orders_valid_x` dropped).
+fn same_object(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short == long
+        || (["ck_", "fk_", "uq_", "ix_", "pk_"]
+            .iter()
+            .any(|p| long.starts_with(p))
+            && long.ends_with(&format!("_{short}")))
+}
+
 /// A test that tells whether a `downgrade()` operation undoes an
 /// `upgrade()` one.
 type Undoes<'a> = Box<dyn Fn(&Op) -> bool + 'a>;
@@ -304,7 +316,7 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
             };
             (
                 Box::new(move |o: &Op| {
-                    o.name == want && o.constraint.as_deref() == Some(i.as_str())
+                    o.name == want && o.constraint.as_deref().is_some_and(|c| same_object(c, &i))
                 }),
                 text,
             )
@@ -329,7 +341,7 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
                 Box::new(move |o: &Op| {
                     o.name == "drop_constraint"
                         && match &n {
-                            Some(n) => o.constraint.as_deref() == Some(n.as_str()),
+                            Some(n) => o.constraint.as_deref().is_some_and(|c| same_object(c, n)),
                             None => same_table(o),
                         }
                 }),
@@ -343,11 +355,15 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
                 op.table.as_deref()?
             );
             (
+                // A constraint created again on the same table, under
+                // its name or another (dialect-specific names such as
+                // `x_ibfk_1` come back under the naming convention's).
                 Box::new(move |o: &Op| {
                     o.name.starts_with("create_")
                         && o.name != "create_table"
                         && o.name != "create_index"
-                        && o.constraint.as_deref() == Some(n.as_str())
+                        && (o.constraint.as_deref().is_some_and(|c| same_object(c, &n))
+                            || same_table(o))
                 }),
                 text,
             )
@@ -404,7 +420,74 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
         .map(|o| o.sql.as_deref())
         .collect();
     let unreadable_sql = sql.iter().any(Option::is_none);
+    // `op.drop_constraint(None, ...)` (what autogenerate writes for an
+    // unnamed constraint) fails when the downgrade runs.
+    let unnamed: Vec<&Op> = down
+        .iter()
+        .filter(|o| o.name == "drop_constraint" && o.none_name)
+        .collect();
+    if let Some(first) = unnamed.first() {
+        let table = first.table.as_deref().unwrap_or("?");
+        let more = match unnamed.len() {
+            1 => String::new(),
+            n => format!(" ({n} such calls)"),
+        };
+        let text = format!(
+            "downgrade() calls drop_constraint(None, \"{table}\"){more}, which cannot run: Alembic needs the constraint's name"
+        );
+        out.push(
+            Finding::new(RuleId::DowngradeAsymmetric, path, text.clone())
+                .at(first.position.line, first.position.column)
+                .fingerprint(text),
+        );
+    }
+    // A dropped column takes its constraints and indexes with it.
+    let dropped_columns: Vec<(&str, &str)> = down
+        .iter()
+        .filter(|o| o.name == "drop_column")
+        .filter_map(|o| Some((o.table.as_deref()?, o.column.as_deref()?)))
+        .collect();
+    // A column replaced inside upgrade(): `add_column(t, "_c")`, then
+    // `drop_column(t, "c")` and `alter_column(t, "_c",
+    // new_column_name="c")`: the table keeps a column `c`, so neither the
+    // added `_c` nor the dropped `c` is left for downgrade() to undo.
+    let mut replaced: Vec<(&str, &str)> = Vec::new();
+    for r in up.iter().filter(|o| o.name == "alter_column") {
+        if let (Some(t), Some(from), Some(to)) = (
+            r.table.as_deref(),
+            r.column.as_deref(),
+            r.new_name.as_deref(),
+        ) && up.iter().any(|o| {
+            o.name == "drop_column"
+                && o.table.as_deref() == Some(t)
+                && o.column.as_deref() == Some(to)
+        }) {
+            replaced.push((t, from));
+            replaced.push((t, to));
+        }
+    }
     for op in &up {
+        if matches!(op.name.as_str(), "add_column" | "drop_column")
+            && let (Some(t), Some(c)) = (op.table.as_deref(), op.column.as_deref())
+            && replaced.contains(&(t, c))
+        {
+            continue;
+        }
+        if !op.columns.is_empty()
+            && op.name != "drop_constraint"
+            && op.name != "drop_index"
+            && let Some(t) = op.table.as_deref()
+            && op
+                .columns
+                .iter()
+                .all(|c| dropped_columns.contains(&(t, c.as_str())))
+        {
+            continue;
+        }
+        // The unnamed-drop finding above already says what is wrong.
+        if op.name.starts_with("create_") && op.none_name && !unnamed.is_empty() {
+            continue;
+        }
         let Some((undone, missing)) = inverse(op) else {
             continue;
         };
@@ -536,6 +619,33 @@ mod tests {
         ] {
             assert!(run(&format!("{up}{down}"), asymmetric).is_empty(), "{down}");
         }
+    }
+
+    #[test]
+    fn naming_conventions_dropped_columns_and_replaced_columns() {
+        // `valid_x` created, `ck_orders_valid_x` dropped.
+        let src = "def upgrade():\n    op.create_check_constraint('valid_x', 'orders', 'x > 0')\n\ndef downgrade():\n    op.drop_constraint('ck_orders_valid_x', 'orders')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A dropped column takes its foreign key and index with it.
+        let src = "def upgrade():\n    op.add_column('t', sa.Column('u', sa.Integer()))\n    op.create_foreign_key(None, 't', 'users', ['u'], ['id'])\n    op.create_index('ix_t_u', 't', ['u'])\n\ndef downgrade():\n    op.drop_column('t', 'u')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A dialect-named foreign key recreated under another name.
+        let src = "def upgrade():\n    op.drop_constraint('t_ibfk_1', 't', type_='foreignkey')\n\ndef downgrade():\n    op.create_foreign_key('fk_t_u_users', 't', 'users', ['u'], ['id'])\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A column replaced through a rename.
+        let src = "def upgrade():\n    op.add_column('case', sa.Column('_owner', sa.Integer()))\n    op.drop_column('case', 'owner')\n    op.alter_column('case', '_owner', new_column_name='owner')\n\ndef downgrade():\n    op.alter_column('case', 'owner', nullable=True)\n";
+        assert!(run(src, asymmetric).is_empty());
+    }
+
+    #[test]
+    fn an_unnamed_drop_constraint_cannot_run() {
+        let src = "def upgrade():\n    op.add_column('t', sa.Column('u', sa.Integer()))\n    op.create_foreign_key(None, 't', 'users', ['u'], ['id'])\n    op.create_foreign_key(None, 't', 'teams', ['v'], ['id'])\n\ndef downgrade():\n    op.drop_constraint(None, 't', type_='foreignkey')\n    op.drop_constraint(None, 't', type_='foreignkey')\n    op.drop_column('t', 'u')\n";
+        assert_eq!(
+            run(src, asymmetric),
+            [
+                "downgrade() calls drop_constraint(None, \"t\") (2 such calls), which cannot run: Alembic needs the constraint's name"
+            ]
+        );
     }
 
     #[test]
