@@ -432,3 +432,27 @@ fn asymmetric_follows_conventions_columns_renames_and_reports_unnamed_drops() {
         r.stdout
     );
 }
+
+#[test]
+fn sql_injection_leaves_ddl_identifiers_and_acknowledged_builders_alone() {
+    let repo = TestRepo::new();
+    repo.stage(
+        "app/store.py",
+        "import sqlalchemy as sa\n\n\ndef drop(conn, table):\n    conn.execute(sa.text('DROP TABLE \"{0}\" CASCADE'.format(table)))\n\n\ndef timeout(conn, seconds):\n    conn.execute(sa.text(f\"SET LOCAL statement_timeout TO {seconds}\"))\n\n\ndef reset(conn, table):\n    query = \"SELECT setval('{t}_id_seq', 1) FROM {t}\".format(  # noqa: S608\n        t=table\n    )\n    conn.execute(query)\n\n\ndef find(conn, name):\n    return conn.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n",
+    );
+    let r = repo.check_json(&["--all"]);
+    let doc: Value = r.json();
+    let lines: Vec<(String, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "sql-injection")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [("app/store.py".to_string(), 20)], "{}", r.stdout);
+}
