@@ -456,3 +456,23 @@ fn sql_injection_leaves_ddl_identifiers_and_acknowledged_builders_alone() {
         .collect();
     assert_eq!(lines, [("app/store.py".to_string(), 20)], "{}", r.stdout);
 }
+
+#[test]
+fn sql_injection_honours_the_projects_own_quoting_helpers() {
+    let repo = TestRepo::new();
+    let src = "import sqlalchemy as sa\n\n\ndef size(conn, rid):\n    return conn.execute(sa.text(f\"SELECT pg_relation_size({literal_string(rid)})\"))\n";
+    repo.stage("app/meta.py", src);
+    let r = repo.check_json(&["--all"]);
+    assert_eq!(of(&r, "sql-injection"), ["app/meta.py"], "{}", r.stdout);
+    repo.stage(
+        ".dbguard.yaml",
+        "sql_injection:\n  safe_calls: [literal_string, identifier]\n",
+    );
+    let r = repo.check_json(&["--all"]);
+    assert_eq!(
+        of(&r, "sql-injection"),
+        Vec::<String>::new(),
+        "{}",
+        r.stdout
+    );
+}

@@ -60,14 +60,15 @@ impl Rule for SqlInjection {
         let Some(content) = file.content()? else {
             return Ok(());
         };
-        let mut found = check_source(file.path(), content);
+        let safe = &ctx.config.sql_injection.safe_calls;
+        let mut found = check_source_with(file.path(), content, safe);
         if found.is_empty() {
             return Ok(());
         }
         if ctx.set.mode != Mode::All
             && let Some(old) = file.old_content()?
         {
-            let before: HashSet<String> = check_source(file.path(), &old)
+            let before: HashSet<String> = check_source_with(file.path(), &old, safe)
                 .into_iter()
                 .map(|f| f.identity())
                 .collect();
@@ -84,6 +85,12 @@ fn is_python(path: &str) -> bool {
 
 /// Every SQL-injection finding in one Python source.
 pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
+    check_source_with(path, bytes, &[])
+}
+
+/// [`check_source`], with the project's own quoting helpers
+/// (`sql_injection.safe_calls` in `.dbguard.yaml`) counted as safe.
+pub fn check_source_with(path: &str, bytes: &[u8], safe_calls: &[String]) -> Vec<Finding> {
     if !may_have_findings(bytes) {
         return Vec::new();
     }
@@ -94,6 +101,7 @@ pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
         m: &m,
         sa_text: imports_sqlalchemy_text(&m),
         budget: Cell::new(BUDGET),
+        safe_calls,
     };
     let mut out = Vec::new();
     for node in descendants(m.root()) {
@@ -363,6 +371,8 @@ struct Checker<'m> {
     /// Whether a bare `text(...)` is SQLAlchemy's (imported from it).
     sa_text: bool,
     budget: Cell<usize>,
+    /// The project's own quoting helpers.
+    safe_calls: &'m [String],
 }
 
 /// A value that a name is bound to before a use.
@@ -719,7 +729,7 @@ impl<'m> Checker<'m> {
                     return false;
                 };
                 let short = self.callee(&call).unwrap_or("");
-                if SAFE_CALLS.contains(&short) {
+                if SAFE_CALLS.contains(&short) || self.safe_calls.iter().any(|c| c == short) {
                     return true;
                 }
                 let object = (call.function.kind() == "attribute")
