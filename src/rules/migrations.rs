@@ -155,7 +155,9 @@ fn check_file(ctx: &Context<'_>, env: &Environment, file: &MigrationFile, out: &
     if enabled(RuleId::MigrationParseError) {
         parse_errors(m, path, out);
     }
-    if m.binary {
+    // A file that does not parse is migration-parse-error's: what its
+    // functions look like may be an artefact of the error.
+    if m.binary || m.syntax_error.is_some() {
         return;
     }
     let rev = m
@@ -450,12 +452,32 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
 
     // A down_revision that names nothing cuts the history in two and makes
     // a head of the revision it should have followed: report the link,
-    // not the heads it fakes.
+    // not the heads it fakes. Heads in two pieces of a cut history are
+    // such fakes; a piece that has several heads of its own still forks.
     let cut = g
         .broken_links
         .iter()
         .any(|l| l.kind == LinkKind::DownRevision);
-    for group in g.conflicting_heads.iter().filter(|_| !cut) {
+    let groups: Vec<Vec<usize>> = if cut {
+        let piece = pieces(&g.children);
+        g.conflicting_heads
+            .iter()
+            .flat_map(|group| {
+                let mut by_piece: Vec<(usize, Vec<usize>)> = Vec::new();
+                for &n in group {
+                    match by_piece.iter_mut().find(|(p, _)| *p == piece[n]) {
+                        Some((_, v)) => v.push(n),
+                        None => by_piece.push((piece[n], vec![n])),
+                    }
+                }
+                by_piece.into_iter().map(|(_, v)| v)
+            })
+            .filter(|g| g.len() > 1)
+            .collect()
+    } else {
+        g.conflicting_heads.clone()
+    };
+    for group in &groups {
         // Point at the last-loaded head the change brings, else the last
         // head loaded.
         let at = group
@@ -493,6 +515,28 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
         }
         out.push(f);
     }
+}
+
+/// For each node, a representative of its piece of the history: the
+/// nodes connected through `down_revision` links either way.
+fn pieces(children: &[Vec<usize>]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..children.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (n, kids) in children.iter().enumerate() {
+        for &k in kids {
+            let (a, b) = (find(&mut parent, n), find(&mut parent, k));
+            if a != b {
+                parent[a] = b;
+            }
+        }
+    }
+    (0..children.len()).map(|n| find(&mut parent, n)).collect()
 }
 
 #[cfg(test)]
@@ -668,6 +712,51 @@ mod tests {
         // The second d4 replaces the first (as in Alembic), so `zz` is not
         // followed and f6's link to d4 resolves.
         assert!(!rules.contains(&RuleId::MigrationBrokenLink), "{got:?}");
+    }
+
+    #[test]
+    fn a_fork_is_reported_beside_a_cut_and_a_broken_file_only_once() {
+        let files = [
+            ("alembic.ini", INI.to_string()),
+            ("migrations/env.py", ENV.to_string()),
+            (
+                "migrations/versions/a1_x.py",
+                migration("a1", "None", "op.x()"),
+            ),
+            // A genuine fork: b2 and c3 both follow a1.
+            (
+                "migrations/versions/b2_x.py",
+                migration("b2", "'a1'", "op.x()"),
+            ),
+            (
+                "migrations/versions/c3_x.py",
+                migration("c3", "'a1'", "op.x()"),
+            ),
+            // A cut: d4 names a revision that does not exist.
+            (
+                "migrations/versions/d4_x.py",
+                migration("d4", "'zz'", "op.x()"),
+            ),
+            // A file that does not parse, with its downgrade lost in it.
+            (
+                "migrations/versions/e5_x.py",
+                "revision = 'e5'\ndown_revision = 'd4'\n\ndef upgrade(:\n    op.x()\n".to_string(),
+            ),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        let got = run(Mode::All, &[], &files);
+        let of = |r: RuleId| got.iter().filter(|(x, _)| *x == r).count();
+        assert_eq!(of(RuleId::MigrationBrokenLink), 1, "{got:?}");
+        assert_eq!(of(RuleId::MigrationMultipleHeads), 1, "{got:?}");
+        assert!(
+            got.iter()
+                .any(|(r, p)| *r == RuleId::MigrationParseError && p.contains("e5"))
+        );
+        assert!(
+            !got.iter()
+                .any(|(r, p)| *r == RuleId::DowngradeMissing && p.contains("e5")),
+            "{got:?}"
+        );
     }
 
     #[test]
