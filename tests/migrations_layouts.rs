@@ -376,6 +376,16 @@ fn asymmetric_follows_conventions_columns_renames_and_reports_unnamed_drops() {
             "    op.add_column(\"orders\", sa.Column(\"_owner\", sa.Integer()))\n    op.drop_column(\"orders\", \"owner\")\n    op.alter_column(\"orders\", \"_owner\", new_column_name=\"owner\")",
             "    op.alter_column(\"orders\", \"owner\", nullable=True)",
         ),
+        (
+            "scratch",
+            "    op.create_table(\"tmp\", sa.Column(\"id\", sa.Integer()))\n    op.execute(\"INSERT INTO orders (id) SELECT id FROM tmp\")\n    op.drop_table(\"tmp\")",
+            "    op.execute(\"DELETE FROM orders\")",
+        ),
+        (
+            "renamedcol",
+            "    op.add_column(\"orders\", sa.Column(\"tmp_total\", sa.Integer()))\n    op.alter_column(\"orders\", \"tmp_total\", new_column_name=\"total\")",
+            "    op.drop_column(\"orders\", \"total\")",
+        ),
         // Reported: an unnamed drop cannot run; a column left behind.
         (
             "unnamed",

@@ -386,6 +386,33 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
     })
 }
 
+/// `op` as it stands after the renames that `later` operations of
+/// `upgrade()` make (`rename_table`, `alter_column(...,
+/// new_column_name=...)`), or `None` when nothing renames it.
+fn renamed(op: &Op, later: &[Op]) -> Option<Op> {
+    let mut out = op.clone();
+    let mut changed = false;
+    for l in later {
+        match l.name.as_str() {
+            "rename_table" if l.table.is_some() && l.table == out.table => {
+                out.table = l.new_name.clone();
+                changed = true;
+            }
+            "alter_column"
+                if l.new_name.is_some()
+                    && l.table == out.table
+                    && out.column.is_some()
+                    && l.column == out.column =>
+            {
+                out.column = l.new_name.clone();
+                changed = true;
+            }
+            _ => {}
+        }
+    }
+    changed.then_some(out)
+}
+
 /// `downgrade-asymmetric` on one migration.
 fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
     let Some(down_fn) = m.function("downgrade") else {
@@ -466,7 +493,7 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
             replaced.push((t, to));
         }
     }
-    for op in &up {
+    for (i, op) in up.iter().enumerate() {
         if matches!(op.name.as_str(), "add_column" | "drop_column")
             && let (Some(t), Some(c)) = (op.table.as_deref(), op.column.as_deref())
             && replaced.contains(&(t, c))
@@ -492,6 +519,44 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
             continue;
         };
         if down.iter().any(&undone) {
+            continue;
+        }
+        // Created and dropped again inside upgrade() (a scratch table, a
+        // column dropped and re-added): nothing is left to undo. Tables,
+        // columns and indexes only: a constraint's inverse matches any
+        // constraint created on the table, which upgrade() itself may do.
+        let by_name = matches!(
+            op.name.as_str(),
+            "create_table"
+                | "drop_table"
+                | "add_column"
+                | "drop_column"
+                | "create_index"
+                | "drop_index"
+        );
+        if by_name && up.iter().enumerate().any(|(j, o)| j != i && undone(o)) {
+            continue;
+        }
+        // A table upgrade() creates, then renames, and downgrade() drops
+        // under its new name: the drop undoes the rename too.
+        if op.name == "rename_table"
+            && op
+                .table
+                .as_deref()
+                .is_some_and(|t| created_tables.contains(&t))
+            && op
+                .new_name
+                .as_deref()
+                .is_some_and(|t| dropped_tables.contains(&t))
+        {
+            continue;
+        }
+        // Renamed later in upgrade(): downgrade() undoes it under its new
+        // name.
+        if let Some(moved) = renamed(op, &up[i + 1..])
+            && let Some((undone_moved, _)) = inverse(&moved)
+            && down.iter().any(&undone_moved)
+        {
             continue;
         }
         let table = op.table.as_deref().unwrap_or("");
@@ -635,6 +700,23 @@ mod tests {
         // A column replaced through a rename.
         let src = "def upgrade():\n    op.add_column('case', sa.Column('_owner', sa.Integer()))\n    op.drop_column('case', 'owner')\n    op.alter_column('case', '_owner', new_column_name='owner')\n\ndef downgrade():\n    op.alter_column('case', 'owner', nullable=True)\n";
         assert!(run(src, asymmetric).is_empty());
+    }
+
+    #[test]
+    fn scratch_objects_and_renames_inside_upgrade_are_followed() {
+        // A scratch table created and dropped inside upgrade().
+        let src = "def upgrade():\n    op.create_table('tmp', sa.Column('id', sa.Integer()))\n    op.execute('INSERT INTO users SELECT * FROM tmp')\n    op.drop_table('tmp')\n    op.add_column('users', sa.Column('x', sa.Integer()))\n\ndef downgrade():\n    op.drop_column('users', 'x')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // Added, then renamed: downgrade drops it under its new name.
+        let src = "def upgrade():\n    op.add_column('users', sa.Column('tmp_x', sa.Integer()))\n    op.alter_column('users', 'tmp_x', new_column_name='x')\n    op.create_table('a', sa.Column('id', sa.Integer()))\n    op.rename_table('a', 'b')\n\ndef downgrade():\n    op.drop_table('b')\n    op.alter_column('users', 'x', new_column_name='tmp_x')\n    op.drop_column('users', 'x')\n";
+        assert!(
+            run(src, asymmetric).is_empty(),
+            "{:?}",
+            run(src, asymmetric)
+        );
+        // A rename that downgrade() does not undo is still reported.
+        let src = "def upgrade():\n    op.rename_table('a', 'b')\n\ndef downgrade():\n    op.drop_index('ix')\n";
+        assert_eq!(run(src, asymmetric).len(), 1);
     }
 
     #[test]
