@@ -65,7 +65,10 @@ pub fn changes_schema(m: &Module, def: Node<'_>) -> bool {
 
 /// The SQL text of an `execute` argument: a string (f-strings included,
 /// as written) or `text("...")` / `sa.text("...")` around one.
-fn sql_of(m: &Module, arg: Node<'_>) -> Option<String> {
+///
+/// Shared with `downgrade-asymmetric`, which reads the SQL a downgrade
+/// runs through a connection (`conn.execute(sa.text(...))`).
+pub fn sql_of(m: &Module, arg: Node<'_>) -> Option<String> {
     if let Some(call) = m.call(arg)
         && call.short_name() == Some("text")
     {

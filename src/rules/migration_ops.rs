@@ -441,11 +441,27 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
         .filter(|o| o.name == "create_table")
         .filter_map(|o| o.table.as_deref())
         .collect();
-    let sql: Vec<Option<&str>> = down
+    let mut sql: Vec<Option<String>> = down
         .iter()
         .filter(|o| o.name == "execute")
-        .map(|o| o.sql.as_deref())
+        .map(|o| o.sql.clone())
         .collect();
+    // SQL run through a connection (`conn.execute(sa.text("..."))`) is
+    // read too; `op.execute` is already in `down`.
+    for n in crate::python::descendants(down_fn) {
+        if let Some(call) = m.call(n)
+            && matches!(call.short_name(), Some("execute" | "exec_driver_sql"))
+            && call.name.as_deref() != Some("op.execute")
+            && !call
+                .name
+                .as_deref()
+                .is_some_and(|c| c.ends_with(".op.execute"))
+            && let Some(arg) = call.positional.first()
+        {
+            sql.push(crate::alembic::effect::sql_of(m, *arg));
+        }
+    }
+    let sql: Vec<Option<&str>> = sql.iter().map(Option::as_deref).collect();
     let unreadable_sql = sql.iter().any(Option::is_none);
     // `op.drop_constraint(None, ...)` (what autogenerate writes for an
     // unnamed constraint) fails when the downgrade runs.
@@ -717,6 +733,15 @@ mod tests {
         // A rename that downgrade() does not undo is still reported.
         let src = "def upgrade():\n    op.rename_table('a', 'b')\n\ndef downgrade():\n    op.drop_index('ix')\n";
         assert_eq!(run(src, asymmetric).len(), 1);
+    }
+
+    #[test]
+    fn sql_run_through_a_connection_is_read() {
+        let up = "def upgrade():\n    op.add_column('users', sa.Column('x', sa.Integer()))\n    op.create_table('audit', sa.Column('id', sa.Integer()))\n";
+        let down = "def downgrade():\n    op.drop_table('audit')\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE users DROP COLUMN x'))\n";
+        assert!(run(&format!("{up}{down}"), asymmetric).is_empty());
+        let down = "def downgrade():\n    op.drop_table('audit')\n    conn = op.get_bind()\n    conn.execute(sa.text('DELETE FROM audit'))\n";
+        assert_eq!(run(&format!("{up}{down}"), asymmetric).len(), 1);
     }
 
     #[test]
