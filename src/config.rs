@@ -54,6 +54,18 @@ pub struct Config {
     pub migrations: MigrationsConfig,
     /// Where the SQLAlchemy models live.
     pub models: ModelsConfig,
+    /// Settings of the `sql-injection` rule.
+    pub sql_injection: SqlInjectionConfig,
+}
+
+/// Settings of the `sql-injection` rule.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqlInjectionConfig {
+    /// Names of the project's own functions whose result is safe to put in
+    /// SQL text (quoting helpers such as `identifier` or `literal_string`),
+    /// besides the built-in ones (`quote_ident`, `int`, ...).
+    pub safe_calls: Vec<String>,
 }
 
 /// Settings of the `credential` rule.

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::alembic::discover::{self, Origin};
+use crate::alembic::discover;
 use crate::changes::{BlobRef, EntryMode, MemoryReader, Snapshot, SnapshotEntry};
 use crate::config::{MigrationsConfig, ModelsConfig};
 use crate::models::{DEFAULT_PATHS, ModelPaths};
@@ -103,11 +103,7 @@ pub fn detect(root: &Path) -> Layout {
                 } else {
                     e.script_location
                 };
-                let origin = match e.origin {
-                    Origin::Ini(ini) => format!("from {ini}"),
-                    Origin::Folder => "env.py beside versions/".to_string(),
-                    Origin::Config => "from .dbguard.yaml".to_string(),
-                };
+                let origin = e.origin.describe();
                 (location, origin)
             })
             .collect();

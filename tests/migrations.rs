@@ -88,6 +88,7 @@ fn linear_history_json_is_exactly_the_contract() {
             "version": 1,
             "environments": [{
                 "script_location": "backend/migrations",
+                "found_by": "from backend/alembic.ini",
                 "directories": ["backend/migrations/versions"],
                 "revisions": [
                     {
@@ -560,10 +561,18 @@ fn filename_rule_follows_the_file_template() {
         "[alembic]\nscript_location = %(here)s/migrations\nfile_template = %%(year)d-%%(month).2d-%%(day).2d_%%(rev)s_%%(slug)s\n",
     );
     repo.stage(&v("2024-05-01_b2_add_x.py"), mig("b2", "'a1'", &undo("b2")));
-    let r = repo.check_json(&[]);
+    // A template without `%(rev)s`: a name it produces is fine, and so is
+    // one holding its revision as a token (`a1_init.py`); others are not.
+    repo.stage(
+        "backend/alembic.ini",
+        "[alembic]\nscript_location = %(here)s/migrations\nfile_template = %%(year)d_%%(slug)s\n",
+    );
+    repo.stage(&v("2024_add_y.py"), mig("c3", "'b2'", &undo("c3")));
+    repo.stage(&v("add_z.py"), mig("d4", "'c3'", &undo("d4")));
+    let r = repo.check_json(&["--all"]);
     assert_eq!(
         rules_of(&r),
-        [("migration-filename".to_string(), v("a1_init.py"))],
+        [("migration-filename".to_string(), v("add_z.py"))],
         "{}",
         r.stdout
     );

@@ -13,8 +13,18 @@
 //!    the scripts; `%(here)s`; `package:path`), or, when it sets none and
 //!    an `env.py` sits beside it, that folder (Flask-Migrate writes such an
 //!    ini);
+//!    A named section of an ini that sets `script_location` (`[core]`,
+//!    `[tenant]`, run with `alembic -n core`) is an environment of its own,
+//!    with `[alembic]`'s keys behind its own;
 //! 3. a folder holding an `env.py` that uses Alembic and a `versions/`
-//!    folder (Flask-Migrate layouts without an ini).
+//!    folder (Flask-Migrate layouts without an ini);
+//! 4. an environment configured in Python ([`super::pyconfig`]):
+//!    Flask-Alembic's `ALEMBIC = {"script_location": ...}`, or
+//!    `set_main_option("script_location", "...")` on a `Config()`;
+//! 5. a folder of revision files that nothing above configures
+//!    ([`super::pyconfig::revision_folders`]): its Python files declare
+//!    module-level `revision` and `down_revision` (plugins whose host
+//!    application builds the configuration at run time).
 //!
 //! A folder merely named `versions` is not an environment.
 
@@ -24,6 +34,7 @@ use crate::changes::{ContentReader, Entry, EntryMode, Snapshot, file_name};
 use crate::config::MigrationsConfig;
 
 use super::ini::{IniFile, percent_format};
+use super::pyconfig;
 
 /// Where an environment was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,10 +42,39 @@ pub enum Origin {
     /// From this configuration file (repository-relative path): an
     /// `alembic.ini`, or a `pyproject.toml` with `[tool.alembic]`.
     Ini(String),
+    /// A named section (`[core]`) of this ini file.
+    IniSection { path: String, section: String },
     /// A folder with `env.py` and `versions/`.
     Folder,
+    /// Configured in this Python file (Flask-Alembic's `ALEMBIC` or
+    /// `set_main_option("script_location", ...)`).
+    Python(String),
+    /// A folder of revision files without any configuration.
+    Revisions,
     /// From `.dbguard.yaml`.
     Config,
+}
+
+impl Origin {
+    /// How the environment was found, as `dbguard migrations` says it.
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Ini(p) => format!("from {p}"),
+            Origin::IniSection { path, section } => format!("from [{section}] of {path}"),
+            Origin::Folder => "env.py beside versions/".into(),
+            Origin::Python(p) => format!("configured in {p}"),
+            Origin::Revisions => "a folder of revision files".into(),
+            Origin::Config => "from .dbguard.yaml".into(),
+        }
+    }
+
+    /// The configuration file this environment was read from, if any.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            Origin::Ini(p) | Origin::IniSection { path: p, .. } | Origin::Python(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// One Alembic environment: where its scripts and revision files are.
@@ -65,6 +105,7 @@ pub fn environments(
     // The three kinds of candidates, in one walk over the tree (on a large
     // repository, the walk is most of the cost).
     let (mut inis, mut pyprojects, mut env_pys) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut py_configs, mut revision_candidates) = (Vec::new(), Vec::new());
     for entry in snapshot.entries() {
         if !is_file(&entry) {
             continue;
@@ -75,22 +116,40 @@ pub fn environments(
             pyprojects.push(entry);
         } else if is_named(entry.path, "env.py") {
             env_pys.push(entry);
+        } else if entry.path.ends_with(".py") {
+            if pyconfig::may_configure(entry.path) {
+                py_configs.push(entry);
+            }
+            if pyconfig::may_be_revision(entry.path) {
+                revision_candidates.push(entry);
+            }
         }
     }
     let mut envs: Vec<Environment> = Vec::new();
     let mut ini_dirs: HashSet<&str> = HashSet::new();
     for entry in inis {
         ini_dirs.insert(parent(entry.path));
-        let Some(ini) = read_text(reader, &entry).and_then(|t| IniFile::parse(&t)) else {
+        let Some(sections) = read_text(reader, &entry).and_then(|t| IniFile::parse_all(&t)) else {
             continue;
         };
         let toml = snapshot
             .get(&join(parent(entry.path), "pyproject.toml"))
             .and_then(|p| tool_alembic(reader, &p));
-        if let Some(env) = from_options(snapshot, &entry, Some(ini), toml)
-            && !envs.iter().any(|e| same(e, &env))
-        {
-            envs.push(env);
+        for ini in sections {
+            let main = ini.name == super::ini::SECTION;
+            let Some(mut env) = from_options(snapshot, &entry, Some(ini.clone()), toml.clone())
+            else {
+                continue;
+            };
+            if !main {
+                env.origin = Origin::IniSection {
+                    path: entry.path.to_string(),
+                    section: ini.name.clone(),
+                };
+            }
+            if !envs.iter().any(|e| same(e, &env)) {
+                envs.push(env);
+            }
         }
     }
     for entry in pyprojects {
@@ -128,6 +187,56 @@ pub fn environments(
             });
         }
     }
+    for entry in py_configs {
+        let Some(text) = read_text(reader, &entry) else {
+            continue;
+        };
+        for found in pyconfig::configured(&text) {
+            let dir = parent(entry.path);
+            let has_revisions = |d: &str| {
+                snapshot
+                    .under(d)
+                    .iter()
+                    .any(|e| e.path.ends_with(".py") && parent(e.path) == d)
+            };
+            let is_good = |d: &str| {
+                snapshot.get(&join(d, "env.py")).is_some()
+                    || (found.flask_alembic && has_revisions(d))
+            };
+            let Some(script) = resolve_from_ancestors(&found.script_location, dir, &is_good) else {
+                continue;
+            };
+            let versions = if found.flask_alembic {
+                // Flask-Alembic keeps the revision files in the script
+                // folder itself.
+                script.clone()
+            } else {
+                join(&script, "versions")
+            };
+            if envs
+                .iter()
+                .any(|e| e.script_location == script || e.version_locations.contains(&versions))
+            {
+                continue;
+            }
+            envs.push(Environment {
+                script_location: script,
+                version_locations: vec![versions],
+                recursive: false,
+                file_template: found.file_template,
+                origin: Origin::Python(entry.path.to_string()),
+            });
+        }
+    }
+    for dir in pyconfig::revision_folders(reader, &revision_candidates, &envs) {
+        envs.push(Environment {
+            script_location: dir.clone(),
+            version_locations: vec![dir],
+            recursive: false,
+            file_template: None,
+            origin: Origin::Revisions,
+        });
+    }
     for c in &config.environments {
         let script = normalize(&c.script_location).unwrap_or_default();
         let mut versions: Vec<String> = c
@@ -162,7 +271,7 @@ fn same(a: &Environment, b: &Environment) -> bool {
     a.script_location == b.script_location && a.version_locations == b.version_locations
 }
 
-fn is_file(e: &Entry<'_>) -> bool {
+pub(super) fn is_file(e: &Entry<'_>) -> bool {
     matches!(e.mode, EntryMode::File | EntryMode::Executable)
 }
 
@@ -206,7 +315,7 @@ impl Environment {
     /// or configuration: its ini file, anything under its script folder or
     /// its version locations.
     pub fn touches(&self, path: &str) -> bool {
-        if let Origin::Ini(ini) = &self.origin
+        if let Some(ini) = self.origin.file()
             && (ini == path || join(parent(ini), "pyproject.toml") == path)
         {
             return true;
@@ -269,7 +378,7 @@ fn strip_dir<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
     path.strip_prefix(dir)?.strip_prefix('/')
 }
 
-fn parent(path: &str) -> &str {
+pub(super) fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
@@ -296,6 +405,27 @@ fn normalize(path: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// Where a folder named in a Python file is: Python code joins it to a
+/// base computed at run time (`os.path.join(basedir, "app/migrations")`),
+/// so the path is tried below the file's folder and each of its ancestors,
+/// nearest first; the first that `is_good` accepts wins.
+fn resolve_from_ancestors(
+    value: &str,
+    file_dir: &str,
+    is_good: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let mut dir = Some(file_dir);
+    while let Some(d) = dir {
+        if let Some(c) = normalize(&join(d, value))
+            && is_good(&c)
+        {
+            return Some(c);
+        }
+        dir = (!d.is_empty()).then(|| parent(d));
+    }
+    None
 }
 
 fn dir_exists(snapshot: &Snapshot, dir: &str) -> bool {
@@ -382,7 +512,7 @@ fn is_named(path: &str, name: &str) -> bool {
         .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
 }
 
-fn read_text(reader: &dyn ContentReader, entry: &Entry<'_>) -> Option<String> {
+pub(super) fn read_text(reader: &dyn ContentReader, entry: &Entry<'_>) -> Option<String> {
     let bytes = reader.read(entry.blob, MAX_INI_SIZE).ok()??;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -11,14 +11,16 @@ use std::collections::HashMap;
 
 use configparser::ini::{Ini, IniDefault};
 
-/// The section Alembic reads (`alembic -n NAME` picks another; nobody
-/// commits a hook that depends on that).
+/// The section Alembic reads by default (`alembic -n NAME` reads `[NAME]`).
 pub const SECTION: &str = "alembic";
 
-/// The `[alembic]` section of an ini file, with Python's `[DEFAULT]`
-/// section behind it.
-#[derive(Debug, Default)]
+/// One section of an ini file that configures an environment: `[alembic]`,
+/// or a named section (`[core]`, read with `alembic -n core`), with
+/// Python's `[DEFAULT]` section behind it.
+#[derive(Clone, Debug, Default)]
 pub struct IniFile {
+    /// The section's name, lower-cased (`alembic` for the main one).
+    pub name: String,
     section: HashMap<String, String>,
     defaults: HashMap<String, String>,
     has_section: bool,
@@ -28,6 +30,17 @@ impl IniFile {
     /// Parses ini text. Malformed text (a `[` without `]`) yields `None`,
     /// which callers treat like a file with no `[alembic]` section.
     pub fn parse(text: &str) -> Option<IniFile> {
+        Self::parse_all(text).map(|mut all| all.swap_remove(0))
+    }
+
+    /// The `[alembic]` section (always first, present or not), then every
+    /// other section that sets `script_location`: projects with several
+    /// environments in one ini (`[core]`, `[tenant]`) run them with
+    /// `alembic -n NAME`, or load the ini and set `script_location` from
+    /// their own code, which keeps `[alembic]`'s other keys
+    /// (`file_template`). A named section therefore reads its own keys
+    /// first, then `[alembic]`'s, then `[DEFAULT]`'s.
+    pub fn parse_all(text: &str) -> Option<Vec<IniFile>> {
         let mut defaults = IniDefault::default();
         defaults.default_section = "default".into();
         defaults.comment_symbols = vec!['#', ';'];
@@ -46,11 +59,34 @@ impl IniFile {
             })
         };
         let section = flatten(SECTION);
-        Some(IniFile {
+        let defaults = flatten("default").unwrap_or_default();
+        let main = IniFile {
+            name: SECTION.to_string(),
             has_section: section.is_some(),
             section: section.unwrap_or_default(),
-            defaults: flatten("default").unwrap_or_default(),
-        })
+            defaults,
+        };
+        let mut named: Vec<IniFile> = map
+            .keys()
+            .filter(|name| *name != SECTION && *name != "default")
+            .filter_map(|name| {
+                let own = flatten(name)?;
+                own.contains_key("script_location").then(|| {
+                    let mut merged = main.section.clone();
+                    merged.extend(own);
+                    IniFile {
+                        name: name.clone(),
+                        section: merged,
+                        defaults: main.defaults.clone(),
+                        has_section: true,
+                    }
+                })
+            })
+            .collect();
+        named.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut all = vec![main];
+        all.extend(named);
+        Some(all)
     }
 
     /// Whether the file has an `[alembic]` section at all.
@@ -270,5 +306,19 @@ mod tests {
         assert!(!f.get_bool("sourceless", ""));
         let f = ini("[other]\nx = 1\n");
         assert!(!f.has_alembic_section());
+    }
+
+    #[test]
+    fn named_sections_read_their_keys_over_alembics() {
+        let all = IniFile::parse_all(
+            "[alembic]\nfile_template = %%(rev)s_x\n[tenant]\nscript_location = pkg:db/tenant\n[core]\nscript_location = pkg:db/core\nfile_template = %%(slug)s\n[loggers]\nkeys = root\n",
+        )
+        .unwrap();
+        let names: Vec<_> = all.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["alembic", "core", "tenant"]);
+        assert_eq!(all[0].get("script_location", ""), None);
+        assert_eq!(all[1].get("file_template", "").unwrap(), "%(slug)s");
+        assert_eq!(all[2].get("file_template", "").unwrap(), "%(rev)s_x");
+        assert_eq!(all[2].get("script_location", "").unwrap(), "pkg:db/tenant");
     }
 }

@@ -17,10 +17,12 @@
 //!   [`Graph`].
 
 pub mod discover;
+pub mod effect;
 pub mod graph;
 pub mod ini;
 pub mod ops;
 pub mod parse;
+pub mod pyconfig;
 
 pub use discover::{Environment, Origin, environment_of, environments};
 pub use graph::{BrokenLink, Graph, LinkKind};

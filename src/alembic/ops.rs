@@ -42,6 +42,16 @@ pub struct Op {
     pub last_line: u32,
     /// The literal SQL of `op.execute("...")`.
     pub sql: Option<String>,
+    /// The table's columns a constraint or an index is on
+    /// (`create_foreign_key`'s local columns, `create_index`'s columns),
+    /// when they are string literals.
+    pub columns: Vec<String>,
+    /// The constraint or index name is the literal `None` (Alembic cannot
+    /// drop a constraint it cannot name).
+    pub none_name: bool,
+    /// `alter_column`'s `existing_type=` and `type_=`, as written.
+    pub type_from: Option<String>,
+    pub type_to: Option<String>,
 }
 
 /// The operations of a function (`upgrade`, `downgrade`) in source order,
@@ -215,6 +225,10 @@ fn read_op(
         first_line: stmt.start_position().row as u32 + 1,
         last_line: stmt.end_position().row as u32 + 1,
         sql: None,
+        type_from: None,
+        type_to: None,
+        columns: Vec::new(),
+        none_name: false,
     };
     match name {
         "create_table" | "drop_table" | "create_table_comment" | "drop_table_comment" => {
@@ -250,6 +264,8 @@ fn read_op(
             op.column = str_at(1, "column_name");
             if name == "alter_column" {
                 op.changes_type = kw("type_").is_some();
+                op.type_from = kw("existing_type").map(|n| m.text(n).to_string());
+                op.type_to = kw("type_").map(|n| m.text(n).to_string());
                 op.sets_not_null = kw("nullable").is_some_and(|v| v.kind() == "false");
                 op.new_name = kw("new_column_name").and_then(|n| name_of(m, n));
             }
@@ -313,21 +329,49 @@ fn read_op(
                     .and_then(|n| name_of(m, n));
             }
         }
-        "execute" => {
-            op.sql = call
-                .positional
-                .first()
-                .copied()
-                .or(kw("sqltext"))
-                .and_then(|s| {
-                    m.string_value(s).or_else(|| {
-                        // op.execute(sa.text("..."))
-                        m.call(s)
-                            .and_then(|c| c.positional.first().and_then(|n| m.string_value(*n)))
-                    })
-                });
-        }
         _ => {}
+    }
+    if matches!(
+        name,
+        "create_foreign_key"
+            | "create_unique_constraint"
+            | "create_primary_key"
+            | "create_index"
+            | "drop_constraint"
+            | "drop_index"
+    ) {
+        op.none_name = call
+            .positional
+            .first()
+            .copied()
+            .or(kw("constraint_name"))
+            .or(kw("index_name"))
+            .is_some_and(|n| n.kind() == "none");
+        let (index, key) = match name {
+            "create_foreign_key" => (3, "local_cols"),
+            _ => (2, "columns"),
+        };
+        let index = index - usize::from(is_batch);
+        if let Some(list) = call.positional.get(index).copied().or(kw(key)) {
+            op.columns = crate::python::named_children(list)
+                .into_iter()
+                .filter_map(|n| m.string_value(n))
+                .collect();
+        }
+    }
+    if name == "execute" {
+        op.sql = call
+            .positional
+            .first()
+            .copied()
+            .or(kw("sqltext"))
+            .and_then(|s| {
+                m.string_value(s).or_else(|| {
+                    // op.execute(sa.text("..."))
+                    m.call(s)
+                        .and_then(|c| c.positional.first().and_then(|n| m.string_value(*n)))
+                })
+            });
     }
     Some(op)
 }

@@ -74,6 +74,13 @@ pub struct Function {
     pub start_byte: usize,
     pub end_byte: usize,
     pub body: Body,
+    /// The function changes the schema (see [`super::effect`]), not only
+    /// data; read for `upgrade()` only (always `false` otherwise).
+    pub changes_schema: bool,
+    /// A comment or docstring inside says why it does what it does (an
+    /// empty `downgrade()` that explains itself is deliberate); read for
+    /// `downgrade()` only.
+    pub explained: bool,
 }
 
 /// The `downgrade` status that `dbguard migrations` prints.
@@ -393,6 +400,9 @@ impl<'m> Reader<'m> {
             start_byte: outer.start_byte(),
             end_byte: outer.end_byte(),
             body: classify(body),
+            // Each is read where a rule needs it (and parsing stays cheap).
+            changes_schema: name == "upgrade" && super::effect::changes_schema(m, def),
+            explained: name == "downgrade" && super::effect::explained(m, def),
         })
     }
 }

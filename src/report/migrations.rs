@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::alembic::{Environment, History, Origin, Value};
+use crate::alembic::{Environment, History, Value};
 
 /// One environment with its loaded history.
 pub struct EnvHistory {
@@ -32,6 +32,8 @@ struct JsonDoc<'a> {
 #[derive(Serialize)]
 struct JsonEnv<'a> {
     script_location: &'a str,
+    /// How the environment was found (`from alembic.ini`, ...).
+    found_by: String,
     directories: &'a [String],
     revisions: Vec<JsonRevision<'a>>,
     heads: Vec<&'a str>,
@@ -64,6 +66,7 @@ pub fn write_json(envs: &[EnvHistory], out: &mut dyn Write) -> io::Result<()> {
                 let rev = |n: &usize| h.nodes[*n].revision.as_str();
                 JsonEnv {
                     script_location: e.env.display_location(),
+                    found_by: e.env.origin.describe(),
                     directories: &e.env.version_locations,
                     revisions: h
                         .files
@@ -135,11 +138,7 @@ pub fn write_text(envs: &[EnvHistory], out: &mut dyn Write) -> io::Result<()> {
         }
         let h = &e.history;
         let g = &h.graph;
-        let from = match &e.env.origin {
-            Origin::Ini(p) => format!(" (from {p})"),
-            Origin::Folder => " (env.py and versions/)".into(),
-            Origin::Config => " (from .dbguard.yaml)".into(),
-        };
+        let from = format!(" ({})", e.env.origin.describe());
         writeln!(
             out,
             "{}{from}",

@@ -82,7 +82,7 @@ impl Rule for MigrationOps {
             }
             let mut found = Vec::new();
             if (ctx.enabled)(RuleId::MigrationUndocumentedDestructive) {
-                destructive(&m, path, &mut found);
+                super::destructive::destructive(&m, path, &mut found);
             }
             if (ctx.enabled)(RuleId::DowngradeAsymmetric) {
                 asymmetric(&m, path, &mut found);
@@ -181,7 +181,7 @@ fn edited(
 }
 
 /// Comment text by line, and which lines hold only a comment.
-struct Comments {
+pub(super) struct Comments {
     by_line: HashMap<u32, (String, bool)>,
 }
 
@@ -193,7 +193,8 @@ fn boilerplate(text: &str) -> bool {
 }
 
 impl Comments {
-    fn of(m: &Module) -> Comments {
+    /// The comments of `m`, without Alembic's template lines.
+    pub(super) fn of(m: &Module) -> Comments {
         let mut by_line = HashMap::new();
         for c in m.comments() {
             let text = m.text(c).trim_start_matches('#').trim().to_string();
@@ -211,25 +212,17 @@ impl Comments {
         Comments { by_line }
     }
 
+    /// Whether `line` holds only a comment that says something (not one
+    /// of Alembic's template lines).
+    pub(super) fn is_documenting(&self, line: u32) -> bool {
+        self.by_line.get(&line).is_some_and(|(_, own)| *own)
+    }
+
     /// Comments on lines `first..=last` (the statement's own lines).
-    fn on(&self, first: u32, last: u32) -> Vec<&str> {
+    pub(super) fn on(&self, first: u32, last: u32) -> Vec<&str> {
         (first..=last)
             .filter_map(|l| self.by_line.get(&l).map(|(t, _)| t.as_str()))
             .collect()
-    }
-
-    /// The block of comment-only lines directly above `line`.
-    fn above(&self, line: u32) -> Vec<&str> {
-        let mut out = Vec::new();
-        let mut l = line.saturating_sub(1);
-        while l > 0 {
-            match self.by_line.get(&l) {
-                Some((t, true)) => out.push(t.as_str()),
-                _ => break,
-            }
-            l -= 1;
-        }
-        out
     }
 }
 
@@ -247,71 +240,16 @@ pub fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
-/// What a destructive operation does, in words, or `None` when it is not
-/// destructive.
-fn destruction(op: &Op) -> Option<String> {
-    let t = op.table.as_deref().unwrap_or("?");
-    let col = || format!("{t}.{}", op.column.as_deref().unwrap_or("?"));
-    match op.name.as_str() {
-        "drop_table" => Some(format!("drops table {t}")),
-        "drop_column" => Some(format!("drops column {}", col())),
-        "alter_column" if op.changes_type && op.sets_not_null => Some(format!(
-            "changes the type of {} and makes it NOT NULL",
-            col()
-        )),
-        "alter_column" if op.changes_type => Some(format!("changes the type of {}", col())),
-        "alter_column" if op.sets_not_null => Some(format!("makes {} NOT NULL", col())),
-        _ => None,
-    }
-}
-
-/// `migration-undocumented-destructive` on one migration.
-///
-/// A destructive operation is documented by any comment on its own lines
-/// or in the comment block directly above it; or by a comment directly
-/// above its `with op.batch_alter_table(...)`, the `upgrade()` docstring or
-/// the module docstring, when that text names the table or the column.
-fn destructive(m: &Module, path: &str, out: &mut Vec<Finding>) {
-    let Some(ops) = function_ops(m, "upgrade") else {
-        return;
-    };
-    let comments = Comments::of(m);
-    let mut far: Vec<String> = Vec::new();
-    if let Some(doc) = m.docstring(m.root()) {
-        far.push(doc);
-    }
-    if let Some(up) = m.function("upgrade")
-        && let Some(body) = up.child_by_field_name("body")
-        && let Some(doc) = m.docstring(body)
-    {
-        far.push(doc);
-    }
-    for op in &ops {
-        let Some(what) = destruction(op) else {
-            continue;
-        };
-        let near = !comments.on(op.first_line, op.last_line).is_empty()
-            || !comments.above(op.first_line).is_empty();
-        let names: Vec<&str> = [op.table.as_deref(), op.column.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        let named_in = |texts: &[&str]| texts.iter().any(|t| names.iter().any(|n| mentions(t, n)));
-        let batch_comment = op.batch_line.is_some_and(|l| named_in(&comments.above(l)));
-        let docstring = named_in(&far.iter().map(String::as_str).collect::<Vec<_>>());
-        if near || batch_comment || docstring {
-            continue;
-        }
-        out.push(
-            Finding::new(
-                RuleId::MigrationUndocumentedDestructive,
-                path,
-                format!("upgrade() {what} without a comment or docstring that explains it"),
-            )
-            .at(op.position.line, op.position.column)
-            .fingerprint(format!("{}\u{0}{what}", op.name)),
-        );
-    }
+/// Whether two constraint or index names are the same object: equal, or
+/// one is the other under a naming convention (`valid_x` created through
+/// `op.f`-less code, `ck_orders_valid_x` dropped).
+fn same_object(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short == long
+        || (["ck_", "fk_", "uq_", "ix_", "pk_"]
+            .iter()
+            .any(|p| long.starts_with(p))
+            && long.ends_with(&format!("_{short}")))
 }
 
 /// A test that tells whether a `downgrade()` operation undoes an
@@ -378,7 +316,7 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
             };
             (
                 Box::new(move |o: &Op| {
-                    o.name == want && o.constraint.as_deref() == Some(i.as_str())
+                    o.name == want && o.constraint.as_deref().is_some_and(|c| same_object(c, &i))
                 }),
                 text,
             )
@@ -403,7 +341,7 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
                 Box::new(move |o: &Op| {
                     o.name == "drop_constraint"
                         && match &n {
-                            Some(n) => o.constraint.as_deref() == Some(n.as_str()),
+                            Some(n) => o.constraint.as_deref().is_some_and(|c| same_object(c, n)),
                             None => same_table(o),
                         }
                 }),
@@ -417,11 +355,15 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
                 op.table.as_deref()?
             );
             (
+                // A constraint created again on the same table, under
+                // its name or another (dialect-specific names such as
+                // `x_ibfk_1` come back under the naming convention's).
                 Box::new(move |o: &Op| {
                     o.name.starts_with("create_")
                         && o.name != "create_table"
                         && o.name != "create_index"
-                        && o.constraint.as_deref() == Some(n.as_str())
+                        && (o.constraint.as_deref().is_some_and(|c| same_object(c, &n))
+                            || same_table(o))
                 }),
                 text,
             )
@@ -442,6 +384,33 @@ fn inverse(op: &Op) -> Option<(Undoes<'_>, String)> {
         }
         _ => return None,
     })
+}
+
+/// `op` as it stands after the renames that `later` operations of
+/// `upgrade()` make (`rename_table`, `alter_column(...,
+/// new_column_name=...)`), or `None` when nothing renames it.
+fn renamed(op: &Op, later: &[Op]) -> Option<Op> {
+    let mut out = op.clone();
+    let mut changed = false;
+    for l in later {
+        match l.name.as_str() {
+            "rename_table" if l.table.is_some() && l.table == out.table => {
+                out.table = l.new_name.clone();
+                changed = true;
+            }
+            "alter_column"
+                if l.new_name.is_some()
+                    && l.table == out.table
+                    && out.column.is_some()
+                    && l.column == out.column =>
+            {
+                out.column = l.new_name.clone();
+                changed = true;
+            }
+            _ => {}
+        }
+    }
+    changed.then_some(out)
 }
 
 /// `downgrade-asymmetric` on one migration.
@@ -472,17 +441,138 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
         .filter(|o| o.name == "create_table")
         .filter_map(|o| o.table.as_deref())
         .collect();
-    let sql: Vec<Option<&str>> = down
+    let mut sql: Vec<Option<String>> = down
         .iter()
         .filter(|o| o.name == "execute")
-        .map(|o| o.sql.as_deref())
+        .map(|o| o.sql.clone())
         .collect();
+    // SQL run through a connection (`conn.execute(sa.text("..."))`) is
+    // read too; `op.execute` is already in `down`.
+    for n in crate::python::descendants(down_fn) {
+        if let Some(call) = m.call(n)
+            && matches!(call.short_name(), Some("execute" | "exec_driver_sql"))
+            && call.name.as_deref() != Some("op.execute")
+            && !call
+                .name
+                .as_deref()
+                .is_some_and(|c| c.ends_with(".op.execute"))
+            && let Some(arg) = call.positional.first()
+        {
+            sql.push(crate::alembic::effect::sql_of(m, *arg));
+        }
+    }
+    let sql: Vec<Option<&str>> = sql.iter().map(Option::as_deref).collect();
     let unreadable_sql = sql.iter().any(Option::is_none);
-    for op in &up {
+    // `op.drop_constraint(None, ...)` (what autogenerate writes for an
+    // unnamed constraint) fails when the downgrade runs.
+    let unnamed: Vec<&Op> = down
+        .iter()
+        .filter(|o| o.name == "drop_constraint" && o.none_name)
+        .collect();
+    if let Some(first) = unnamed.first() {
+        let table = first.table.as_deref().unwrap_or("?");
+        let more = match unnamed.len() {
+            1 => String::new(),
+            n => format!(" ({n} such calls)"),
+        };
+        let text = format!(
+            "downgrade() calls drop_constraint(None, \"{table}\"){more}, which cannot run: Alembic needs the constraint's name"
+        );
+        out.push(
+            Finding::new(RuleId::DowngradeAsymmetric, path, text.clone())
+                .at(first.position.line, first.position.column)
+                .fingerprint(text),
+        );
+    }
+    // A dropped column takes its constraints and indexes with it.
+    let dropped_columns: Vec<(&str, &str)> = down
+        .iter()
+        .filter(|o| o.name == "drop_column")
+        .filter_map(|o| Some((o.table.as_deref()?, o.column.as_deref()?)))
+        .collect();
+    // A column replaced inside upgrade(): `add_column(t, "_c")`, then
+    // `drop_column(t, "c")` and `alter_column(t, "_c",
+    // new_column_name="c")`: the table keeps a column `c`, so neither the
+    // added `_c` nor the dropped `c` is left for downgrade() to undo.
+    let mut replaced: Vec<(&str, &str)> = Vec::new();
+    for r in up.iter().filter(|o| o.name == "alter_column") {
+        if let (Some(t), Some(from), Some(to)) = (
+            r.table.as_deref(),
+            r.column.as_deref(),
+            r.new_name.as_deref(),
+        ) && up.iter().any(|o| {
+            o.name == "drop_column"
+                && o.table.as_deref() == Some(t)
+                && o.column.as_deref() == Some(to)
+        }) {
+            replaced.push((t, from));
+            replaced.push((t, to));
+        }
+    }
+    for (i, op) in up.iter().enumerate() {
+        if matches!(op.name.as_str(), "add_column" | "drop_column")
+            && let (Some(t), Some(c)) = (op.table.as_deref(), op.column.as_deref())
+            && replaced.contains(&(t, c))
+        {
+            continue;
+        }
+        if !op.columns.is_empty()
+            && op.name != "drop_constraint"
+            && op.name != "drop_index"
+            && let Some(t) = op.table.as_deref()
+            && op
+                .columns
+                .iter()
+                .all(|c| dropped_columns.contains(&(t, c.as_str())))
+        {
+            continue;
+        }
+        // The unnamed-drop finding above already says what is wrong.
+        if op.name.starts_with("create_") && op.none_name && !unnamed.is_empty() {
+            continue;
+        }
         let Some((undone, missing)) = inverse(op) else {
             continue;
         };
         if down.iter().any(&undone) {
+            continue;
+        }
+        // Created and dropped again inside upgrade() (a scratch table, a
+        // column dropped and re-added): nothing is left to undo. Tables,
+        // columns and indexes only: a constraint's inverse matches any
+        // constraint created on the table, which upgrade() itself may do.
+        let by_name = matches!(
+            op.name.as_str(),
+            "create_table"
+                | "drop_table"
+                | "add_column"
+                | "drop_column"
+                | "create_index"
+                | "drop_index"
+        );
+        if by_name && up.iter().enumerate().any(|(j, o)| j != i && undone(o)) {
+            continue;
+        }
+        // A table upgrade() creates, then renames, and downgrade() drops
+        // under its new name: the drop undoes the rename too.
+        if op.name == "rename_table"
+            && op
+                .table
+                .as_deref()
+                .is_some_and(|t| created_tables.contains(&t))
+            && op
+                .new_name
+                .as_deref()
+                .is_some_and(|t| dropped_tables.contains(&t))
+        {
+            continue;
+        }
+        // Renamed later in upgrade(): downgrade() undoes it under its new
+        // name.
+        if let Some(moved) = renamed(op, &up[i + 1..])
+            && let Some((undone_moved, _)) = inverse(&moved)
+            && down.iter().any(&undone_moved)
+        {
             continue;
         }
         let table = op.table.as_deref().unwrap_or("");
@@ -511,6 +601,7 @@ fn asymmetric(m: &Module, path: &str, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::destructive::destructive;
     use super::*;
 
     fn run(src: &str, f: fn(&Module, &str, &mut Vec<Finding>)) -> Vec<String> {
@@ -518,21 +609,6 @@ mod tests {
         let mut out = Vec::new();
         f(&m, "m.py", &mut out);
         out.into_iter().map(|f| f.message).collect()
-    }
-
-    #[test]
-    fn undocumented_drops_and_alters_are_found() {
-        let src = "def upgrade():\n    # ### commands auto generated by Alembic - please adjust! ###\n    op.drop_column('users', 'legacy')\n    op.alter_column('users', 'name', existing_type=sa.String(50), type_=sa.String(20))\n    op.alter_column('users', 'bio', nullable=False)\n    with op.batch_alter_table('orders') as batch_op:\n        batch_op.drop_column('note')\n    op.drop_table('tmp')\n    op.alter_column('users', 'x', nullable=True)\n    op.add_column('users', sa.Column('y', sa.Integer()))\n";
-        assert_eq!(
-            run(src, destructive),
-            [
-                "upgrade() drops column users.legacy without a comment or docstring that explains it",
-                "upgrade() changes the type of users.name without a comment or docstring that explains it",
-                "upgrade() makes users.bio NOT NULL without a comment or docstring that explains it",
-                "upgrade() drops column orders.note without a comment or docstring that explains it",
-                "upgrade() drops table tmp without a comment or docstring that explains it",
-            ]
-        );
     }
 
     #[test]
@@ -624,6 +700,59 @@ mod tests {
         ] {
             assert!(run(&format!("{up}{down}"), asymmetric).is_empty(), "{down}");
         }
+    }
+
+    #[test]
+    fn naming_conventions_dropped_columns_and_replaced_columns() {
+        // `valid_x` created, `ck_orders_valid_x` dropped.
+        let src = "def upgrade():\n    op.create_check_constraint('valid_x', 'orders', 'x > 0')\n\ndef downgrade():\n    op.drop_constraint('ck_orders_valid_x', 'orders')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A dropped column takes its foreign key and index with it.
+        let src = "def upgrade():\n    op.add_column('t', sa.Column('u', sa.Integer()))\n    op.create_foreign_key(None, 't', 'users', ['u'], ['id'])\n    op.create_index('ix_t_u', 't', ['u'])\n\ndef downgrade():\n    op.drop_column('t', 'u')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A dialect-named foreign key recreated under another name.
+        let src = "def upgrade():\n    op.drop_constraint('t_ibfk_1', 't', type_='foreignkey')\n\ndef downgrade():\n    op.create_foreign_key('fk_t_u_users', 't', 'users', ['u'], ['id'])\n";
+        assert!(run(src, asymmetric).is_empty());
+        // A column replaced through a rename.
+        let src = "def upgrade():\n    op.add_column('case', sa.Column('_owner', sa.Integer()))\n    op.drop_column('case', 'owner')\n    op.alter_column('case', '_owner', new_column_name='owner')\n\ndef downgrade():\n    op.alter_column('case', 'owner', nullable=True)\n";
+        assert!(run(src, asymmetric).is_empty());
+    }
+
+    #[test]
+    fn scratch_objects_and_renames_inside_upgrade_are_followed() {
+        // A scratch table created and dropped inside upgrade().
+        let src = "def upgrade():\n    op.create_table('tmp', sa.Column('id', sa.Integer()))\n    op.execute('INSERT INTO users SELECT * FROM tmp')\n    op.drop_table('tmp')\n    op.add_column('users', sa.Column('x', sa.Integer()))\n\ndef downgrade():\n    op.drop_column('users', 'x')\n";
+        assert!(run(src, asymmetric).is_empty());
+        // Added, then renamed: downgrade drops it under its new name.
+        let src = "def upgrade():\n    op.add_column('users', sa.Column('tmp_x', sa.Integer()))\n    op.alter_column('users', 'tmp_x', new_column_name='x')\n    op.create_table('a', sa.Column('id', sa.Integer()))\n    op.rename_table('a', 'b')\n\ndef downgrade():\n    op.drop_table('b')\n    op.alter_column('users', 'x', new_column_name='tmp_x')\n    op.drop_column('users', 'x')\n";
+        assert!(
+            run(src, asymmetric).is_empty(),
+            "{:?}",
+            run(src, asymmetric)
+        );
+        // A rename that downgrade() does not undo is still reported.
+        let src = "def upgrade():\n    op.rename_table('a', 'b')\n\ndef downgrade():\n    op.drop_index('ix')\n";
+        assert_eq!(run(src, asymmetric).len(), 1);
+    }
+
+    #[test]
+    fn sql_run_through_a_connection_is_read() {
+        let up = "def upgrade():\n    op.add_column('users', sa.Column('x', sa.Integer()))\n    op.create_table('audit', sa.Column('id', sa.Integer()))\n";
+        let down = "def downgrade():\n    op.drop_table('audit')\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE users DROP COLUMN x'))\n";
+        assert!(run(&format!("{up}{down}"), asymmetric).is_empty());
+        let down = "def downgrade():\n    op.drop_table('audit')\n    conn = op.get_bind()\n    conn.execute(sa.text('DELETE FROM audit'))\n";
+        assert_eq!(run(&format!("{up}{down}"), asymmetric).len(), 1);
+    }
+
+    #[test]
+    fn an_unnamed_drop_constraint_cannot_run() {
+        let src = "def upgrade():\n    op.add_column('t', sa.Column('u', sa.Integer()))\n    op.create_foreign_key(None, 't', 'users', ['u'], ['id'])\n    op.create_foreign_key(None, 't', 'teams', ['v'], ['id'])\n\ndef downgrade():\n    op.drop_constraint(None, 't', type_='foreignkey')\n    op.drop_constraint(None, 't', type_='foreignkey')\n    op.drop_column('t', 'u')\n";
+        assert_eq!(
+            run(src, asymmetric),
+            [
+                "downgrade() calls drop_constraint(None, \"t\") (2 such calls), which cannot run: Alembic needs the constraint's name"
+            ]
+        );
     }
 
     #[test]

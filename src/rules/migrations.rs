@@ -155,7 +155,9 @@ fn check_file(ctx: &Context<'_>, env: &Environment, file: &MigrationFile, out: &
     if enabled(RuleId::MigrationParseError) {
         parse_errors(m, path, out);
     }
-    if m.binary {
+    // A file that does not parse is migration-parse-error's: what its
+    // functions look like may be an artefact of the error.
+    if m.binary || m.syntax_error.is_some() {
         return;
     }
     let rev = m
@@ -177,7 +179,8 @@ fn check_file(ctx: &Context<'_>, env: &Environment, file: &MigrationFile, out: &
     if enabled(RuleId::DowngradeEmpty)
         && let Some(down) = &m.downgrade
         && down.body == alembic::Body::Empty
-        && !m.upgrade_is_empty()
+        && !down.explained
+        && m.upgrade.as_ref().is_some_and(|up| up.changes_schema)
     {
         out.push(
             Finding::new(
@@ -262,6 +265,23 @@ fn parse_errors(m: &Migration, path: &str, out: &mut Vec<Finding>) {
 /// does not.
 fn filename_problem(env: &Environment, path: &str, rev: &str) -> Option<String> {
     let name = crate::changes::file_name(path);
+    // Whatever the template, a name that holds its own revision id as a
+    // token (`NNN_<rev>_<slug>.py`, `<date>_<rev>.py`) lets a reader find
+    // the file of a revision: that is what the convention is for.
+    if names_revision(name, rev) {
+        return None;
+    }
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    if let Some(other) = stem.split(|c: char| !c.is_alphanumeric()).find(|t| {
+        // A date (`20240131`) is all digits; a revision id rarely is.
+        (8..=40).contains(&t.len())
+            && t.bytes().all(|b| b.is_ascii_hexdigit())
+            && t.bytes().any(|b| b.is_ascii_alphabetic())
+    }) {
+        return Some(format!(
+            "file name `{name}` names revision {other}, but the file is revision {rev}: a reader looking for either is misled"
+        ));
+    }
     match &env.file_template {
         Some(template) => {
             // A template may contain folders; match the path below the
@@ -297,6 +317,18 @@ fn filename_problem(env: &Environment, path: &str, rev: &str) -> Option<String> 
             }
         }
     }
+}
+
+/// Whether the file name holds `rev` as a token: between the start, the
+/// end, `.py` or any character that is not a letter or a digit.
+fn names_revision(name: &str, rev: &str) -> bool {
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    !rev.is_empty()
+        && stem.match_indices(rev).any(|(i, _)| {
+            let before = stem[..i].chars().next_back();
+            let after = stem[i + rev.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// A regex for the file names `template` produces for revision `rev`:
@@ -420,12 +452,32 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
 
     // A down_revision that names nothing cuts the history in two and makes
     // a head of the revision it should have followed: report the link,
-    // not the heads it fakes.
+    // not the heads it fakes. Heads in two pieces of a cut history are
+    // such fakes; a piece that has several heads of its own still forks.
     let cut = g
         .broken_links
         .iter()
         .any(|l| l.kind == LinkKind::DownRevision);
-    for group in g.conflicting_heads.iter().filter(|_| !cut) {
+    let groups: Vec<Vec<usize>> = if cut {
+        let piece = pieces(&g.children);
+        g.conflicting_heads
+            .iter()
+            .flat_map(|group| {
+                let mut by_piece: Vec<(usize, Vec<usize>)> = Vec::new();
+                for &n in group {
+                    match by_piece.iter_mut().find(|(p, _)| *p == piece[n]) {
+                        Some((_, v)) => v.push(n),
+                        None => by_piece.push((piece[n], vec![n])),
+                    }
+                }
+                by_piece.into_iter().map(|(_, v)| v)
+            })
+            .filter(|g| g.len() > 1)
+            .collect()
+    } else {
+        g.conflicting_heads.clone()
+    };
+    for group in &groups {
         // Point at the last-loaded head the change brings, else the last
         // head loaded.
         let at = group
@@ -463,6 +515,28 @@ fn check_graph(env: &Environment, h: &History, changed: &HashSet<&str>, out: &mu
         }
         out.push(f);
     }
+}
+
+/// For each node, a representative of its piece of the history: the
+/// nodes connected through `down_revision` links either way.
+fn pieces(children: &[Vec<usize>]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..children.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (n, kids) in children.iter().enumerate() {
+        for &k in kids {
+            let (a, b) = (find(&mut parent, n), find(&mut parent, k));
+            if a != b {
+                parent[a] = b;
+            }
+        }
+    }
+    (0..children.len()).map(|n| find(&mut parent, n)).collect()
 }
 
 #[cfg(test)]
@@ -641,6 +715,51 @@ mod tests {
     }
 
     #[test]
+    fn a_fork_is_reported_beside_a_cut_and_a_broken_file_only_once() {
+        let files = [
+            ("alembic.ini", INI.to_string()),
+            ("migrations/env.py", ENV.to_string()),
+            (
+                "migrations/versions/a1_x.py",
+                migration("a1", "None", "op.x()"),
+            ),
+            // A genuine fork: b2 and c3 both follow a1.
+            (
+                "migrations/versions/b2_x.py",
+                migration("b2", "'a1'", "op.x()"),
+            ),
+            (
+                "migrations/versions/c3_x.py",
+                migration("c3", "'a1'", "op.x()"),
+            ),
+            // A cut: d4 names a revision that does not exist.
+            (
+                "migrations/versions/d4_x.py",
+                migration("d4", "'zz'", "op.x()"),
+            ),
+            // A file that does not parse, with its downgrade lost in it.
+            (
+                "migrations/versions/e5_x.py",
+                "revision = 'e5'\ndown_revision = 'd4'\n\ndef upgrade(:\n    op.x()\n".to_string(),
+            ),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        let got = run(Mode::All, &[], &files);
+        let of = |r: RuleId| got.iter().filter(|(x, _)| *x == r).count();
+        assert_eq!(of(RuleId::MigrationBrokenLink), 1, "{got:?}");
+        assert_eq!(of(RuleId::MigrationMultipleHeads), 1, "{got:?}");
+        assert!(
+            got.iter()
+                .any(|(r, p)| *r == RuleId::MigrationParseError && p.contains("e5"))
+        );
+        assert!(
+            !got.iter()
+                .any(|(r, p)| *r == RuleId::DowngradeMissing && p.contains("e5")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn filename_templates() {
         let env = |t: Option<&str>| Environment {
             script_location: "m".into(),
@@ -658,7 +777,17 @@ mod tests {
             "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s",
         ));
         assert!(filename_problem(&dated, "m/versions/2024_01_31_1200-abc_add.py", "abc").is_none());
-        assert!(filename_problem(&dated, "m/versions/abc_add.py", "abc").is_some());
+        // Any name holding the revision as a token is fine, template or
+        // not (ckan's `NNN_<rev>_<slug>.py`, dispatch's `<date>_<rev>.py`).
+        assert!(filename_problem(&dated, "m/versions/abc_add.py", "abc").is_none());
+        assert!(filename_problem(&default, "m/versions/026_abc_add.py", "abc").is_none());
+        assert!(filename_problem(&default, "m/versions/2021-06-02_abc.py", "abc").is_none());
+        assert!(
+            filename_problem(&dated, "m/versions/2024_01_31_1200-xabc_add.py", "abc").is_some()
+        );
+        assert!(filename_problem(&default, "m/versions/026_abcd_add.py", "abc").is_some());
+        let other = filename_problem(&default, "m/versions/093_7f70d7d1_drop.py", "d4d9be91");
+        assert!(other.is_some_and(|p| p.contains("names revision 7f70d7d1")));
         let superset = env(Some(
             "%(year)d-%(month).2d-%(day).2d_%(hour).2d-%(minute).2d_%(rev)s_%(slug)s",
         ));

@@ -19,6 +19,7 @@ use crate::finding::{Finding, Severity};
 
 pub mod credentials;
 pub mod db_files;
+mod destructive;
 pub mod env_files;
 pub mod gitignore;
 pub mod migration_ops;

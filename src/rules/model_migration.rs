@@ -329,9 +329,11 @@ fn project_dir(env: &Environment) -> (String, &'static str) {
         Origin::Ini(ini) if parent(ini) == env.script_location => {
             (parent(&env.script_location).to_string(), "flask db migrate")
         }
-        Origin::Ini(ini) => (parent(ini).to_string(), "alembic revision --autogenerate"),
+        Origin::Ini(ini) | Origin::IniSection { path: ini, .. } => {
+            (parent(ini).to_string(), "alembic revision --autogenerate")
+        }
         Origin::Folder => (parent(&env.script_location).to_string(), "flask db migrate"),
-        Origin::Config => (
+        Origin::Python(_) | Origin::Revisions | Origin::Config => (
             parent(&env.script_location).to_string(),
             "alembic revision --autogenerate",
         ),

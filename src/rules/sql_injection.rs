@@ -60,14 +60,15 @@ impl Rule for SqlInjection {
         let Some(content) = file.content()? else {
             return Ok(());
         };
-        let mut found = check_source(file.path(), content);
+        let safe = &ctx.config.sql_injection.safe_calls;
+        let mut found = check_source_with(file.path(), content, safe);
         if found.is_empty() {
             return Ok(());
         }
         if ctx.set.mode != Mode::All
             && let Some(old) = file.old_content()?
         {
-            let before: HashSet<String> = check_source(file.path(), &old)
+            let before: HashSet<String> = check_source_with(file.path(), &old, safe)
                 .into_iter()
                 .map(|f| f.identity())
                 .collect();
@@ -84,6 +85,12 @@ fn is_python(path: &str) -> bool {
 
 /// Every SQL-injection finding in one Python source.
 pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
+    check_source_with(path, bytes, &[])
+}
+
+/// [`check_source`], with the project's own quoting helpers
+/// (`sql_injection.safe_calls` in `.dbguard.yaml`) counted as safe.
+pub fn check_source_with(path: &str, bytes: &[u8], safe_calls: &[String]) -> Vec<Finding> {
     if !may_have_findings(bytes) {
         return Vec::new();
     }
@@ -94,6 +101,7 @@ pub fn check_source(path: &str, bytes: &[u8]) -> Vec<Finding> {
         m: &m,
         sa_text: imports_sqlalchemy_text(&m),
         budget: Cell::new(BUDGET),
+        safe_calls,
     };
     let mut out = Vec::new();
     for node in descendants(m.root()) {
@@ -276,6 +284,9 @@ const SA_MODULES: &[&str] = &["sa", "sqlalchemy", "sql", "expression", "sqlmodel
 
 /// Calls that make a value safe to put in SQL: numbers, quoting helpers.
 const SAFE_CALLS: &[&str] = &[
+    // Numbers, and `range(...)`, whose loop variables are numbers
+    // (`f":val_{i}" for i in range(n)` builds placeholders).
+    "range",
     "int",
     "float",
     "len",
@@ -363,6 +374,8 @@ struct Checker<'m> {
     /// Whether a bare `text(...)` is SQLAlchemy's (imported from it).
     sa_text: bool,
     budget: Cell<usize>,
+    /// The project's own quoting helpers.
+    safe_calls: &'m [String],
 }
 
 /// A value that a name is bound to before a use.
@@ -432,10 +445,16 @@ impl<'m> Checker<'m> {
             Strength::Strong => e.text.trim().is_empty() || sql_words().is_match(&e.text),
             Strength::Weak => sql_statement().is_match(&e.text),
         };
-        if !reads_as_sql {
+        if !reads_as_sql || cannot_bind(&e.text) {
             return None;
         }
-        if acknowledged(m, node) {
+        if acknowledged(m, node)
+            || acknowledged_rows(
+                m,
+                taint.line.saturating_sub(1) as usize,
+                taint.line.saturating_sub(1) as usize,
+            )
+        {
             return None;
         }
         let pos = m.position(arg);
@@ -487,9 +506,10 @@ impl<'m> Checker<'m> {
                     match part.kind() {
                         "string_content" => e.text.push_str(m.text(part)),
                         "interpolation" => {
-                            let unsafe_value = part
-                                .child_by_field_name("expression")
-                                .is_some_and(|x| !self.safe(x, depth + 1));
+                            let unsafe_value = !identifier_context(&e.text)
+                                && part
+                                    .child_by_field_name("expression")
+                                    .is_some_and(|x| !self.safe(x, depth + 1));
                             if unsafe_value && e.taint.is_none() {
                                 e.taint = Some(Taint {
                                     kind: Kind::FString,
@@ -520,7 +540,11 @@ impl<'m> Checker<'m> {
                 match m.text(op) {
                     "%" => {
                         let mut e = self.eval(left, at, depth + 1);
-                        if e.stringy && e.taint.is_none() && !self.safe(right, depth + 1) {
+                        if e.stringy
+                            && e.taint.is_none()
+                            && !only_identifiers(&e.text, '%')
+                            && !self.safe(right, depth + 1)
+                        {
                             e.taint = Some(Taint {
                                 kind: Kind::Percent,
                                 line,
@@ -564,7 +588,11 @@ impl<'m> Checker<'m> {
                         let mut e = self.eval(object, at, depth + 1);
                         let args_unsafe = call.positional.iter().any(|a| !self.safe(*a, depth + 1))
                             || call.keywords.iter().any(|(_, v)| !self.safe(*v, depth + 1));
-                        if e.stringy && e.taint.is_none() && args_unsafe {
+                        if e.stringy
+                            && e.taint.is_none()
+                            && args_unsafe
+                            && !only_identifiers(&e.text, '{')
+                        {
                             e.taint = Some(Taint {
                                 kind: Kind::Format,
                                 line,
@@ -704,7 +732,7 @@ impl<'m> Checker<'m> {
                     return false;
                 };
                 let short = self.callee(&call).unwrap_or("");
-                if SAFE_CALLS.contains(&short) {
+                if SAFE_CALLS.contains(&short) || self.safe_calls.iter().any(|c| c == short) {
                     return true;
                 }
                 let object = (call.function.kind() == "attribute")
@@ -866,11 +894,86 @@ impl<'m> Checker<'m> {
     }
 }
 
+/// Whether a value interpolated right after `before` (the SQL text up to
+/// it) takes the place of an identifier: a table named after `FROM`,
+/// `INTO`, `UPDATE`, `JOIN` or `TABLE`, or a double-quoted (or
+/// backquoted) name after one of those, `VIEW`, `INDEX`, `ON`, `EXISTS`
+/// or a `.`. A placeholder cannot carry an identifier, so a finding there
+/// would ask for the impossible.
+fn identifier_context(before: &str) -> bool {
+    let b = before.trim_end();
+    let (quoted, b) = match b.strip_suffix('"').or_else(|| b.strip_suffix('`')) {
+        Some(rest) => (true, rest.trim_end()),
+        None => (false, b),
+    };
+    if quoted && b.ends_with('.') {
+        return true;
+    }
+    let word = b
+        .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let plain = matches!(word.as_str(), "from" | "into" | "update" | "join" | "table");
+    plain || (quoted && matches!(word.as_str(), "view" | "index" | "on" | "exists"))
+}
+
+/// Whether every placeholder of a template (`{...}` for `.format()`,
+/// `%s`/`%(name)s` for `%`) stands where an identifier goes (see
+/// [`identifier_context`]). `false` when there is none.
+fn only_identifiers(template: &str, open: char) -> bool {
+    let bytes = template.as_bytes();
+    let mut found = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] as char == open {
+            if bytes.get(i + 1).is_some_and(|&b| b as char == open) {
+                i += 2;
+                continue;
+            }
+            if !identifier_context(&template[..i]) {
+                return false;
+            }
+            found = true;
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Whether every statement of the SQL text is one that takes no bound
+/// parameters (DDL, `SET`, `PRAGMA`, ...): what is interpolated there is
+/// an identifier or a setting, which a placeholder could not carry, so a
+/// finding would ask for the impossible. Quoting is then the question,
+/// and the project's own helpers answer it.
+fn cannot_bind(text: &str) -> bool {
+    const NO_PARAMS: &[&str] = &[
+        "create", "drop", "alter", "truncate", "comment", "grant", "revoke", "set", "pragma",
+        "rename", "reindex", "vacuum", "refresh", "lock",
+    ];
+    let mut statements = text
+        .split(';')
+        .map(|s| {
+            s.trim_start_matches(|c: char| !c.is_ascii_alphabetic())
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .peekable();
+    statements.peek().is_some() && statements.all(|w| NO_PARAMS.contains(&w.as_str()))
+}
+
 /// Whether the call's lines carry a comment that already accepts it for
 /// the same check in bandit or ruff: `# noqa: S608` or `# nosec`.
 fn acknowledged(m: &Module, call: Node<'_>) -> bool {
-    let first = call.start_position().row;
-    let last = call.end_position().row;
+    acknowledged_rows(m, call.start_position().row, call.end_position().row)
+}
+
+/// Whether rows `first..=last` (0-based) carry `# noqa: S608` or
+/// `# nosec`: on the call, or on the line that builds the SQL.
+fn acknowledged_rows(m: &Module, first: usize, last: usize) -> bool {
     m.comments()
         .into_iter()
         .filter(|c| (first..=last).contains(&c.start_position().row))
@@ -1175,5 +1278,43 @@ mod tests {
                 .collect::<String>()
         );
         let _ = kinds(&doubling);
+    }
+
+    #[test]
+    fn identifiers_and_statements_without_parameters() {
+        for before in [
+            "SELECT * FROM ",
+            "select * from \"",
+            "INSERT INTO ",
+            "x JOIN ",
+            "DROP TABLE ",
+            "CREATE VIEW \"",
+            "FROM \"schema\".\"",
+        ] {
+            assert!(identifier_context(before), "{before}");
+        }
+        for before in [
+            "WHERE id = ",
+            "WHERE name = \"",
+            "VALUES (",
+            "LIMIT ",
+            "ON ",
+        ] {
+            assert!(!identifier_context(before), "{before}");
+        }
+        assert!(only_identifiers("SELECT * FROM \"{0}\" WHERE 1 = 1", '{'));
+        assert!(!only_identifiers("SELECT * FROM \"{0}\" LIMIT {1}", '{'));
+        assert!(!only_identifiers("SELECT 1", '{'));
+        assert!(only_identifiers("SELECT * FROM %s", '%'));
+        assert!(cannot_bind("DROP TABLE x; CREATE INDEX i ON x (a)"));
+        assert!(cannot_bind("SET LOCAL statement_timeout TO 5"));
+        assert!(!cannot_bind("DROP TABLE x; SELECT * FROM y WHERE a = 1"));
+        assert!(!cannot_bind(""));
+    }
+
+    #[test]
+    fn placeholders_numbered_from_a_range_are_safe() {
+        let src = "import sqlalchemy as sa\n\ndef f(conn, names):\n    sql = \"INSERT INTO t VALUES ({v})\".format(v=\", \".join([f\":val_{i}\" for i in range(len(names))]))\n    conn.execute(sa.text(sql))\n";
+        assert!(check_source("app.py", src.as_bytes()).is_empty());
     }
 }
