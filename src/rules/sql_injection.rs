@@ -660,9 +660,11 @@ impl<'m> Checker<'m> {
             return false;
         }
         match node.kind() {
+            // `f":val_{i}"`: the name of a bound parameter.
+            "string" if names_bind_parameter(m.text(node)) => true,
             "string" => named_children(node)
                 .into_iter()
-                .filter(|p| p.kind() == "interpolation")
+                .filter(|p| p.kind() == "interpolation" && !after_bind_colon(m, *p))
                 .all(|p| {
                     p.child_by_field_name("expression")
                         .is_some_and(|x| self.safe(x, depth + 1))
@@ -674,14 +676,35 @@ impl<'m> Checker<'m> {
                     .all(|c| self.safe(c, depth + 1))
             }
             "integer" | "float" | "true" | "false" | "none" => true,
+            // `.format(**params)`: what the mapping holds.
+            "dictionary_splat" | "list_splat" => named_children(node)
+                .into_iter()
+                .all(|c| self.safe(c, depth + 1)),
             "parenthesized_expression" | "unary_operator" | "not_operator" => named_children(node)
                 .into_iter()
                 .filter(|c| c.kind() != "comment")
                 .all(|c| self.safe(c, depth + 1)),
-            "binary_operator" => ["left", "right"].iter().all(|f| {
-                node.child_by_field_name(f)
-                    .is_some_and(|c| self.safe(c, depth + 1))
-            }),
+            "binary_operator" => {
+                // `rows_max + 1`: Python adds a number only to a number,
+                // so the result is one, whatever the other side is.
+                let number = |f: &str| {
+                    node.child_by_field_name(f)
+                        .is_some_and(|c| matches!(c.kind(), "integer" | "float"))
+                };
+                let arithmetic = node
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| matches!(m.text(o), "+" | "-" | "/" | "//"));
+                // `":" + name`: a bound parameter's placeholder.
+                let placeholder = node
+                    .child_by_field_name("left")
+                    .is_some_and(|l| l.kind() == "string" && names_bind_parameter(m.text(l)));
+                placeholder
+                    || (arithmetic && (number("left") || number("right")))
+                    || ["left", "right"].iter().all(|f| {
+                        node.child_by_field_name(f)
+                            .is_some_and(|c| self.safe(c, depth + 1))
+                    })
+            }
             "conditional_expression" => {
                 let parts = named_children(node);
                 match (parts.first(), parts.last()) {
@@ -691,7 +714,7 @@ impl<'m> Checker<'m> {
             }
             "identifier" => {
                 let name = m.text(node);
-                if is_constant(name) {
+                if is_constant(name) || names_sql_text(name) {
                     return true;
                 }
                 let bindings = self.bindings(name, node);
@@ -732,7 +755,10 @@ impl<'m> Checker<'m> {
                     return false;
                 };
                 let short = self.callee(&call).unwrap_or("");
-                if SAFE_CALLS.contains(&short) || self.safe_calls.iter().any(|c| c == short) {
+                if SAFE_CALLS.contains(&short)
+                    || is_quoting_helper(short)
+                    || self.safe_calls.iter().any(|c| c == short)
+                {
                     return true;
                 }
                 let object = (call.function.kind() == "attribute")
@@ -741,7 +767,7 @@ impl<'m> Checker<'m> {
                 let args_safe = call.positional.iter().all(|a| self.safe(*a, depth + 1))
                     && call.keywords.iter().all(|(_, v)| self.safe(*v, depth + 1));
                 match (short, object) {
-                    ("str" | "max" | "min", None) => args_safe,
+                    ("str" | "max" | "min" | "dict", None) => args_safe,
                     ("join" | "format", Some(o)) => self.safe(o, depth + 1) && args_safe,
                     ("strip" | "lstrip" | "rstrip" | "upper" | "lower" | "title", Some(o)) => {
                         self.safe(o, depth + 1)
@@ -984,6 +1010,57 @@ fn acknowledged_rows(m: &Module, first: usize, last: usize) -> bool {
 }
 
 /// `TABLE_NAME`, `MAX_ROWS`: a constant by convention.
+/// A project's own quoting helper, by its name: `identifier(x)`,
+/// `literal_string(x)`, `quote_literal(x)`, `escape_like(x)`,
+/// `sql.Identifier(x)`, `cursor.mogrify(...)` (which binds). Projects
+/// that name theirs otherwise list them in `sql_injection.safe_calls`.
+fn is_quoting_helper(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("quote")
+        || n.contains("escape")
+        || n == "mogrify"
+        || n == "identifier"
+        || n.ends_with("_identifier")
+        || n == "literal"
+        || n.starts_with("literal_")
+        || n.ends_with("_literal")
+}
+
+/// Whether a string literal's source (`":"`, `f":val_{i}"`, `':p'`)
+/// starts a SQLAlchemy bound parameter's name: what it builds is a
+/// placeholder, not a value.
+fn names_bind_parameter(source: &str) -> bool {
+    let body = source.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let body = body.trim_start_matches(['"', '\'']);
+    let Some(rest) = body.strip_prefix(':') else {
+        return false;
+    };
+    let rest = rest.trim_end_matches(['"', '\'']);
+    rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+}
+
+/// Whether an f-string's interpolation names a bound parameter:
+/// `cast(:{p} as jsonb)` (one `:` before it; `::{t}` is a cast).
+fn after_bind_colon(m: &Module, interpolation: Node<'_>) -> bool {
+    let src = m.source().as_bytes();
+    let at = interpolation.start_byte();
+    at >= 2 && src[at - 1] == b':' && src[at - 2] != b':'
+}
+
+/// A variable that holds SQL text itself (`sql`, `stmt`, `subquery`,
+/// `where_sql`): a statement or a clause put into a larger one, which no
+/// bound parameter could carry. (`query` is not one: it is as often the
+/// user's search text.)
+fn names_sql_text(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "sql" | "stmt" | "statement" | "subquery" | "sql_string"
+    ) || n.ends_with("_sql")
+        || n.starts_with("sql_")
+        || n.ends_with("_stmt")
+}
+
 fn is_constant(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
         && name
