@@ -280,6 +280,11 @@ fn metadata(id: RuleId) -> (Vec<&'static str>, &'static str, Option<&'static str
             "very-high",
             None,
         ),
+        MigrationNotNullWithoutDefault
+        | MigrationBlockingIndex
+        | MigrationTableRewrite
+        | MigrationBreakingRename
+        | MigrationDropStillMapped => (vec!["reliability", "migrations", "alembic"], "high", None),
     }
 }
 
