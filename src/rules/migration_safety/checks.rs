@@ -142,6 +142,8 @@ pub fn check(
                 if enabled(RuleId::MigrationNotNullWithoutDefault)
                     && col.keyword("nullable").is_some_and(|v| v.kind() == "false")
                     && default.is_none()
+                    // MySQL fills the rows with the type's implicit default.
+                    && dialect != Some(Dialect::Mysql)
                 {
                     out.push(at(
                         RuleId::MigrationNotNullWithoutDefault,
@@ -179,6 +181,7 @@ pub fn check(
                             .is_some_and(|v| v.kind() == "false")
                     })
                     && !backfilled(m, up.function, op, &table)
+                    && !downgrade_keeps_not_null(m, &table, &column, op.new_name.as_deref())
                 {
                     out.push(at(
                         RuleId::MigrationNotNullWithoutDefault,
@@ -338,6 +341,22 @@ fn backfilled(m: &Module, function: Node<'_>, op: &Op, table: &str) -> bool {
                 .iter()
                 .any(|k| text.contains(k))
                 && text.contains(&table)
+        })
+}
+
+/// Whether `downgrade()` restates `nullable=False` on the same column
+/// (by its old or new name): it was NOT NULL before, and `upgrade()` only
+/// repeats it next to a rename or a type change.
+fn downgrade_keeps_not_null(m: &Module, table: &str, column: &str, new: Option<&str>) -> bool {
+    function_ops(m, "downgrade")
+        .unwrap_or_default()
+        .iter()
+        .any(|o| {
+            o.name == "alter_column"
+                && o.sets_not_null
+                && o.table.as_deref() == Some(table)
+                && (o.column.as_deref() == Some(column)
+                    || (new.is_some() && o.column.as_deref() == new))
         })
 }
 

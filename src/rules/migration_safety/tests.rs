@@ -113,3 +113,16 @@ fn concurrently_needs_the_autocommit_block_and_sql_renames_are_read() {
         ]
     );
 }
+
+#[test]
+fn not_null_restated_in_downgrade_was_not_null_before() {
+    // dispatch 0a19c5a4c2ba: a rename that repeats nullable=False.
+    let src = "def upgrade():\n    op.alter_column('entity_type', 'field', nullable=False, new_column_name='jpath')\n    op.alter_column('t', 'c', nullable=False)\n\ndef downgrade():\n    op.alter_column('entity_type', 'jpath', nullable=False, new_column_name='field')\n    op.alter_column('t', 'c', nullable=True)\n";
+    assert_eq!(
+        rules(src, None),
+        [
+            (RuleId::MigrationBreakingRename, 2),
+            (RuleId::MigrationNotNullWithoutDefault, 3)
+        ]
+    );
+}
