@@ -9,6 +9,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use rayon::prelude::*;
+
 use super::checks::Drop;
 use crate::alembic::ops::function_ops;
 use crate::alembic::{Environment, History};
@@ -35,27 +37,45 @@ pub fn still_mapped(
             .map(u8::to_ascii_lowercase)
             .collect()
     };
-    let needles: Vec<Vec<u8>> = drops.iter().map(|d| squash(d.table.as_bytes())).collect();
+    // A file can declare a drop only if it names the table (maybe as its
+    // class name: squashed and lower-cased) and the column.
+    let needles: Vec<(Vec<u8>, Option<&[u8]>)> = drops
+        .iter()
+        .map(|d| {
+            (
+                squash(d.table.as_bytes()),
+                d.column.as_deref().map(str::as_bytes),
+            )
+        })
+        .collect();
+    let mut entries = Vec::new();
+    for e in snapshot.entries() {
+        if paths.is_model(e.path) {
+            entries.push(e);
+        }
+    }
+    let read: Vec<anyhow::Result<Option<(String, Module)>>> = entries
+        .par_iter()
+        .map(|entry| {
+            let Some(bytes) = reader.read(entry.blob, limit)? else {
+                return Ok(None);
+            };
+            let hay = squash(&bytes);
+            let names = needles.iter().any(|(table, column)| {
+                memchr::memmem::find(&hay, table).is_some()
+                    && column.is_none_or(|c| memchr::memmem::find(&bytes, c).is_some())
+            });
+            if !names {
+                return Ok(None);
+            }
+            Ok(Module::parse(&bytes)
+                .filter(|m| !m.has_errors())
+                .map(|m| (entry.path.to_string(), m)))
+        })
+        .collect();
     let mut files: Vec<(String, Module)> = Vec::new();
-    for entry in snapshot.entries() {
-        if !paths.is_model(entry.path) {
-            continue;
-        }
-        let Some(bytes) = reader.read(entry.blob, limit)? else {
-            continue;
-        };
-        let hay = squash(&bytes);
-        if !needles
-            .iter()
-            .any(|n| memchr::memmem::find(&hay, n).is_some())
-        {
-            continue;
-        }
-        if let Some(m) = Module::parse(&bytes)
-            && !m.has_errors()
-        {
-            files.push((entry.path.to_string(), m));
-        }
+    for r in read {
+        files.extend(r?);
     }
     if files.is_empty() {
         return Ok(vec![None; drops.len()]);
