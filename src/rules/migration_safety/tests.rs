@@ -126,3 +126,28 @@ fn not_null_restated_in_downgrade_was_not_null_before() {
         ]
     );
 }
+
+#[test]
+fn useful_causes_on_the_real_projects_stay_reported() {
+    // dispatch 9fcf205ba6a5: an index on a column the migration adds
+    // still scans the existing table; 928b725d64f6: operations under an
+    // inspector check still run; its BOOLEAN to VARCHAR change rewrites.
+    let src = "def upgrade():\n    op.add_column('feedback', sa.Column('search_vector', TSVectorType(), nullable=True))\n    op.create_index('feedback_search_vector_idx', 'feedback', ['search_vector'], postgresql_using='gin')\n    if index_exists:\n        op.drop_index('ix_entity_search_vector', table_name='entity', postgresql_using='gin')\n    op.alter_column('entity', 'source', existing_type=sa.BOOLEAN(), type_=sa.String(), existing_nullable=True)\n";
+    assert_eq!(
+        rules(src, PG),
+        [
+            (RuleId::MigrationBlockingIndex, 3),
+            (RuleId::MigrationBlockingIndex, 5),
+            (RuleId::MigrationTableRewrite, 6),
+        ]
+    );
+    // full-stack-fastapi-template 9c0a54914c78: VARCHAR gains a length.
+    let src = "def upgrade():\n    op.alter_column('user', 'email', existing_type=sa.String(), type_=sa.String(length=255), existing_nullable=False)\n";
+    assert_eq!(rules(src, PG), [(RuleId::MigrationTableRewrite, 2)]);
+    // ckan 028: a server_default at creation does not fill explicit NULLs.
+    let src = "def upgrade():\n    op.alter_column('harvest_source', 'status', nullable=False)\n\ndef downgrade():\n    op.alter_column('harvest_source', 'status', nullable=True)\n";
+    assert_eq!(
+        rules(src, None),
+        [(RuleId::MigrationNotNullWithoutDefault, 2)]
+    );
+}
