@@ -31,7 +31,7 @@ fn parse(expr: &str) -> SqlType {
     let name = head.rsplit('.').next().unwrap_or(head).to_ascii_lowercase();
     let inner = text
         .find('(')
-        .map(|i| &text[i + 1..text.rfind(')').unwrap_or(text.len())])
+        .and_then(|i| text.get(i + 1..text.rfind(')').unwrap_or(text.len())))
         .unwrap_or("");
     // Top-level arguments only: `Enum("a", name="x")`, `JSONB(astext_type=sa.Text())`.
     let mut args = Vec::new();
@@ -180,5 +180,22 @@ mod tests {
             None
         );
         assert_eq!(rewrite_reason(PG, "sa.Integer()", "sa.Integer()"), None);
+    }
+
+    #[test]
+    fn odd_expressions_never_panic() {
+        for e in [
+            "a)(",
+            ")",
+            "(",
+            "",
+            "x(((",
+            "f(length=)",
+            "é(ü)",
+            "sa.String(length=99999999999999999999)",
+        ] {
+            let _ = rewrite_reason(PG, e, "sa.Text()");
+            let _ = rewrite_reason(Dialect::Mysql, "sa.Text()", e);
+        }
     }
 }
