@@ -137,11 +137,20 @@ pub fn check(
                     arg.copied().or(c.keyword("column")).and_then(|n| m.call(n))
                 });
                 let Some(col) = column_call else { continue };
+                // Identity, serial, sequence and computed columns are filled
+                // by the database itself.
+                let filled = {
+                    let text = m.text(col.node).to_ascii_lowercase();
+                    ["identity(", "computed(", "sequence(", "serial"]
+                        .iter()
+                        .any(|k| text.contains(k))
+                };
                 let name = op.column.clone().unwrap_or_else(|| "?".into());
                 let default = col.keyword("server_default").filter(|d| d.kind() != "none");
                 if enabled(RuleId::MigrationNotNullWithoutDefault)
                     && col.keyword("nullable").is_some_and(|v| v.kind() == "false")
                     && default.is_none()
+                    && !filled
                     // MySQL fills the rows with the type's implicit default.
                     && dialect != Some(Dialect::Mysql)
                 {
