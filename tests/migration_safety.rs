@@ -194,3 +194,28 @@ fn suppression_comment_silences_one_finding() {
         .collect();
     assert_eq!(lines, [15]);
 }
+
+#[test]
+fn range_mode_reports_the_commit_that_added_the_migration() {
+    let repo = repo_with("postgresql+psycopg2://app@localhost/app");
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.stage(
+        "migrations/versions/b2_ix.py",
+        mig("b2", "'a1'", "    op.create_index('ix_a', 'users', ['id'])"),
+    );
+    let added = repo.commit("index");
+    repo.stage("README.md", "unrelated\n");
+    repo.commit("docs");
+    let r = repo.check_json(&["--range", &format!("{base}..HEAD")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let json = r.json();
+    let hits: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migration-blocking-index")
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["commit"], added.as_str());
+    assert_eq!(hits[0]["kind"], "not-concurrent");
+}
