@@ -162,6 +162,20 @@ fn a_drop_is_reported_while_the_models_still_map_it() {
         .unwrap()
         .to_string();
     assert!(msg.contains("app/models.py:10"), "{msg}");
+    // The allow comment above the drop silences it.
+    repo.stage(
+        path,
+        mig(
+            "b2",
+            "'a1'",
+            "    # dbguard: allow migration-drop-still-mapped\n    op.drop_column('users', 'legacy')",
+        ),
+    );
+    assert!(found(&repo.check_json(&[])).is_empty());
+    repo.stage(
+        path,
+        mig("b2", "'a1'", "    op.drop_column('users', 'legacy')"),
+    );
     // Removing the column from the models in the same change fixes it.
     repo.stage(
         "app/models.py",

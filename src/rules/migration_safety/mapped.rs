@@ -12,8 +12,8 @@ use std::collections::{HashSet, VecDeque};
 use rayon::prelude::*;
 
 use super::checks::Drop;
+use crate::alembic::History;
 use crate::alembic::ops::function_ops;
-use crate::alembic::{Environment, History};
 use crate::changes::{ContentReader, Snapshot};
 use crate::models::ModelPaths;
 use crate::models::extract::{ModelFile, extract};
@@ -98,15 +98,14 @@ pub fn declared(schema: &Schema, drop: &Drop) -> Option<Loc> {
 }
 
 /// Whether a migration after the one at `path` (in the revision graph of
-/// `env`) creates the table again or adds the column back.
+/// `history`) creates the table again or adds the column back.
 pub fn revived(
     drop: &Drop,
     path: &str,
-    env: &Environment,
+    history: &History,
     snapshot: &Snapshot,
     reader: &dyn ContentReader,
 ) -> anyhow::Result<bool> {
-    let history = History::load(env, snapshot, reader)?;
     let Some(start) = history
         .files
         .iter()

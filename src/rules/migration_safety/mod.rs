@@ -85,6 +85,7 @@ impl Rule for MigrationSafety {
         // The dialect of each environment, read once.
         let mut dialects: Vec<(&str, Option<crate::alembic::dialect::Dialect>)> = Vec::new();
         let models = ModelPaths::new(&ctx.config.models);
+        let mut pending: Vec<(&str, &Environment, Drop)> = Vec::new();
         for (path, blob, env) in targets {
             let Some(bytes) = ctx.reader.read(blob, limit)? else {
                 continue;
@@ -114,21 +115,46 @@ impl Rule for MigrationSafety {
                 dialect,
             };
             let drops = check(&input, ctx.enabled, &mut found);
-            if (ctx.enabled)(RuleId::MigrationDropStillMapped) && !drops.is_empty() {
-                let locs = mapped::still_mapped(&drops, &snapshot, ctx.reader, &models, limit)?;
-                for (drop, loc) in drops.iter().zip(locs) {
-                    let Some(loc) = loc else { continue };
-                    if mapped::revived(drop, path, env, &snapshot, ctx.reader)? {
-                        continue;
-                    }
-                    found.push(drop_finding(path, drop, &loc));
-                }
-            }
             found.retain(|f| {
                 f.line
                     .is_none_or(|l| !crate::suppress::is_suppressed(&bytes, l, f.rule))
             });
             out.extend(found);
+            if (ctx.enabled)(RuleId::MigrationDropStillMapped) {
+                for drop in drops {
+                    if !crate::suppress::is_suppressed(
+                        &bytes,
+                        drop.position.line,
+                        RuleId::MigrationDropStillMapped,
+                    ) {
+                        pending.push((path, env, drop));
+                    }
+                }
+            }
+        }
+        // Every drop against the models at once: one read of the model
+        // files, whatever the number of migrations (`--all`).
+        let drops: Vec<Drop> = pending.iter().map(|(_, _, d)| d.clone()).collect();
+        let locs = mapped::still_mapped(&drops, &snapshot, ctx.reader, &models, limit)?;
+        // Histories are loaded only for drops the models still declare.
+        let mut histories: Vec<(&str, crate::alembic::History)> = Vec::new();
+        for ((path, env, drop), loc) in pending.iter().zip(locs) {
+            let Some(loc) = loc else { continue };
+            let at = match histories
+                .iter()
+                .position(|(s, _)| *s == env.script_location)
+            {
+                Some(i) => i,
+                None => {
+                    let h = crate::alembic::History::load(env, &snapshot, ctx.reader)?;
+                    histories.push((&env.script_location, h));
+                    histories.len() - 1
+                }
+            };
+            if mapped::revived(drop, path, &histories[at].1, &snapshot, ctx.reader)? {
+                continue;
+            }
+            out.push(drop_finding(path, drop, &loc));
         }
         Ok(())
     }
