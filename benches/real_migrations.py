@@ -21,7 +21,7 @@ below P, or loses a useful finding; `--rules` limits which rules count.
 
 Usage: benches/real_migrations.py [--bin target/release/dbguard]
        [--real /work/real] [--min-precision 0.9] [--rules a,b]
-       [--from-json DIR]
+       [--from-json DIR] [--set migrations|safety]
 """
 
 import argparse
@@ -42,6 +42,19 @@ RULES = [
     "migration-multiple-heads",
     "migration-parse-error",
     "downgrade-missing",
+]
+
+
+# The migration-safety rules (issue 29), labelled in
+# benches/real/migration_safety.tsv: `--set safety`. Projects with a file
+# benches/real/config/<name>.dbguard.yaml are checked with it (`--config`):
+# the dialect a user of that project would configure.
+SAFETY_RULES = [
+    "migration-not-null-without-default",
+    "migration-blocking-index",
+    "migration-table-rewrite",
+    "migration-breaking-rename",
+    "migration-drop-still-mapped",
 ]
 
 
@@ -78,8 +91,12 @@ def findings(binary, checkout, from_json=None):
         # DIR/<project>.json), e.g. by a build of an older commit.
         with open(os.path.join(from_json, os.path.basename(checkout) + ".json")) as f:
             return json.load(f)["findings"]
+    cmd = [binary, "-C", checkout, "check", "--all", "--format", "json"]
+    config = os.path.join(HERE, "real", "config", os.path.basename(checkout) + ".dbguard.yaml")
+    if os.path.isfile(config):
+        cmd += ["--config", config]
     r = subprocess.run(
-        [binary, "-C", checkout, "check", "--all", "--format", "json"],
+        cmd,
         capture_output=True, text=True,
     )
     if r.returncode not in (0, 1):
@@ -96,7 +113,14 @@ def main():
     ap.add_argument("--rules", default=",".join(RULES))
     ap.add_argument("--from-json", default=None,
                     help="read DIR/<project>.json instead of running --bin")
+    ap.add_argument("--set", choices=["migrations", "safety"], default="migrations",
+                    help="safety: the migration-safety rules and their labels")
     args = ap.parse_args()
+    if args.set == "safety":
+        if args.labels == ap.get_default("labels"):
+            args.labels = os.path.join(HERE, "real", "migration_safety.tsv")
+        if args.rules == ap.get_default("rules"):
+            args.rules = ",".join(SAFETY_RULES)
     rules = [r for r in args.rules.split(",") if r]
 
     labels = {}

@@ -102,6 +102,10 @@ pub enum LocalSeverity {
 pub struct MigrationsConfig {
     /// Environments added to those found from every `alembic.ini`.
     pub environments: Vec<EnvironmentConfig>,
+    /// The database the migrations run on, for the rules whose verdict
+    /// depends on it (`migration-blocking-index`, `migration-table-rewrite`);
+    /// by default read from `sqlalchemy.url` or the drivers `env.py` imports.
+    pub dialect: Option<crate::alembic::dialect::Dialect>,
 }
 
 /// One Alembic environment configured by hand.

@@ -81,12 +81,14 @@ fn initial_migration() -> String {
 }
 
 /// The add-users.email migration, as autogenerate writes it.
+/// The migration for `users.email`, with the server default that lets it
+/// run on a table with rows (migration-not-null-without-default).
 fn email_migration() -> String {
     migration(
         "1c2d3e4f5a6b",
         Some("9a6d5baf6502"),
         "add users.email",
-        "    op.add_column('users', sa.Column('email', sa.String(length=255), nullable=False))\n",
+        "    op.add_column('users', sa.Column('email', sa.String(length=255), nullable=False, server_default=''))\n",
         "    op.drop_column('users', 'email')\n",
     )
 }

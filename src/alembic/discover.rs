@@ -778,6 +778,7 @@ mod tests {
                 version_locations: vec!["db/v1".into(), "./db/v2/".into()],
                 ..EnvironmentConfig::default()
             }],
+            ..MigrationsConfig::default()
         };
         let s = snap(&[("db/env.py", ENV_PY), ("db/versions/a.py", "")]);
         let e = environments(&s, &MemoryReader, &config);

@@ -16,6 +16,7 @@
 //! - [`History::load`]: every migration of an environment and its
 //!   [`Graph`].
 
+pub mod dialect;
 pub mod discover;
 pub mod effect;
 pub mod graph;

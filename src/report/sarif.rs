@@ -280,6 +280,11 @@ fn metadata(id: RuleId) -> (Vec<&'static str>, &'static str, Option<&'static str
             "very-high",
             None,
         ),
+        MigrationNotNullWithoutDefault
+        | MigrationBlockingIndex
+        | MigrationTableRewrite
+        | MigrationBreakingRename
+        | MigrationDropStillMapped => (vec!["reliability", "migrations", "alembic"], "high", None),
     }
 }
 
@@ -522,8 +527,8 @@ mod tests {
         assert_eq!(rules[0]["name"], "DbFile");
         assert_eq!(
             rules[RULES.len() - 1]["name"],
-            "SqlInjection",
-            "the last rule is sql-injection"
+            "MigrationDropStillMapped",
+            "the last rule is migration-drop-still-mapped"
         );
         let cred_rule = &rules[index(RuleId::Credential)];
         assert_eq!(cred_rule["properties"]["security-severity"], "9.0");

@@ -23,6 +23,7 @@ mod destructive;
 pub mod env_files;
 pub mod gitignore;
 pub mod migration_ops;
+pub mod migration_safety;
 pub mod migrations;
 pub mod model_migration;
 pub mod sql_injection;
@@ -47,6 +48,11 @@ pub enum RuleId {
     MigrationUndocumentedDestructive,
     DowngradeAsymmetric,
     SqlInjection,
+    MigrationNotNullWithoutDefault,
+    MigrationBlockingIndex,
+    MigrationTableRewrite,
+    MigrationBreakingRename,
+    MigrationDropStillMapped,
 }
 
 /// What `dbguard rules` and the reports need to know about one rule.
@@ -149,6 +155,21 @@ rule_table! {
     SqlInjection => "sql-injection", Warning,
         "SQL is parameterized, not built with f-strings, %, .format or +",
         "pass values as bound parameters: text(\"... WHERE id = :id\"), {\"id\": value}";
+    MigrationNotNullWithoutDefault => "migration-not-null-without-default", Warning,
+        "A new NOT NULL column on an existing table has a server default or a backfill",
+        "give the column a server_default (or add it nullable, backfill, then set NOT NULL)";
+    MigrationBlockingIndex => "migration-blocking-index", Warning,
+        "Indexes on existing PostgreSQL tables are built concurrently",
+        "pass postgresql_concurrently=True inside `with op.get_context().autocommit_block():`";
+    MigrationTableRewrite => "migration-table-rewrite", Warning,
+        "A migration does not make the database rewrite a table",
+        "add a new column, backfill it in batches, switch the code over, then drop the old one";
+    MigrationBreakingRename => "migration-breaking-rename", Warning,
+        "Renames keep the running code working (expand/contract)",
+        "expand/contract: add the new name, backfill, switch the code, drop the old name in a later release";
+    MigrationDropStillMapped => "migration-drop-still-mapped", Warning,
+        "A dropped column or table is no longer mapped by the models",
+        "remove the column or table from the models first (or in the same change), then drop it";
 }
 
 /// The rule id closest to a mistyped one, when one is close enough to be
@@ -381,6 +402,7 @@ pub fn families() -> Vec<&'static dyn Rule> {
         &sql_injection::SqlInjection,
         &credentials::Credentials,
         &migration_ops::MigrationOps,
+        &migration_safety::MigrationSafety,
         &model_migration::ModelMigration,
         &gitignore::DbGitignore,
         &migrations::Migrations,
@@ -418,7 +440,7 @@ mod tests {
         for info in RULES {
             assert_eq!(info.id.as_str().parse::<RuleId>(), Ok(info.id));
         }
-        assert_eq!(RULES.len(), 17);
+        assert_eq!(RULES.len(), 22);
     }
 
     #[test]
