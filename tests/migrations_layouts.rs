@@ -530,6 +530,28 @@ def size(conn, rid):
 
 def by_name(conn, name):
     return conn.execute(sa.text(f"SELECT * FROM users WHERE name = '{name}'"))
+
+
+def copy_rows(conn, table, columns, rows):
+    template = "INSERT INTO {table} ({columns}) VALUES ({marks})".format(
+        table=table,
+        columns=", ".join(columns),
+        marks=",".join(["?"] * len(columns)),
+    )
+    for row in rows:
+        conn.execute(template, row)
+
+
+def extension(con, name):
+    con.execute(f"INSTALL {name}")
+    con.execute(f"LOAD {name}")
+
+
+def count(conn, inner):
+    total = f"""SELECT COUNT(*) FROM (
+        {inner}
+    ) AS c"""  # noqa: S608
+    return conn.execute(total)
 "#;
     repo.stage("app/store.py", src);
     let r = repo.check_json(&["--all"]);

@@ -339,6 +339,9 @@ impl Kind {
 struct Taint {
     kind: Kind,
     line: u32,
+    /// The building expression's last line (a `# noqa: S608` may close a
+    /// multi-line f-string).
+    last: u32,
 }
 
 /// What is known about a string expression: its literal text (for the
@@ -452,7 +455,7 @@ impl<'m> Checker<'m> {
             || acknowledged_rows(
                 m,
                 taint.line.saturating_sub(1) as usize,
-                taint.line.saturating_sub(1) as usize,
+                taint.last.saturating_sub(1) as usize,
             )
         {
             return None;
@@ -488,6 +491,7 @@ impl<'m> Checker<'m> {
             return Eval::default();
         }
         let line = m.position(node).line;
+        let last = node.end_position().row as u32 + 1;
         match node.kind() {
             "parenthesized_expression" => match node.named_child(0) {
                 Some(inner) => self.eval(inner, at, depth + 1),
@@ -514,6 +518,7 @@ impl<'m> Checker<'m> {
                                 e.taint = Some(Taint {
                                     kind: Kind::FString,
                                     line,
+                                    last,
                                 });
                             }
                         }
@@ -548,6 +553,7 @@ impl<'m> Checker<'m> {
                             e.taint = Some(Taint {
                                 kind: Kind::Percent,
                                 line,
+                                last,
                             });
                         }
                         e
@@ -564,6 +570,7 @@ impl<'m> Checker<'m> {
                             e.taint = Some(Taint {
                                 kind: Kind::Concat,
                                 line,
+                                last,
                             });
                         }
                         e.stringy = stringy;
@@ -586,8 +593,18 @@ impl<'m> Checker<'m> {
                 match self.callee(&call) {
                     Some("format") => {
                         let mut e = self.eval(object, at, depth + 1);
-                        let args_unsafe = call.positional.iter().any(|a| !self.safe(*a, depth + 1))
-                            || call.keywords.iter().any(|(_, v)| !self.safe(*v, depth + 1));
+                        // A field that stands where an identifier goes
+                        // (`INSERT INTO {t} ({columns})`) takes no
+                        // parameter; the others must be safe.
+                        let (names, positions) = identifier_fields(&e.text);
+                        let args_unsafe = call
+                            .positional
+                            .iter()
+                            .enumerate()
+                            .any(|(i, a)| !positions.contains(&i) && !self.safe(*a, depth + 1))
+                            || call.keywords.iter().any(|(k, v)| {
+                                !names.iter().any(|n| n == k) && !self.safe(*v, depth + 1)
+                            });
                         if e.stringy
                             && e.taint.is_none()
                             && args_unsafe
@@ -596,6 +613,7 @@ impl<'m> Checker<'m> {
                             e.taint = Some(Taint {
                                 kind: Kind::Format,
                                 line,
+                                last,
                             });
                         }
                         e
@@ -636,6 +654,7 @@ impl<'m> Checker<'m> {
                                 e.taint = Some(Taint {
                                     kind: Kind::Concat,
                                     line: vline,
+                                    last: v.end_position().row as u32 + 1,
                                 });
                             }
                         }
@@ -940,8 +959,57 @@ fn identifier_context(before: &str) -> bool {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
+    // `INSERT INTO t ({columns})`: the column list names columns.
+    if !quoted && let Some(rest) = b.strip_suffix('(') {
+        let mut words = rest.split_whitespace().rev();
+        let (_, before_table) = (words.next(), words.next());
+        if before_table.is_some_and(|w| w.eq_ignore_ascii_case("into")) {
+            return true;
+        }
+    }
     let plain = matches!(word.as_str(), "from" | "into" | "update" | "join" | "table");
     plain || (quoted && matches!(word.as_str(), "view" | "index" | "on" | "exists"))
+}
+
+/// The `.format()` fields of a template that stand where an identifier
+/// goes (see [`identifier_context`]): by name (`{table}`) and by
+/// position (`{0}`, or the n-th `{}`).
+fn identifier_fields(template: &str) -> (Vec<String>, Vec<usize>) {
+    let mut names = Vec::new();
+    let mut positions = Vec::new();
+    let mut auto = 0;
+    let mut rest = template;
+    let mut offset = 0;
+    while let Some(i) = rest.find('{') {
+        let at = offset + i;
+        if rest[i + 1..].starts_with('{') {
+            offset = at + 2;
+            rest = &template[offset..];
+            continue;
+        }
+        let end = rest[i..].find('}').map_or(rest.len(), |e| i + e);
+        let field = rest[i + 1..end]
+            .split([':', '!', '.', '['])
+            .next()
+            .unwrap_or("")
+            .trim();
+        let identifier = identifier_context(&template[..at]);
+        if field.is_empty() {
+            if identifier {
+                positions.push(auto);
+            }
+            auto += 1;
+        } else if let Ok(n) = field.parse::<usize>() {
+            if identifier {
+                positions.push(n);
+            }
+        } else if identifier {
+            names.push(field.to_string());
+        }
+        offset = (offset + end + 1).min(template.len());
+        rest = &template[offset..];
+    }
+    (names, positions)
 }
 
 /// Whether every placeholder of a template (`{...}` for `.format()`,
@@ -975,7 +1043,8 @@ fn only_identifiers(template: &str, open: char) -> bool {
 fn cannot_bind(text: &str) -> bool {
     const NO_PARAMS: &[&str] = &[
         "create", "drop", "alter", "truncate", "comment", "grant", "revoke", "set", "pragma",
-        "rename", "reindex", "vacuum", "refresh", "lock",
+        "rename", "reindex", "vacuum", "refresh", "lock", "install", "load", "attach", "detach",
+        "use", "analyze",
     ];
     let mut statements = text
         .split(';')
