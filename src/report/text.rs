@@ -18,7 +18,7 @@ pub fn write(report: &Report<'_>, verbose: bool, out: &mut dyn Write) -> io::Res
     }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
-    if report.findings.is_empty() && !verbose {
+    if report.findings.is_empty() && report.unread == 0 && !verbose {
         return Ok(());
     }
     if !report.findings.is_empty() {
@@ -34,7 +34,15 @@ pub fn write(report: &Report<'_>, verbose: bool, out: &mut dyn Write) -> io::Res
             plural(warnings, "warning")
         )
     };
-    let line = if errors > 0 {
+    let line = if report.unread > 0 {
+        format!(
+            "{line}; {} could not be read",
+            plural(report.unread, "file")
+        )
+    } else {
+        line
+    };
+    let line = if errors > 0 || report.unread > 0 {
         line.red().bold().to_string()
     } else if warnings > 0 {
         line.yellow().bold().to_string()
@@ -100,6 +108,7 @@ mod tests {
             &Report {
                 findings,
                 files_scanned: 3,
+                unread: 0,
             },
             verbose,
             &mut buf,
