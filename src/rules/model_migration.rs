@@ -26,7 +26,10 @@ use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
 use crate::alembic::{Environment, Origin, environment_of};
-use crate::changes::{Change, Mode, Status};
+use std::sync::Arc;
+
+use crate::blob_cache;
+use crate::changes::{BlobRef, Change, Mode, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
@@ -71,15 +74,18 @@ impl Rule for ModelMigration {
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
 
         // Both versions of every changed model file.
-        let mut old_files: Vec<(String, Module)> = Vec::new();
-        let mut new_files: Vec<(String, Module)> = Vec::new();
+        // Parsed once per blob (see `blob_cache`): the next commit that
+        // touches a model reads most of these again.
+        let parsed = |b: &BlobRef| blob_cache::module(b, || ctx.reader.read(b, limit));
+        let mut old_files: Vec<(String, Arc<Module>)> = Vec::new();
+        let mut new_files: Vec<(String, Arc<Module>)> = Vec::new();
         for c in &model_changes {
             let old = match &c.old {
-                Some(b) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                Some(b) => parsed(b)?,
                 None => None,
             };
             let new = match (&c.new, c.status.has_new_content()) {
-                (Some(b), true) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                (Some(b), true) => parsed(b)?,
                 _ => None,
             };
             if let Some(n) = &new
@@ -88,7 +94,7 @@ impl Rule for ModelMigration {
                 out.push(unreadable(c, n));
                 continue;
             }
-            if old.as_ref().is_some_and(Module::has_errors) {
+            if old.as_ref().is_some_and(|m| m.has_errors()) {
                 // The old version was broken: there is nothing reliable to
                 // compare with.
                 continue;
@@ -117,7 +123,7 @@ impl Rule for ModelMigration {
         }
         names.sort();
         names.dedup();
-        let mut context: Vec<(String, Module)> = Vec::new();
+        let mut context: Vec<(String, Arc<Module>)> = Vec::new();
         if !names.is_empty()
             && let Ok(finder) = AhoCorasick::new(&names)
         {
@@ -125,19 +131,31 @@ impl Rule for ModelMigration {
                 if changed.contains(e.path) || !paths.is_model(e.path) || is_migration(e.path) {
                     continue;
                 }
-                let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
-                    continue;
+                // Only the files that name a changed class are parsed;
+                // one parsed recently is searched in its parsed text.
+                let m = match blob_cache::cached(e.blob) {
+                    Some(m) if finder.is_match(m.source()) => m,
+                    Some(_) => continue,
+                    None => {
+                        let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
+                            continue;
+                        };
+                        if !finder.is_match(&bytes) {
+                            continue;
+                        }
+                        match blob_cache::module(e.blob, || Ok(Some(bytes)))? {
+                            Some(m) => m,
+                            None => continue,
+                        }
+                    }
                 };
-                if !finder.is_match(&bytes) {
-                    continue;
-                }
-                if let Some(m) = Module::parse(&bytes).filter(|m| !m.has_errors()) {
+                if !m.has_errors() {
                     context.push((e.path.to_string(), m));
                 }
             }
         }
 
-        let schema = |files: &[(String, Module)]| -> Schema {
+        let schema = |files: &[(String, Arc<Module>)]| -> Schema {
             let all: Vec<ModelFile<'_>> = files
                 .iter()
                 .chain(&context)

@@ -60,17 +60,22 @@ impl Rule for SqlInjection {
         let Some(content) = file.content()? else {
             return Ok(());
         };
-        let mut found = check_source(file.path(), content);
+        // By blob id: the previous version of a file with findings is
+        // checked below, and it was checked already when it was new.
+        let new = file.change.new.as_ref();
+        let mut found = crate::blob_cache::findings(new, file.path(), content, check_source);
         if found.is_empty() {
             return Ok(());
         }
         if ctx.set.mode != Mode::All
             && let Some(old) = file.old_content()?
         {
-            let before: HashSet<String> = check_source(file.path(), &old)
-                .into_iter()
-                .map(|f| f.identity())
-                .collect();
+            let old_blob = file.change.old.as_ref();
+            let before: HashSet<String> =
+                crate::blob_cache::findings(old_blob, file.path(), &old, check_source)
+                    .into_iter()
+                    .map(|f| f.identity())
+                    .collect();
             found.retain(|f| !before.contains(&f.identity()));
         }
         out.extend(found);
