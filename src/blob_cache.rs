@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::changes::{BlobRef, ObjectId};
 use crate::finding::Finding;
+use crate::models::schema::Schema;
 use crate::python::Module;
 
 /// Parsed modules kept at once: a commit's model files and their context
@@ -31,7 +32,7 @@ const MODULE_BYTES_KEPT: usize = 256 << 10;
 
 /// Distinct blobs whose findings are kept: a history's files with
 /// findings, each kept until this many newer ones push it out.
-const FINDINGS_KEPT: usize = 16_384;
+const FINDINGS_KEPT: usize = 1024;
 
 #[derive(Default)]
 struct Modules {
@@ -85,6 +86,47 @@ pub fn module(
         }
     }
     Ok(Some(parsed))
+}
+
+/// Schemas kept: the last few commits' old and new ones.
+const SCHEMAS_KEPT: usize = 8;
+
+/// The files a schema was read from, in order: (path, blob id).
+pub type SchemaKey = Vec<(String, ObjectId)>;
+
+/// Recent schemas, most recently used last.
+type Schemas = Mutex<VecDeque<(SchemaKey, Arc<Schema>)>>;
+
+fn schemas() -> &'static Schemas {
+    static CELL: OnceLock<Schemas> = OnceLock::new();
+    CELL.get_or_init(Mutex::default)
+}
+
+/// The schema `build` extracts from the files `key` lists, built once
+/// while it is recent (`None`: some file is not an object, so nothing
+/// says two reads are the same).
+pub fn schema(key: Option<SchemaKey>, build: impl FnOnce() -> Schema) -> Arc<Schema> {
+    let Some(key) = key else {
+        return Arc::new(build());
+    };
+    if let Ok(mut kept) = schemas().lock()
+        && let Some(i) = kept.iter().position(|(k, _)| *k == key)
+        && let Some(hit) = kept.remove(i)
+    {
+        let found = Arc::clone(&hit.1);
+        kept.push_back(hit);
+        return found;
+    }
+    let built = Arc::new(build());
+    if let Ok(mut kept) = schemas().lock()
+        && !kept.iter().any(|(k, _)| *k == key)
+    {
+        kept.push_back((key, Arc::clone(&built)));
+        while kept.len() > SCHEMAS_KEPT {
+            kept.pop_front();
+        }
+    }
+    built
 }
 
 type FindingsKey = (ObjectId, String);
@@ -176,6 +218,26 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn a_schema_is_extracted_once_per_list_of_files() {
+        let key = || Some(vec![("m.py".to_string(), ObjectId::from_bytes(&[205; 20]))]);
+        let mut builds = 0;
+        let a = schema(key(), || {
+            builds += 1;
+            Schema::default()
+        });
+        let b = schema(key(), || {
+            builds += 1;
+            Schema::default()
+        });
+        assert_eq!(builds, 1);
+        assert!(Arc::ptr_eq(&a, &b));
+        // Without ids nothing is shared.
+        let c = schema(None, Schema::default);
+        let d = schema(None, Schema::default);
+        assert!(!Arc::ptr_eq(&c, &d));
     }
 
     #[test]

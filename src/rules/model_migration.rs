@@ -29,7 +29,7 @@ use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
 use crate::blob_cache;
-use crate::changes::{BlobRef, Change, Mode, Status};
+use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
@@ -79,6 +79,10 @@ impl Rule for ModelMigration {
         let parsed = |b: &BlobRef| blob_cache::module(b, || ctx.reader.read(b, limit));
         let mut old_files: Vec<(String, Arc<Module>)> = Vec::new();
         let mut new_files: Vec<(String, Arc<Module>)> = Vec::new();
+        // The blob id of each file above, in the same order (`None`: not
+        // an object), which names a schema for the cache.
+        let mut old_ids: Vec<Option<ObjectId>> = Vec::new();
+        let mut new_ids: Vec<Option<ObjectId>> = Vec::new();
         for c in &model_changes {
             let old = match &c.old {
                 Some(b) => parsed(b)?,
@@ -102,9 +106,11 @@ impl Rule for ModelMigration {
             if let Some(o) = old {
                 let path = c.old_path.clone().unwrap_or_else(|| c.path.clone());
                 old_files.push((path, o));
+                old_ids.push(c.old.as_ref().and_then(BlobRef::object_id));
             }
             if let Some(n) = new {
                 new_files.push((c.path.clone(), n));
+                new_ids.push(c.new.as_ref().and_then(BlobRef::object_id));
             }
         }
         if old_files.is_empty() && new_files.is_empty() {
@@ -124,6 +130,7 @@ impl Rule for ModelMigration {
         names.sort();
         names.dedup();
         let mut context: Vec<(String, Arc<Module>)> = Vec::new();
+        let mut context_ids: Vec<Option<ObjectId>> = Vec::new();
         if !names.is_empty()
             && let Ok(finder) = AhoCorasick::new(&names)
         {
@@ -151,20 +158,34 @@ impl Rule for ModelMigration {
                 };
                 if !m.has_errors() {
                     context.push((e.path.to_string(), m));
+                    context_ids.push(e.blob.object_id());
                 }
             }
         }
 
-        let schema = |files: &[(String, Arc<Module>)]| -> Schema {
-            let all: Vec<ModelFile<'_>> = files
+        // A commit's old schema is, most often, the new schema of the
+        // previous commit that touched the same model files: kept by the
+        // (path, blob) list it was read from, in the order it was read
+        // (the order of a schema's changes follows it, and the messages
+        // list them: sorting the list changed dispatch's report).
+        let schema = |files: &[(String, Arc<Module>)], ids: &[Option<ObjectId>]| -> Arc<Schema> {
+            let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
                 .chain(&context)
-                .map(|(path, module)| ModelFile { path, module })
+                .zip(ids.iter().chain(&context_ids))
+                .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
-            extract(&all)
+            blob_cache::schema(key, || {
+                let all: Vec<ModelFile<'_>> = files
+                    .iter()
+                    .chain(&context)
+                    .map(|(path, module)| ModelFile { path, module })
+                    .collect();
+                extract(&all)
+            })
         };
-        let old = schema(&old_files);
-        let new = schema(&new_files);
+        let old = schema(&old_files, &old_ids);
+        let new = schema(&new_files, &new_ids);
         let changes = diff::diff(&old, &new);
         if changes.is_empty() {
             return Ok(());
