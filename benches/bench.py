@@ -363,11 +363,11 @@ def real_history(args):
     peak = res["dbguard --range"]["rss_mb"]
     print("machine: %s cores, %s, %s, load average %s" % (
         machine_["nproc"], machine_["cpu"], machine_["memory"], " ".join("%.1f" % x for x in machine_["load"])))
-    print("| history | commits | dbguard --range (s) | git log -p (s) | ratio | peak RSS (MB) | findings | JSON sha256 |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    print("| %s %s | %d | %.2f | %.2f | %.2fx | %.0f | %d | %s |" % (
+    print("| history | commits | dbguard --range (s) | git log -p (s) | ratio | user (s), dbguard / git | peak RSS (MB) | findings | JSON sha256 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| %s %s | %d | %.2f | %.2f | %.2fx | %.2f / %.2f | %.0f | %d | %s |" % (
         repo.name, args.range, commits, res["dbguard --range"]["wall"], res["git log -p"]["wall"],
-        ratio, peak, len(doc["findings"]), digest))
+        ratio, res["dbguard --range"]["user"], res["git log -p"]["user"], peak, len(doc["findings"]), digest))
     if args.json:
         Path(args.json).write_text(json.dumps(dict(results=res, commits=commits, sha256=digest,
                                                    findings=len(doc["findings"]), machine=machine_), indent=1))

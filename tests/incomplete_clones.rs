@@ -212,14 +212,17 @@ fn issue_26_a_snapshot_missing_a_loose_blob_is_scanned_to_its_end() {
 #[test]
 fn issue_26_a_shallow_clone_says_how_to_fetch_the_history_a_range_needs() {
     let repo = history();
+    repo.git(&["branch", "old", "HEAD~1"]);
     let dir = tempfile::tempdir().unwrap();
     let shallow = dir.path().join("shallow");
-    clone(&repo, &["--depth", "2"], &shallow);
-    for range in ["HEAD", "HEAD~2..HEAD", "HEAD~1"] {
+    // Each branch at depth 1: `old` is here, its parent and HEAD's are not.
+    clone(&repo, &["--depth", "1", "--no-single-branch"], &shallow);
+    for range in ["HEAD~1..HEAD", "origin/old..HEAD", "origin/old...HEAD"] {
         let run = repo.dbguard_in(&shallow, &["check", "--range", range], &[]);
         assert_eq!(run.code, 2, "{range}: {}", run.stderr);
         assert_eq!(run.stderr.lines().count(), 1, "{range}: {}", run.stderr);
         assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("`{range}`")), "{}", run.stderr);
         assert!(
             run.stderr.contains("git fetch --unshallow"),
             "{}",
@@ -228,13 +231,34 @@ fn issue_26_a_shallow_clone_says_how_to_fetch_the_history_a_range_needs() {
         assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
-    // A range inside the history it has is checked as usual.
+    // The whole history the clone has is checked as before, with one
+    // line that says where it starts.
+    let run = range_json(&repo, &shallow, "HEAD");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("shallow clone's history starts at commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("git fetch --unshallow"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn issue_26_a_range_inside_a_shallow_clone_is_checked_as_usual() {
+    let repo = history();
+    let dir = tempfile::tempdir().unwrap();
+    let shallow = dir.path().join("shallow");
+    clone(&repo, &["--depth", "2"], &shallow);
     let inside = range_json(&repo, &shallow, "HEAD~1..HEAD");
     let full = range_json(&repo, repo.path(), "HEAD~1..HEAD");
     assert_eq!(
-        (inside.code, &inside.stdout),
-        (full.code, &full.stdout),
-        "{}",
-        inside.stderr
+        (inside.code, &inside.stdout, inside.stderr.as_str()),
+        (full.code, &full.stdout, "")
     );
 }

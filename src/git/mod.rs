@@ -589,7 +589,7 @@ impl Repo {
             }
         })?;
         if shallow {
-            self.refuse_shallow_boundary(spec, &oids)?;
+            self.shallow_boundary(spec, &oids, rs.mode().contains(git2::RevparseMode::RANGE))?;
         }
         if let Some(p) = self.store.promisor() {
             // Everything the range reads, fetched in one batch (one
@@ -630,22 +630,32 @@ impl Repo {
         )
     }
 
-    /// Fails when a commit of the range is a shallow clone's boundary: git
-    /// shows it without its parents, so every file in it would look new
-    /// and every finding in the history before it would be reported again.
-    fn refuse_shallow_boundary(&self, spec: &str, oids: &[Oid]) -> anyhow::Result<()> {
+    /// A commit of the range that is a shallow clone's boundary: git shows
+    /// it without its parents, so every file in it looks new. In `A..B`
+    /// that is a range reaching past what the clone has (every finding
+    /// of the history before the boundary would be reported again as the
+    /// boundary's): an error. For a single revision (the whole history)
+    /// the history the clone has is what was asked for, as `git log`
+    /// shows it; one line on stderr says what the boundary means.
+    fn shallow_boundary(&self, spec: &str, oids: &[Oid], is_range: bool) -> anyhow::Result<()> {
         let path = self.repo.path().join("shallow");
         let listed = std::fs::read_to_string(&path).unwrap_or_default();
         let boundary: std::collections::HashSet<Oid> = listed
             .lines()
             .filter_map(|l| Oid::from_str(l.trim()).ok())
             .collect();
-        if let Some(c) = oids.iter().find(|c| boundary.contains(c)) {
-            let short = &c.to_string()[..12];
+        let Some(c) = oids.iter().find(|c| boundary.contains(c)) else {
+            return Ok(());
+        };
+        let short = &c.to_string()[..12];
+        if is_range {
             bail!(
                 "the range `{spec}` reaches past the history this shallow clone has: the parents of commit {short} were not fetched ({UNSHALLOW})"
             );
         }
+        eprintln!(
+            "dbguard: warning: this shallow clone's history starts at commit {short}, which shows every file as added; for the history before it, {UNSHALLOW}"
+        );
         Ok(())
     }
 }
