@@ -7,6 +7,8 @@
 #   benches/run.sh                      # full size: 60,000 files, 300 commits
 #   benches/run.sh --answers-only --files 5000 --commits 60   # what CI runs
 #   benches/run.sh --no-competitors --repeats 3               # quicker
+#   benches/run.sh --repo ../ckan --range HEAD --repeats 3    # a real history:
+#       dbguard --range (every rule on) against git log -p over the same commits
 #
 # Every other argument goes to benches/bench.py (see --help there).
 # Exit status: 0 all targets met and answers right, 1 a target missed,
@@ -20,6 +22,7 @@ for a in "$@"; do
   case "$a" in
     --answers-only) answers_only=true ;;
     --no-competitors) competitors=false ;;
+    --repo|--repo=*) answers_only=true ;;
   esac
 done
 

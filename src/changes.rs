@@ -57,6 +57,27 @@ impl fmt::Debug for ObjectId {
     }
 }
 
+/// A blob the object database does not hold and could not be given (a
+/// partial clone whose promisor remote failed, a snapshot copied without
+/// some objects). It is an error of its own so that the engine can name
+/// the file, go on with the rest of the history, and fail the run only at
+/// its end; every other read error still ends the run.
+#[derive(Debug, thiserror::Error)]
+#[error("object {id} is not in this clone")]
+pub struct MissingObject {
+    pub id: ObjectId,
+}
+
+impl MissingObject {
+    /// The missing blob's id when `e` (or an error it wraps) is a
+    /// [`MissingObject`].
+    pub fn find(e: &anyhow::Error) -> Option<ObjectId> {
+        e.chain()
+            .find_map(|c| c.downcast_ref::<MissingObject>())
+            .map(|m| m.id)
+    }
+}
+
 /// Where a file's bytes can be read from. Reading is lazy: a rule that only
 /// needs a name never costs a read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::changes::{Change, ChangeSet, ContentReader, EntryMode, Mode, ObjectId};
+use crate::changes::{
+    Change, ChangeSet, ContentReader, EntryMode, MissingObject, Mode, ObjectId, Snapshot,
+};
 use crate::config::{Config, glob_set};
 use crate::finding::{Finding, Severity};
 use crate::rules::{self, Context, FileInput, Rule, RuleId};
@@ -54,6 +56,19 @@ impl Selection {
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub files_scanned: usize,
+    /// Files whose content the clone does not hold: everything else was
+    /// checked, and the run fails once the report is written.
+    pub unread: Vec<Unread>,
+}
+
+/// A file that could not be checked because its blob is missing (a
+/// partial clone whose remote could not supply it, a damaged copy), at the
+/// first commit that needed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub commit: Option<String>,
+    pub path: String,
+    pub blob: ObjectId,
 }
 
 impl Outcome {
@@ -145,7 +160,9 @@ pub fn run_with_progress(
     // Set checks (revision graphs, the tree's migration environments) do
     // not wait for the file checks: with a few files staged, the files
     // keep one core busy and the set checks take the other.
-    type Found = Vec<anyhow::Result<Vec<Finding>>>;
+    // One entry per file of the history (150,000 on ckan): the rare
+    // unread file is boxed so that each entry stays four words.
+    type Found = Vec<anyhow::Result<(Vec<Finding>, Option<Box<Unread>>)>>;
     let (per_file, per_set): (Found, Found) = rayon::join(
         || {
             work.par_iter()
@@ -154,11 +171,18 @@ pub fn run_with_progress(
                     let ctx = Context::new(config, set, reader, &enabled);
                     let file = FileInput::new(change, reader, max_size);
                     let mut out = Vec::new();
+                    let mut missing = None;
                     for family in &families {
-                        family.check_file(&ctx, &file, &mut out)?;
+                        // A blob that cannot be had costs this file its
+                        // content checks, not the run: the checks by name
+                        // still report.
+                        if let Err(e) = family.check_file(&ctx, &file, &mut out) {
+                            missing = Some(MissingObject::find(&e).ok_or(e)?);
+                        }
                     }
                     // Inline `dbguard: allow` comments, for every rule.
-                    if out.iter().any(|f| f.line.is_some())
+                    if missing.is_none()
+                        && out.iter().any(|f| f.line.is_some())
                         && let Some(text) = file.content()?
                     {
                         out.retain(|f| {
@@ -170,7 +194,14 @@ pub fn run_with_progress(
                         f.commit.clone_from(&set.commit);
                     }
                     progress.done.fetch_add(1, Ordering::Relaxed);
-                    Ok(out)
+                    let unread = missing.map(|blob| {
+                        Box::new(Unread {
+                            commit: set.commit.clone(),
+                            path: change.path.clone(),
+                            blob,
+                        })
+                    });
+                    Ok((out, unread))
                 })
                 .collect()
         },
@@ -179,27 +210,54 @@ pub fn run_with_progress(
                 .map(|set| {
                     let ctx = Context::new(config, set, reader, &enabled);
                     let mut out = Vec::new();
+                    let mut missing = None;
                     // A merge commit wrote nothing itself; only the families that
                     // judge the merged result (the revision graph) look at it.
                     for family in families
                         .iter()
                         .filter(|f| !set.is_merge || f.check_merges())
                     {
-                        family.check_set(&ctx, &mut out)?;
+                        if let Err(e) = family.check_set(&ctx, &mut out) {
+                            missing = Some(MissingObject::find(&e).ok_or(e)?);
+                        }
                     }
                     for f in &mut out {
                         f.commit.clone_from(&set.commit);
                     }
-                    Ok(out)
+                    let unread = missing.map(|blob| {
+                        Box::new(Unread {
+                            commit: set.commit.clone(),
+                            path: path_of(set, blob),
+                            blob,
+                        })
+                    });
+                    Ok((out, unread))
                 })
                 .collect()
         },
     );
 
     let mut findings = Vec::new();
-    for r in per_file.into_iter().chain(per_set) {
-        findings.extend(r?);
+    // Each missing blob is named once, where the history first needed it
+    // (files before set checks within a commit).
+    let mut missing: Vec<(usize, usize, Box<Unread>)> = Vec::new();
+    for (r, (i, _)) in per_file.into_iter().zip(&work) {
+        let (f, u) = r?;
+        findings.extend(f);
+        missing.extend(u.map(|u| (*i, 0, u)));
     }
+    for (i, r) in per_set.into_iter().enumerate() {
+        let (f, u) = r?;
+        findings.extend(f);
+        missing.extend(u.map(|u| (i, 1, u)));
+    }
+    missing.sort_by_key(|(i, k, _)| (*i, *k));
+    let mut named: HashSet<ObjectId> = HashSet::new();
+    let unread: Vec<Unread> = missing
+        .into_iter()
+        .map(|(_, _, u)| *u)
+        .filter(|u| named.insert(u.blob))
+        .collect();
     findings.retain(|f| selection.is_enabled(f.rule) && !allow.is_match(&f.path));
     // Only a configured severity overrides: a rule may report some
     // findings below its default (a warning-level sub-kind).
@@ -214,7 +272,28 @@ pub fn run_with_progress(
     Ok(Outcome {
         findings,
         files_scanned,
+        unread,
     })
+}
+
+/// Where `blob` sits in the set's trees, for naming a missing blob that a
+/// set check (which reads whole trees) ran into.
+fn path_of(set: &ChangeSet, blob: ObjectId) -> String {
+    let find = |s: &Snapshot| {
+        s.entries()
+            .iter()
+            .find(|e| e.blob.object_id() == Some(blob))
+            .map(|e| e.path.to_string())
+    };
+    [
+        Some(&set.new_tree),
+        Some(&set.old_tree),
+        set.before_range.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|t| t.get().ok().and_then(|s| find(&s)))
+    .unwrap_or_else(|| format!("(object {blob})"))
 }
 
 /// Orders findings by commit order, then path, line, column and rule, and

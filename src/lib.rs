@@ -8,6 +8,7 @@
 pub mod alembic;
 pub mod ascii_regex;
 pub mod baseline;
+pub mod blob_cache;
 pub mod changes;
 pub mod cli;
 pub mod config;

@@ -182,8 +182,24 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let report = Report {
         findings: &outcome.findings,
         files_scanned: outcome.files_scanned,
+        unread: outcome.unread.len(),
     };
     emit(|out| report::write(&report, report_format, out))?;
+    if !outcome.unread.is_empty() {
+        for u in &outcome.unread {
+            let at = u.commit.as_deref().map_or(String::new(), |c| {
+                format!(" at commit {}", &c[..c.len().min(12)])
+            });
+            eprintln!(
+                "dbguard: cannot read {}{at}: object {} is not in this clone",
+                u.path, u.blob
+            );
+        }
+        bail!(
+            "{} could not be read (their objects are missing from this clone); every other file was checked and reported. Fetch the missing objects (`git fetch --refetch`, or a full clone) and run again",
+            plural(outcome.unread.len(), "file")
+        );
+    }
     Ok(if outcome.count(Severity::Error) > 0 {
         ExitCode::from(1)
     } else {
@@ -353,4 +369,12 @@ fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

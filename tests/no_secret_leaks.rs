@@ -44,6 +44,7 @@ fn outputs(files: &[(String, String)]) -> (usize, Vec<String>) {
     let report = Report {
         findings: &outcome.findings,
         files_scanned: outcome.files_scanned,
+        unread: 0,
     };
     let mut rendered = Vec::new();
     for format in [

@@ -22,6 +22,7 @@ mod index_file;
 mod index_ops;
 mod pack;
 mod presence;
+mod promisor;
 mod range;
 mod staged;
 mod store;
@@ -543,26 +544,38 @@ impl Repo {
     /// its whole history), oldest first, each compared with its first
     /// parent.
     pub fn range(&self, spec: &str) -> anyhow::Result<Vec<ChangeSet>> {
+        let shallow = self.repo.is_shallow();
         let bad = |e: git2::Error| {
+            if shallow && e.code() == ErrorCode::NotFound {
+                return anyhow!(
+                    "the range `{spec}` names a commit this shallow clone does not have: {} ({UNSHALLOW})",
+                    e.message()
+                );
+            }
             anyhow!(
                 "bad range `{spec}`: {} (use A..B with revisions that exist, e.g. origin/main..HEAD)",
                 e.message()
             )
         };
+        // Past the revisions, an error is git's, not the range's.
+        let broken =
+            |e: git2::Error| anyhow!("cannot read the history of `{spec}`: {}", e.message());
         let rs = self.repo.revparse(spec).map_err(bad)?;
-        let mut walk = self.repo.revwalk().map_err(bad)?;
+        let mut walk = self.repo.revwalk().map_err(broken)?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .map_err(bad)?;
+            .map_err(broken)?;
         let to = rs
             .to()
             .or(rs.from())
             .ok_or_else(|| anyhow!("bad range `{spec}`: it names no revision"))?;
         walk.push(to.id()).map_err(bad)?;
+        let mut tips = vec![to.id()];
         let mut base = None;
         if rs.mode().contains(git2::RevparseMode::RANGE) {
             let from = rs.from().ok_or_else(|| anyhow!("bad range `{spec}`"))?;
             if rs.mode().contains(git2::RevparseMode::MERGE_BASE) {
                 walk.push(from.id()).map_err(bad)?;
+                tips.push(from.id());
                 if let Ok(merge_base) = self.repo.merge_base(from.id(), to.id()) {
                     walk.hide(merge_base).map_err(bad)?;
                     base = Some(merge_base);
@@ -572,13 +585,41 @@ impl Repo {
                 base = Some(from.id());
             }
         }
+        let oids = walk.collect::<Result<Vec<Oid>, _>>().map_err(|e| {
+            if shallow && e.code() == ErrorCode::NotFound {
+                anyhow!(
+                    "the range `{spec}` reaches past the history this shallow clone has: {} ({UNSHALLOW})",
+                    e.message()
+                )
+            } else {
+                broken(e)
+            }
+        })?;
+        if shallow {
+            self.shallow_boundary(spec, &oids, rs.mode().contains(git2::RevparseMode::RANGE))?;
+        }
+        if let Some(p) = self.store.promisor() {
+            // Everything the range reads, fetched in one batch (one
+            // fetch per blob took a second per ten blobs).
+            match p.missing_in(&tips, base.as_slice(), base) {
+                Ok(missing) if !missing.is_empty() => {
+                    eprintln!(
+                        "dbguard: fetching {} objects this partial clone does not have",
+                        missing.len()
+                    );
+                    p.fetch(&missing);
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("dbguard: warning: cannot list the missing objects: {e:#}"),
+            }
+        }
         let before_range = match base {
             Some(b) => {
                 let tree = self
                     .repo
                     .find_commit(b)
                     .and_then(|c| c.tree())
-                    .map_err(bad)?;
+                    .map_err(broken)?;
                 Some(Arc::new(store::tree_snapshot(
                     Arc::clone(&self.store),
                     oid_to_id(tree.id()),
@@ -586,17 +627,48 @@ impl Repo {
             }
             None => None,
         };
-        let oids = walk.collect::<Result<Vec<Oid>, _>>().map_err(bad)?;
         range::change_sets(
             &self.repo,
             &self.store,
             &self.excludes(),
             oids,
             before_range,
-            &bad,
+            &broken,
         )
     }
+
+    /// A commit of the range that is a shallow clone's boundary: git shows
+    /// it without its parents, so every file in it looks new. In `A..B`
+    /// that is a range reaching past what the clone has (every finding
+    /// of the history before the boundary would be reported again as the
+    /// boundary's): an error. For a single revision (the whole history)
+    /// the history the clone has is what was asked for, as `git log`
+    /// shows it; one line on stderr says what the boundary means.
+    fn shallow_boundary(&self, spec: &str, oids: &[Oid], is_range: bool) -> anyhow::Result<()> {
+        let path = self.repo.path().join("shallow");
+        let listed = std::fs::read_to_string(&path).unwrap_or_default();
+        let boundary: std::collections::HashSet<Oid> = listed
+            .lines()
+            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .collect();
+        let Some(c) = oids.iter().find(|c| boundary.contains(c)) else {
+            return Ok(());
+        };
+        let short = &c.to_string()[..12];
+        if is_range {
+            bail!(
+                "the range `{spec}` reaches past the history this shallow clone has: the parents of commit {short} were not fetched ({UNSHALLOW})"
+            );
+        }
+        eprintln!(
+            "dbguard: warning: this shallow clone's history starts at commit {short}, which shows every file as added; for the history before it, {UNSHALLOW}"
+        );
+        Ok(())
+    }
 }
+
+/// How to get the history a shallow clone left out.
+const UNSHALLOW: &str = "run `git fetch --unshallow`, or set `fetch-depth: 0` in actions/checkout";
 
 /// The staged tree from the index read by [`index_file`]: entries at stage
 /// 0, without `git add -N` placeholders (not part of the next commit).

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use git2::{DiffOptions, Oid, Repository};
+use git2::{DiffFindOptions, DiffOptions, Oid, Repository};
 use rayon::prelude::*;
 
 use super::pack::{Packs, is_tree};
@@ -174,11 +174,22 @@ fn libgit2_diff(
         Some(t) => Some(repo.find_tree(oid(&t)?)?),
         None => None,
     };
-    let mut opts = DiffOptions::new();
-    opts.include_typechange(true);
-    let mut diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))?;
-    find_renames(&mut diff).map_err(|e| git2::Error::from_str(&format!("{e:#}")))?;
-    Ok(diff_changes(&diff))
+    let diff = || {
+        let mut opts = DiffOptions::new();
+        opts.include_typechange(true);
+        repo.diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
+    };
+    let mut found = diff()?;
+    if find_renames(&mut found).is_err() {
+        // A blob this clone does not have: renames by identical content
+        // only. The rules name the missing blob when they come to read it;
+        // the rest of the history is still checked.
+        found = diff()?;
+        let mut exact = DiffFindOptions::new();
+        exact.renames(true).copies(false).exact_match_only(true);
+        found.find_similar(Some(&mut exact))?;
+    }
+    Ok(diff_changes(&found))
 }
 
 #[derive(Default)]

@@ -13,9 +13,11 @@ use anyhow::{Context as _, anyhow};
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::pack::{self, Kind, Packs};
+use super::promisor::Promisor;
 use super::{id_to_oid, mode_from_filemode};
 use crate::changes::{
-    BlobRef, ContentReader, LazySnapshot, ObjectId, Snapshot, SnapshotBuilder, Sniffed,
+    BlobRef, ContentReader, LazySnapshot, MissingObject, ObjectId, Snapshot, SnapshotBuilder,
+    Sniffed,
 };
 
 /// Packed objects cannot be streamed by libgit2; for a header read we
@@ -36,6 +38,9 @@ pub struct GitStore {
     /// The process's current directory (never changed by dbguard), which
     /// working-tree files below it are opened relative to.
     cwd: Option<PathBuf>,
+    /// Where a partial clone's missing blobs come from (`None`: not a
+    /// partial clone); looked up on the first missing object.
+    promisor: OnceLock<Option<Promisor>>,
 }
 
 impl GitStore {
@@ -46,7 +51,37 @@ impl GitStore {
             objects,
             packs: OnceLock::new(),
             cwd: std::env::current_dir().ok(),
+            promisor: OnceLock::new(),
         }
+    }
+
+    /// The promisor remote when this is a partial clone.
+    pub(super) fn promisor(&self) -> Option<&Promisor> {
+        self.promisor
+            .get_or_init(|| {
+                self.with_repo(|r| Ok(Promisor::of(r, &self.git_dir)))
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    /// Makes sure the object database holds `id` before libgit2 reads it:
+    /// a partial clone fetches it from its promisor remote; otherwise, or
+    /// when that fails, the read ends in a [`MissingObject`] that the
+    /// engine reports and goes past.
+    fn ensure_present(&self, odb: &git2::Odb<'_>, id: &ObjectId) -> anyhow::Result<()> {
+        let oid = id_to_oid(id)?;
+        if odb.exists(oid) {
+            return Ok(());
+        }
+        if let Some(p) = self.promisor()
+            && p.fetch(&[*id])
+            && odb.exists(oid)
+        {
+            return Ok(());
+        }
+        Err(MissingObject { id: *id }.into())
     }
 
     /// How to open the working-tree file at `full` (see [`WorktreePath`]).
@@ -115,6 +150,7 @@ impl GitStore {
             let odb = repo
                 .odb()
                 .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            self.ensure_present(&odb, id)?;
             // Loose objects (everything `git add` just wrote) stream: only
             // the first bytes are inflated.
             if let Ok((mut reader, _size, _kind)) = odb.reader(oid) {
@@ -154,6 +190,7 @@ impl GitStore {
             let odb = repo
                 .odb()
                 .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            self.ensure_present(&odb, id)?;
             let (size, _) = odb
                 .read_header(oid)
                 .map_err(|e| anyhow!("cannot read object {id}: {}", e.message()))?;
@@ -340,6 +377,7 @@ impl GitStore {
             let odb = repo
                 .odb()
                 .map_err(|e| anyhow!("cannot open the object database: {}", e.message()))?;
+            self.ensure_present(&odb, id)?;
             if let Ok((mut reader, size, _kind)) = odb.reader(oid) {
                 // Loose: stream only what is needed.
                 let whole = size as u64 <= limit.min(SNIFF_WHOLE);

@@ -91,6 +91,7 @@ mod tests {
             &Report {
                 findings,
                 files_scanned: 4,
+                unread: 0,
             },
             &mut buf,
         )

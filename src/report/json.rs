@@ -20,6 +20,14 @@ struct Summary {
     errors: usize,
     warnings: usize,
     files_scanned: usize,
+    /// Present only when some file could not be read, so that a complete
+    /// run's document is what it always was.
+    #[serde(skip_serializing_if = "is_zero")]
+    unread_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Writes the report as one pretty-printed JSON document.
@@ -31,6 +39,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
             files_scanned: report.files_scanned,
+            unread_files: report.unread,
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -54,6 +63,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 files_scanned: 42,
+                unread: 0,
             },
             &mut buf,
         )

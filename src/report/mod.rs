@@ -17,6 +17,9 @@ pub mod text;
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub files_scanned: usize,
+    /// Files that could not be checked because the clone lacks their
+    /// content (each is named on stderr); a run with any fails.
+    pub unread: usize,
 }
 
 impl Report<'_> {

@@ -463,6 +463,7 @@ mod tests {
             &Report {
                 findings,
                 files_scanned: 2,
+                unread: 0,
             },
             root,
             &mut buf,

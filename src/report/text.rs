@@ -24,7 +24,7 @@ pub fn write(report: &Report<'_>, verbose: bool, out: &mut dyn Write) -> io::Res
         write_finding(f, out)?;
         write_hint(f, out)?;
     }
-    if report.findings.is_empty() && !verbose {
+    if report.findings.is_empty() && report.unread == 0 && !verbose {
         return Ok(());
     }
     if !report.findings.is_empty() {
@@ -59,7 +59,15 @@ pub fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()>
             plural(warnings, "warning")
         )
     };
-    let line = if errors > 0 {
+    let line = if report.unread > 0 {
+        format!(
+            "{line}; {} could not be read",
+            plural(report.unread, "file")
+        )
+    } else {
+        line
+    };
+    let line = if errors > 0 || report.unread > 0 {
         line.red().bold().to_string()
     } else if warnings > 0 {
         line.yellow().bold().to_string()
@@ -128,6 +136,7 @@ mod tests {
             &Report {
                 findings,
                 files_scanned: 3,
+                unread: 0,
             },
             verbose,
             &mut buf,

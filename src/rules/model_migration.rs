@@ -26,7 +26,10 @@ use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
 use crate::alembic::{Environment, Origin, environment_of};
-use crate::changes::{Change, Mode, Status};
+use std::sync::Arc;
+
+use crate::blob_cache;
+use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
@@ -71,15 +74,22 @@ impl Rule for ModelMigration {
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
 
         // Both versions of every changed model file.
-        let mut old_files: Vec<(String, Module)> = Vec::new();
-        let mut new_files: Vec<(String, Module)> = Vec::new();
+        // Parsed once per blob (see `blob_cache`): the next commit that
+        // touches a model reads most of these again.
+        let parsed = |b: &BlobRef| blob_cache::module(b, || ctx.reader.read(b, limit));
+        let mut old_files: Vec<(String, Arc<Module>)> = Vec::new();
+        let mut new_files: Vec<(String, Arc<Module>)> = Vec::new();
+        // The blob id of each file above, in the same order (`None`: not
+        // an object), which names a schema for the cache.
+        let mut old_ids: Vec<Option<ObjectId>> = Vec::new();
+        let mut new_ids: Vec<Option<ObjectId>> = Vec::new();
         for c in &model_changes {
             let old = match &c.old {
-                Some(b) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                Some(b) => parsed(b)?,
                 None => None,
             };
             let new = match (&c.new, c.status.has_new_content()) {
-                (Some(b), true) => ctx.reader.read(b, limit)?.and_then(|b| Module::parse(&b)),
+                (Some(b), true) => parsed(b)?,
                 _ => None,
             };
             if let Some(n) = &new
@@ -88,7 +98,7 @@ impl Rule for ModelMigration {
                 out.push(unreadable(c, n));
                 continue;
             }
-            if old.as_ref().is_some_and(Module::has_errors) {
+            if old.as_ref().is_some_and(|m| m.has_errors()) {
                 // The old version was broken: there is nothing reliable to
                 // compare with.
                 continue;
@@ -96,9 +106,11 @@ impl Rule for ModelMigration {
             if let Some(o) = old {
                 let path = c.old_path.clone().unwrap_or_else(|| c.path.clone());
                 old_files.push((path, o));
+                old_ids.push(c.old.as_ref().and_then(BlobRef::object_id));
             }
             if let Some(n) = new {
                 new_files.push((c.path.clone(), n));
+                new_ids.push(c.new.as_ref().and_then(BlobRef::object_id));
             }
         }
         if old_files.is_empty() && new_files.is_empty() {
@@ -117,7 +129,8 @@ impl Rule for ModelMigration {
         }
         names.sort();
         names.dedup();
-        let mut context: Vec<(String, Module)> = Vec::new();
+        let mut context: Vec<(String, Arc<Module>)> = Vec::new();
+        let mut context_ids: Vec<Option<ObjectId>> = Vec::new();
         if !names.is_empty()
             && let Ok(finder) = AhoCorasick::new(&names)
         {
@@ -125,28 +138,54 @@ impl Rule for ModelMigration {
                 if changed.contains(e.path) || !paths.is_model(e.path) || is_migration(e.path) {
                     continue;
                 }
-                let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
-                    continue;
+                // Only the files that name a changed class are parsed;
+                // one parsed recently is searched in its parsed text.
+                let m = match blob_cache::cached(e.blob) {
+                    Some(m) if finder.is_match(m.source()) => m,
+                    Some(_) => continue,
+                    None => {
+                        let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
+                            continue;
+                        };
+                        if !finder.is_match(&bytes) {
+                            continue;
+                        }
+                        match blob_cache::module(e.blob, || Ok(Some(bytes)))? {
+                            Some(m) => m,
+                            None => continue,
+                        }
+                    }
                 };
-                if !finder.is_match(&bytes) {
-                    continue;
-                }
-                if let Some(m) = Module::parse(&bytes).filter(|m| !m.has_errors()) {
+                if !m.has_errors() {
                     context.push((e.path.to_string(), m));
+                    context_ids.push(e.blob.object_id());
                 }
             }
         }
 
-        let schema = |files: &[(String, Module)]| -> Schema {
-            let all: Vec<ModelFile<'_>> = files
+        // A commit's old schema is, most often, the new schema of the
+        // previous commit that touched the same model files: kept by the
+        // (path, blob) list it was read from, in the order it was read
+        // (the order of a schema's changes follows it, and the messages
+        // list them: sorting the list changed dispatch's report).
+        let schema = |files: &[(String, Arc<Module>)], ids: &[Option<ObjectId>]| -> Arc<Schema> {
+            let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
                 .chain(&context)
-                .map(|(path, module)| ModelFile { path, module })
+                .zip(ids.iter().chain(&context_ids))
+                .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
-            extract(&all)
+            blob_cache::schema(key, || {
+                let all: Vec<ModelFile<'_>> = files
+                    .iter()
+                    .chain(&context)
+                    .map(|(path, module)| ModelFile { path, module })
+                    .collect();
+                extract(&all)
+            })
         };
-        let old = schema(&old_files);
-        let new = schema(&new_files);
+        let old = schema(&old_files, &old_ids);
+        let new = schema(&new_files, &new_ids);
         let changes = diff::diff(&old, &new);
         if changes.is_empty() {
             return Ok(());

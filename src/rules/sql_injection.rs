@@ -60,18 +60,25 @@ impl Rule for SqlInjection {
         let Some(content) = file.content()? else {
             return Ok(());
         };
+        // By blob id: the previous version of a file with findings is
+        // checked below, and it was checked already when it was new. The
+        // configuration is the same for the whole run.
         let safe = &ctx.config.sql_injection.safe_calls;
-        let mut found = check_source_with(file.path(), content, safe);
+        let check = |p: &str, b: &[u8]| check_source_with(p, b, safe);
+        let new = file.change.new.as_ref();
+        let mut found = crate::blob_cache::findings(new, file.path(), content, check);
         if found.is_empty() {
             return Ok(());
         }
         if ctx.set.mode != Mode::All
             && let Some(old) = file.old_content()?
         {
-            let before: HashSet<String> = check_source_with(file.path(), &old, safe)
-                .into_iter()
-                .map(|f| f.identity())
-                .collect();
+            let old_blob = file.change.old.as_ref();
+            let before: HashSet<String> =
+                crate::blob_cache::findings(old_blob, file.path(), &old, check)
+                    .into_iter()
+                    .map(|f| f.identity())
+                    .collect();
             found.retain(|f| !before.contains(&f.identity()));
         }
         out.extend(found);
