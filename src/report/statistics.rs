@@ -118,6 +118,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 files_scanned: 9,
+                unread: 0,
             },
             &mut buf,
         )
@@ -131,6 +132,7 @@ mod tests {
             &Report {
                 findings: &[],
                 files_scanned: 9,
+                unread: 0,
             },
             &mut buf,
         )

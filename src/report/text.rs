@@ -184,6 +184,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 files_scanned: 3,
+                unread: 0,
             },
             &mut quiet,
         )
