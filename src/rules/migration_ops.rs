@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 
+use super::migration_files::{MigrationFile, family_runs, migration_files};
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::{Op, function_ops};
 use crate::alembic::parse::classify;
-use crate::alembic::{Body, Migration, environment_of};
+use crate::alembic::{Body, Migration};
 use crate::changes::{BlobRef, Change, Mode, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
@@ -33,12 +34,7 @@ impl Rule for MigrationOps {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
-        if !IDS.iter().any(|r| (ctx.enabled)(*r)) {
-            return Ok(());
-        }
-        let all = ctx.set.mode == Mode::All;
-        let is_py = |c: &Change| c.status.has_new_content() && c.path.ends_with(".py");
-        if !all && !ctx.set.changes.iter().any(is_py) {
+        if !family_runs(ctx, IDS) {
             return Ok(());
         }
         let (snapshot, envs) = ctx.environments()?;
@@ -46,24 +42,10 @@ impl Rule for MigrationOps {
             return Ok(());
         }
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-        let mut targets: Vec<(&str, &BlobRef, Option<&Change>)> = Vec::new();
-        if all {
-            for env in envs {
-                for e in env.migration_entries(&snapshot) {
-                    targets.push((e.path, e.blob, None));
-                }
-            }
-        } else {
-            for c in ctx.set.changes.iter() {
-                if let Some(new) = &c.new
-                    && is_py(c)
-                    && environment_of(envs, &c.path).is_some()
-                {
-                    targets.push((&c.path, new, Some(c)));
-                }
-            }
-        }
-        for (path, blob, change) in targets {
+        for MigrationFile {
+            path, blob, change, ..
+        } in migration_files(ctx, &snapshot, envs)
+        {
             let Some(bytes) = ctx.reader.read(blob, limit)? else {
                 continue;
             };

@@ -24,10 +24,11 @@ mod checks;
 mod mapped;
 mod types;
 
+use super::migration_files::{family_runs, migration_files};
 use super::{Context, Rule, RuleId};
+use crate::alembic::Environment;
 use crate::alembic::dialect::environment_dialect;
-use crate::alembic::{Environment, environment_of};
-use crate::changes::{BlobRef, Change, Mode};
+use crate::changes::BlobRef;
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
 use crate::models::ModelPaths;
@@ -52,12 +53,7 @@ impl Rule for MigrationSafety {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
-        if !IDS.iter().any(|r| (ctx.enabled)(*r)) {
-            return Ok(());
-        }
-        let all = ctx.set.mode == Mode::All;
-        let is_py = |c: &Change| c.status.has_new_content() && c.path.ends_with(".py");
-        if !all && !ctx.set.changes.iter().any(is_py) {
+        if !family_runs(ctx, IDS) {
             return Ok(());
         }
         let (snapshot, envs) = ctx.environments()?;
@@ -65,23 +61,10 @@ impl Rule for MigrationSafety {
             return Ok(());
         }
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-        let mut targets: Vec<(&str, &BlobRef, &Environment)> = Vec::new();
-        if all {
-            for env in envs {
-                for e in env.migration_entries(&snapshot) {
-                    targets.push((e.path, e.blob, env));
-                }
-            }
-        } else {
-            for c in ctx.set.changes.iter() {
-                if let Some(new) = &c.new
-                    && is_py(c)
-                    && let Some(env) = environment_of(envs, &c.path)
-                {
-                    targets.push((&c.path, new, env));
-                }
-            }
-        }
+        let targets: Vec<(&str, &BlobRef, &Environment)> = migration_files(ctx, &snapshot, envs)
+            .into_iter()
+            .map(|f| (f.path, f.blob, f.env))
+            .collect();
         // The dialect of each environment, read once.
         let mut dialects: Vec<(&str, Option<crate::alembic::dialect::Dialect>)> = Vec::new();
         let models = ModelPaths::new(&ctx.config.models);
