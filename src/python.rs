@@ -283,6 +283,30 @@ pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
 /// `if`/`elif`/`else`/`try`/`except`/`finally`/`with` bodies, in document
 /// order, without recursion.
 pub fn block_statements(block: Node<'_>, through_compound: bool) -> Vec<Node<'_>> {
+    compound_statements(block, through_compound, |_| false)
+}
+
+/// [`block_statements`] through compound statements, leaving out the
+/// body of `if TYPE_CHECKING:` (declarations for type checkers that do
+/// not exist when the program runs: a model's columns there are not the
+/// table's). Its `else` still runs.
+pub fn runtime_statements<'t>(m: &Module, block: Node<'t>) -> Vec<Node<'t>> {
+    compound_statements(block, true, |stmt| {
+        stmt.kind() == "if_statement"
+            && stmt
+                .child_by_field_name("condition")
+                .and_then(|c| m.dotted_name(c))
+                .is_some_and(|n| n == "TYPE_CHECKING" || n.ends_with(".TYPE_CHECKING"))
+    })
+}
+
+/// The walk behind [`block_statements`]: `skip_body` says of a compound
+/// statement that its own body (not its clauses) is left out.
+fn compound_statements<'t>(
+    block: Node<'t>,
+    through_compound: bool,
+    skip_body: impl Fn(Node<'t>) -> bool,
+) -> Vec<Node<'t>> {
     const COMPOUND: &[&str] = &["if_statement", "try_statement", "with_statement"];
     const CLAUSES: &[&str] = &[
         "elif_clause",
@@ -299,9 +323,12 @@ pub fn block_statements(block: Node<'_>, through_compound: bool) -> Vec<Node<'_>
                 out.push(stmt);
                 continue;
             }
+            let skip = skip_body(stmt);
             for part in named_children(stmt) {
                 if part.kind() == "block" {
-                    containers.push(part);
+                    if !skip {
+                        containers.push(part);
+                    }
                 } else if CLAUSES.contains(&part.kind()) {
                     containers.extend(
                         named_children(part)

@@ -338,6 +338,23 @@ fn cosmetic_model_edits_pass() {
                 "mapped_column(String(200), default=\"untitled\")",
             ),
         ),
+        (
+            // Issue 25: `X | None` beside a nested generic is a union type.
+            "optional spelled as a union",
+            BASE_MODELS.replace(
+                "    bio: Mapped[Optional[str]] = mapped_column(Text)\n",
+                "    bio: Mapped[list[str] | None] = mapped_column(Text)\n",
+            ),
+        ),
+        (
+            "a field for type checkers only",
+            BASE_MODELS
+                .replace("from typing import Optional", "from typing import TYPE_CHECKING, Optional")
+                .replace(
+                    "    posts: Mapped[list[\"Post\"]]",
+                    "    if TYPE_CHECKING:\n        nickname: Mapped[str]\n\n    posts: Mapped[list[\"Post\"]]",
+                ),
+        ),
     ];
     for (what, models) in cases {
         let repo = fastapi_repo();

@@ -27,7 +27,7 @@ use super::canon::{Prefixes, canon, canon_type};
 use super::schema::{
     Check, Column, ForeignKey, ForeignKeyConstraint, Index, Loc, Schema, Table, Unique,
 };
-use crate::python::{Call, Module, block_statements, named_children};
+use crate::python::{Call, Module, block_statements, named_children, runtime_statements};
 
 /// One model file to read: its repository path and its parsed text.
 pub struct ModelFile<'a> {
@@ -380,7 +380,7 @@ impl<'m> Scan<'m> {
             members: Vec::new(),
         };
         let body = node.child_by_field_name("body")?;
-        for stmt in block_statements(body, true) {
+        for stmt in runtime_statements(m, body) {
             match stmt.kind() {
                 "expression_statement" => self.class_assignment(&mut class, stmt),
                 "decorated_definition" => self.declared_attr(&mut class, stmt),
@@ -1278,7 +1278,10 @@ impl<'s, 'm> Resolver<'s, 'm> {
                     _ => break,
                 }
             }
-            if node.kind() == "binary_operator" {
+            // `str | None` is an expression inside `Mapped[...]`; beside a
+            // nested generic (`list[str] | None`) the grammar reads a type,
+            // a `union_type`.
+            if node.kind() == "binary_operator" || node.kind() == "union_type" {
                 let mut parts = Vec::new();
                 let mut stack = vec![node];
                 while let Some(n) = stack.pop() {
@@ -1288,6 +1291,10 @@ impl<'s, 'm> Resolver<'s, 'm> {
                     {
                         stack.extend(n.child_by_field_name("right"));
                         stack.extend(n.child_by_field_name("left"));
+                    } else if n.kind() == "union_type" {
+                        let mut kids = named_children(n);
+                        kids.reverse();
+                        stack.extend(kids.into_iter().map(unwrap_type));
                     } else {
                         parts.push(unwrap_type(n));
                     }
@@ -1851,6 +1858,22 @@ mod tests {
             ]
         );
         assert_eq!(t.primary_key, ["id"]);
+    }
+
+    /// Issue 25: `Mapped[list[str] | None]` was read as NOT NULL, and
+    /// fields declared only for type checkers as columns.
+    #[test]
+    fn generic_types_with_none_are_nullable_and_type_checking_fields_are_not_columns() {
+        let s = schema(
+            "class Doc(Base):\n    __tablename__ = 'docs'\n    id: Mapped[int] = mapped_column(primary_key=True)\n    tags: Mapped[list[str] | None] = mapped_column(ARRAY(String))\n    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)\n    if TYPE_CHECKING:\n        owner_name: Mapped[str]\n",
+        );
+        let t = s.table("docs").unwrap();
+        let got: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.nullable))
+            .collect();
+        assert_eq!(got, [("id", false), ("tags", true), ("meta", true)]);
     }
 
     #[test]
