@@ -347,6 +347,14 @@ fn cosmetic_model_edits_pass() {
             ),
         ),
         (
+            // Issue 25: Alembic compares database types, not spellings.
+            "the same database type spelled otherwise",
+            BASE_MODELS
+                .replace("from sqlalchemy import", "from sqlalchemy import TEXT, VARCHAR,")
+                .replace("mapped_column(Text)", "mapped_column(TEXT)")
+                .replace("mapped_column(String(50))", "mapped_column(VARCHAR(50))"),
+        ),
+        (
             "a field for type checkers only",
             BASE_MODELS
                 .replace("from typing import Optional", "from typing import TYPE_CHECKING, Optional")

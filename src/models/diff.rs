@@ -176,7 +176,13 @@ fn column_diff(t: &str, old: &Column, new: &Column, out: &mut Vec<Change>) {
     let mut push = |text: String, summary: String| {
         out.push(Change::new(t, text, summary, &new.loc, true));
     };
-    if old.type_ != new.type_ {
+    // By database type (`Text` is `TEXT`); what cannot be read on either
+    // side is compared as before.
+    let same_type = match (&old.type_, &new.type_) {
+        (Some(a), Some(b)) => super::dbtype::key(a) == super::dbtype::key(b),
+        (a, b) => a == b,
+    };
+    if !same_type {
         let show = |ty: &Option<String>| ty.clone().unwrap_or_else(|| "unspecified".into());
         push(
             format!("{col} type {} -> {}", show(&old.type_), show(&new.type_)),
