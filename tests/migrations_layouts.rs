@@ -52,6 +52,50 @@ fn of(r: &common::Run, rule: &str) -> Vec<String> {
         .collect()
 }
 
+/// The slug of a revision file name (`db/versions/<rev>_<slug>.py`).
+fn slug(path: &str) -> String {
+    path.rsplit('_')
+        .next()
+        .unwrap()
+        .trim_end_matches(".py")
+        .to_string()
+}
+
+/// Stages a chain of revisions under `db/versions/`, one per
+/// (slug, file text for a revision and its down_revision) case, with ids
+/// counted from `base`.
+fn stage_chain<'c, T: 'c>(
+    repo: &TestRepo,
+    base: usize,
+    cases: impl IntoIterator<Item = &'c T>,
+    file: impl Fn(&'c T, &str, &str) -> (String, String),
+) {
+    let mut down = "None".to_string();
+    for (k, case) in cases.into_iter().enumerate() {
+        let rev = format!("{:012x}", base + k);
+        let (name, text) = file(case, &rev, &down);
+        repo.stage(&format!("db/versions/{rev}_{name}.py"), text);
+        down = format!("\"{rev}\"");
+    }
+}
+
+/// (slug, message) of every finding of `rule`.
+fn slug_messages(r: &common::Run, rule: &str) -> Vec<(String, String)> {
+    let doc: Value = r.json();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| {
+            (
+                slug(f["path"].as_str().unwrap()),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn named_ini_sections_with_package_locations_apply_alembics_file_template() {
     let repo = TestRepo::new();
@@ -237,26 +281,11 @@ fn downgrade_empty_only_where_upgrade_changes_the_schema() {
             "    \"\"\"The legacy table is not coming back.\"\"\"\n    pass",
         ),
     ];
-    let mut down = "None".to_string();
-    for (k, (name, up, dn)) in cases.iter().enumerate() {
-        let rev = format!("{:012x}", 0xabc000 + k);
-        repo.stage(
-            &format!("db/versions/{rev}_{name}.py"),
-            rev_file(&rev, &down, up, dn),
-        );
-        down = format!("\"{rev}\"");
-    }
+    stage_chain(&repo, 0xabc000, cases, |(name, up, dn), rev, down| {
+        (name.to_string(), rev_file(rev, down, up, dn))
+    });
     let r = repo.check_json(&["--all"]);
-    let reported: Vec<String> = of(&r, "downgrade-empty")
-        .iter()
-        .map(|p| {
-            p.rsplit('_')
-                .next()
-                .unwrap()
-                .trim_end_matches(".py")
-                .to_string()
-        })
-        .collect();
+    let reported: Vec<String> = of(&r, "downgrade-empty").iter().map(|p| slug(p)).collect();
     assert_eq!(reported, ["schema", "ddltext", "helper"], "{}", r.stdout);
     assert!(r.stdout.contains("changes the schema"));
 }
@@ -305,33 +334,13 @@ fn destructive_once_per_migration_and_documented_by_code_or_message() {
             "    op.drop_table(\"audit\")\n    op.drop_table(\"audit_log\")",
         ),
     ];
-    let mut down = "None".to_string();
-    for (k, (name, message, up)) in cases.iter().enumerate() {
-        let rev = format!("{:012x}", 0xdef000 + k);
-        let text = rev_file(&rev, &down, up, "    raise NotImplementedError()")
+    stage_chain(&repo, 0xdef000, cases, |(name, message, up), rev, down| {
+        let text = rev_file(rev, down, up, "    raise NotImplementedError()")
             .replace(&format!("change {rev}"), message);
-        repo.stage(&format!("db/versions/{rev}_{name}.py"), text);
-        down = format!("\"{rev}\"");
-    }
+        (name.to_string(), text)
+    });
     let r = repo.check_json(&["--all"]);
-    let doc: Value = r.json();
-    let found: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "migration-undocumented-destructive")
-        .map(|f| {
-            let path = f["path"].as_str().unwrap();
-            (
-                path.rsplit('_')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches(".py")
-                    .to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let found = slug_messages(&r, "migration-undocumented-destructive");
     assert_eq!(
         found,
         [
@@ -398,34 +407,11 @@ fn asymmetric_follows_conventions_columns_renames_and_reports_unnamed_drops() {
             "    op.drop_column(\"orders\", \"a\")",
         ),
     ];
-    let mut down = "None".to_string();
-    for (k, (name, up, dn)) in cases.iter().enumerate() {
-        let rev = format!("{:012x}", 0xfed000 + k);
-        repo.stage(
-            &format!("db/versions/{rev}_{name}.py"),
-            rev_file(&rev, &down, up, dn),
-        );
-        down = format!("\"{rev}\"");
-    }
+    stage_chain(&repo, 0xfed000, cases, |(name, up, dn), rev, down| {
+        (name.to_string(), rev_file(rev, down, up, dn))
+    });
     let r = repo.check_json(&["--all"]);
-    let doc: Value = r.json();
-    let found: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "downgrade-asymmetric")
-        .map(|f| {
-            let path = f["path"].as_str().unwrap();
-            (
-                path.rsplit('_')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches(".py")
-                    .to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let found = slug_messages(&r, "downgrade-asymmetric");
     assert_eq!(
         found,
         [
