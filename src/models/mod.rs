@@ -6,6 +6,7 @@
 //! here knows about rules, git or findings.
 
 pub mod canon;
+pub mod compare;
 pub mod dbtype;
 pub mod diff;
 pub mod extract;
