@@ -25,6 +25,12 @@ pub struct Scope {
     pub columns: HashSet<String>,
     /// Table-level indexes, uniques or keys changed.
     pub items: bool,
+    /// The model table may have more than was read (a base class from a
+    /// file not read): what only the migrations have is not reported.
+    pub partial: bool,
+    /// The reference does not know all of the table's indexes, uniques
+    /// and foreign keys: they are not compared.
+    pub loose: bool,
 }
 
 impl Scope {
@@ -195,7 +201,7 @@ pub fn compare(
         }
     }
     for h in &head.columns {
-        if scope.column(&h.name) && model.column_ci(&h.name).is_none() {
+        if scope.column(&h.name) && !scope.partial && model.column_ci(&h.name).is_none() {
             out.push(change(
                 t,
                 format!("{t}.{} is in the migrations but not in the models", h.name),
@@ -203,6 +209,9 @@ pub fn compare(
                 &model.loc,
             ));
         }
+    }
+    if scope.loose {
+        return out;
     }
     let (m, d) = (shape(model), shape(head));
     let show = |cols: &[String]| cols.join(", ");
@@ -221,7 +230,7 @@ pub fn compare(
             }
         }
         for cols in theirs.difference(ours) {
-            if scope.item(cols) && !cols.iter().any(|c| c.contains('(')) {
+            if scope.item(cols) && !scope.partial && !cols.iter().any(|c| c.contains('(')) {
                 out.push(change(
                     t,
                     format!(
@@ -261,7 +270,7 @@ pub fn compare(
             }
         }
         for (cols, targets) in d.keys.difference(&m.keys) {
-            if scope.item(cols) {
+            if scope.item(cols) && !scope.partial {
                 out.push(change(
                     t,
                     format!(

@@ -28,6 +28,7 @@ use crate::alembic::ops::function_ops;
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
+use super::model_head::{self, Reference, partial_tables};
 use crate::blob_cache;
 use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
@@ -50,8 +51,11 @@ impl Rule for ModelMigration {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
-        if ctx.set.mode == Mode::All || !(ctx.enabled)(RuleId::ModelWithoutMigration) {
+        if !(ctx.enabled)(RuleId::ModelWithoutMigration) {
             return Ok(());
+        }
+        if ctx.set.mode == Mode::All {
+            return model_head::check_all(ctx, out);
         }
         let paths = ModelPaths::new(&ctx.config.models);
         let touches_model = |c: &Change| {
@@ -201,7 +205,6 @@ impl Rule for ModelMigration {
                     && !c.old_path.as_deref().is_some_and(is_migration)
             })
             .collect();
-        let by_file = group(&changes);
         // `# dbguard: allow model-without-migration` at the finding's line
         // (or above) in the new version of the file.
         let allowed = |path: &str, group: &[&SchemaChange]| {
@@ -219,7 +222,47 @@ impl Rule for ModelMigration {
                     )
                 })
         };
-        let by_file: Vec<_> = by_file
+
+        // The migrations as the reference (issue 25): where the history
+        // knows a changed table, the new models are compared with the
+        // schema it builds after this change, so a model catching up with
+        // a migration that landed first, a table moved between files or a
+        // revert that deletes its own migration is no finding. The tables
+        // it cannot know are judged as before.
+        let changes = if envs.is_empty() {
+            changes
+        } else {
+            let reference = Reference::load(envs, &snapshot, ctx.reader)?;
+            let modules: Vec<&Module> = new_files
+                .iter()
+                .chain(&context)
+                .map(|(_, m)| m.as_ref())
+                .collect();
+            let partial = partial_tables(&new, &modules);
+            let split = model_head::split(&reference, &old, &new, changes, &partial);
+            let edited_any = ctx
+                .set
+                .changes
+                .iter()
+                .any(|c| is_migration(&c.path) && c.old != c.new && c.status.has_new_content());
+            for (path, group) in group(&split.differences) {
+                if !allowed(&path, &group) {
+                    out.push(differs(
+                        ctx.set.mode,
+                        envs,
+                        &path,
+                        &group,
+                        &split.differences,
+                        edited_any,
+                    ));
+                }
+            }
+            split.fallback
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let by_file: Vec<_> = group(&changes)
             .into_iter()
             .filter(|(p, g)| !allowed(p, g))
             .collect();
@@ -293,7 +336,7 @@ impl Rule for ModelMigration {
 
 /// Changes grouped by the model file they are declared in, files in the
 /// order their first change appears.
-fn group(changes: &[SchemaChange]) -> Vec<(String, Vec<&SchemaChange>)> {
+pub(super) fn group(changes: &[SchemaChange]) -> Vec<(String, Vec<&SchemaChange>)> {
     let mut order: Vec<String> = Vec::new();
     let mut map: BTreeMap<String, Vec<&SchemaChange>> = BTreeMap::new();
     for c in changes {
@@ -379,20 +422,9 @@ fn project_dir(env: &Environment) -> (String, &'static str) {
     }
 }
 
-fn missing(
-    mode: Mode,
-    envs: &[Environment],
-    path: &str,
-    group: &[&SchemaChange],
-    all: &[SchemaChange],
-) -> Finding {
-    let tail = match mode {
-        Mode::Range => "but this commit adds no migration",
-        Mode::Paths => "but none of the checked files is a new migration",
-        _ => "but no new migration is staged",
-    };
-    let slug = slug(all);
-    let (command, hint) = match environment_for(envs, path) {
+/// The command that writes the migration, and what to do with it.
+fn fix_for(envs: &[Environment], path: &str, slug: &str) -> (String, String) {
+    match environment_for(envs, path) {
         Some(env) => {
             let (dir, command) = project_dir(env);
             let cd = if dir.is_empty() {
@@ -414,7 +446,50 @@ fn missing(
             format!("set up Alembic (`alembic init migrations`) and run `alembic revision --autogenerate -m \"{slug}\"`"),
             "no Alembic environment was found; if the migrations live somewhere discovery cannot see, declare them under `migrations.environments` in .dbguard.yaml".to_string(),
         ),
+    }
+}
+
+/// Models that differ from the schema the migrations build (after the
+/// change, or in the tree for `--all`).
+pub(super) fn differs(
+    mode: Mode,
+    envs: &[Environment],
+    path: &str,
+    group: &[&SchemaChange],
+    all: &[SchemaChange],
+    migration_in_change: bool,
+) -> Finding {
+    let tail = match (mode, migration_in_change) {
+        (Mode::All, _) => "the migrations do not build this schema".to_string(),
+        (_, true) => "and the migrations in this change do not make up for it".to_string(),
+        (Mode::Range, false) => "and this commit adds no migration".to_string(),
+        (Mode::Paths, false) => "and none of the checked files is a new migration".to_string(),
+        (_, false) => "and no new migration is staged".to_string(),
     };
+    let (command, hint) = fix_for(envs, path, &slug(all));
+    let message = format!("{}: {tail}; {command}", list(group));
+    let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
+        .kind("no-migration")
+        .hint(hint);
+    if let Some(l) = first_line(group) {
+        f = f.at_line(l);
+    }
+    f
+}
+
+fn missing(
+    mode: Mode,
+    envs: &[Environment],
+    path: &str,
+    group: &[&SchemaChange],
+    all: &[SchemaChange],
+) -> Finding {
+    let tail = match mode {
+        Mode::Range => "but this commit adds no migration",
+        Mode::Paths => "but none of the checked files is a new migration",
+        _ => "but no new migration is staged",
+    };
+    let (command, hint) = fix_for(envs, path, &slug(all));
     let message = format!("{}, {tail}; {command}", list(group));
     let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
         .kind("no-migration")
