@@ -9,6 +9,7 @@ pub mod canon;
 pub mod dbtype;
 pub mod diff;
 pub mod extract;
+pub mod imports;
 pub mod schema;
 
 use globset::GlobSet;

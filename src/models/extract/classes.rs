@@ -2,12 +2,11 @@
 //! declares (bases, `__tablename__`, `__table_args__`, column-like
 //! members), before anything is resolved across files.
 
-use std::collections::HashMap;
-
 use tree_sitter::Node;
 
 use super::ModelFile;
 use super::syntax::*;
+use super::typedefs::TypeDefs;
 use crate::models::canon::Prefixes;
 use crate::models::schema::Loc;
 use crate::python::{Call, Module, named_children, runtime_statements};
@@ -17,8 +16,8 @@ pub(super) struct Scan<'m> {
     pub(super) path: &'m str,
     pub(super) m: &'m Module,
     pub(super) prefixes: Prefixes,
-    /// Module-level `name = Annotated[...]` aliases (the subscript node).
-    pub(super) annotated: HashMap<String, Node<'m>>,
+    /// What the module defines and imports that names column types.
+    pub(super) types: TypeDefs<'m>,
 }
 
 /// How a class names its table.
@@ -99,21 +98,11 @@ impl ClassDef<'_> {
 impl<'m> Scan<'m> {
     pub(super) fn new(file: &ModelFile<'m>) -> Scan<'m> {
         let m = file.module;
-        let mut annotated = HashMap::new();
-        for stmt in m.module_statements() {
-            if let Some(a) = m.assignment(stmt)
-                && let Some(value) = a.value
-                && let Some((name, _)) = generic(m, value)
-                && last(&name) == "Annotated"
-            {
-                annotated.insert(a.name.to_string(), value);
-            }
-        }
         Scan {
             path: file.path,
             m,
             prefixes: Prefixes::of(m),
-            annotated,
+            types: TypeDefs::of(m),
         }
     }
 

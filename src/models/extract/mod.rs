@@ -29,6 +29,8 @@ mod syntax;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod typedefs;
+mod types;
 
 use std::collections::HashSet;
 
@@ -60,12 +62,20 @@ pub fn extract_source(path: &str, bytes: &[u8]) -> Option<Schema> {
 
 /// The schema declared by `files` read together.
 pub fn extract(files: &[ModelFile<'_>]) -> Schema {
-    let scans: Vec<Scan<'_>> = files.iter().map(Scan::new).collect();
+    extract_with(files, &[])
+}
+
+/// The schema declared by `files` read together, with `libraries` read
+/// only for the column types they define (a `TypeDecorator`, an
+/// `Annotated` alias, a type variable, a `type_annotation_map`) that the
+/// model files import: their tables are not part of the schema.
+pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Schema {
+    let scans: Vec<Scan<'_>> = files.iter().chain(libraries).map(Scan::new).collect();
     let mut classes = Vec::new();
-    for (i, scan) in scans.iter().enumerate() {
+    for (i, scan) in scans.iter().enumerate().take(files.len()) {
         scan.classes(i, &mut classes);
     }
-    Resolver::new(scans, classes).build()
+    Resolver::new(scans, files.len(), classes).build()
 }
 
 /// The class names that tie a model file to other model files: the bases

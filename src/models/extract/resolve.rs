@@ -23,7 +23,11 @@ pub(super) enum Kind {
 }
 
 pub(super) struct Resolver<'m> {
+    /// The model files, then the files read only for the types they
+    /// define (see [`super::extract_with`]).
     pub(super) scans: Vec<Scan<'m>>,
+    /// How many of [`Resolver::scans`] are model files.
+    pub(super) models: usize,
     pub(super) classes: Vec<ClassDef<'m>>,
     pub(super) by_name: HashMap<String, Vec<usize>>,
     pub(super) kinds: Vec<Option<Kind>>,
@@ -35,7 +39,7 @@ pub(super) struct Resolver<'m> {
 }
 
 impl<'m> Resolver<'m> {
-    pub(super) fn new(scans: Vec<Scan<'m>>, classes: Vec<ClassDef<'m>>) -> Self {
+    pub(super) fn new(scans: Vec<Scan<'m>>, models: usize, classes: Vec<ClassDef<'m>>) -> Self {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, c) in classes.iter().enumerate() {
             by_name.entry(c.name.clone()).or_default().push(i);
@@ -43,6 +47,7 @@ impl<'m> Resolver<'m> {
         let n = classes.len();
         let mut r = Resolver {
             scans,
+            models,
             classes,
             by_name,
             kinds: vec![None; n],
@@ -61,7 +66,7 @@ impl<'m> Resolver<'m> {
                 }
             }
         }
-        for (si, scan) in r.scans.iter().enumerate() {
+        for (si, scan) in r.scans.iter().enumerate().take(models) {
             for stmt in scan.m.module_statements() {
                 if let Some((target, v)) = module_assignment(scan.m, stmt)
                     && let Some(target) = target

@@ -161,6 +161,20 @@ pub(super) fn dict_pairs<'m>(s: &Scan<'m>, dict: Node<'m>) -> Vec<(String, Node<
         .collect()
 }
 
+/// `key: value` pairs of a dict literal, keys as nodes.
+pub(super) fn dict_pairs_of(dict: Node<'_>) -> Vec<(Node<'_>, Node<'_>)> {
+    named_children(dict)
+        .into_iter()
+        .filter(|p| p.kind() == "pair")
+        .filter_map(|p| {
+            Some((
+                p.child_by_field_name("key")?,
+                p.child_by_field_name("value")?,
+            ))
+        })
+        .collect()
+}
+
 pub(super) fn schema_kw(s: &Scan<'_>, call: &Call<'_>) -> Option<String> {
     call.keyword("schema").and_then(|v| s.m.string_value(v))
 }

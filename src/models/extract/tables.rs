@@ -17,7 +17,7 @@ impl<'m> Resolver<'m> {
         }
         // Module-level Table(...) in file order, interleaved with classes
         // by position would be nicer; files come first, then classes.
-        for (si, scan) in self.scans.iter().enumerate() {
+        for (si, scan) in self.scans.iter().enumerate().take(self.models) {
             for stmt in scan.m.module_statements() {
                 let Some((_, value)) = module_assignment(scan.m, stmt) else {
                     continue;
@@ -141,7 +141,7 @@ impl<'m> Resolver<'m> {
     /// `Index("ix", User.email)` at module level: added to the table of
     /// the class or `Table` its first column belongs to.
     pub(super) fn loose_indexes(&mut self, schema: &mut Schema) {
-        for (si, scan) in self.scans.iter().enumerate() {
+        for (si, scan) in self.scans.iter().enumerate().take(self.models) {
             for stmt in scan.m.module_statements() {
                 let Some((_, value)) = module_assignment(scan.m, stmt) else {
                     continue;
