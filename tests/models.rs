@@ -368,6 +368,23 @@ fn cosmetic_model_edits_pass() {
                 .replace("mapped_column(String(50))", "mapped_column(String(length=50))"),
         ),
         (
+            // Issue 25: helpers evaluated: a computed table name, a
+            // function returning a column.
+            "helpers",
+            BASE_MODELS
+                .replace("from sqlalchemy.orm import", "from sqlalchemy.orm import declared_attr,")
+                .replace(
+                    "class Base(DeclarativeBase):\n    pass\n",
+                    "def key_type(table: str) -> Mapped[int]:\n    return mapped_column(ForeignKey(f\"{table}.id\"))\n\n\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls) -> str:\n        return f\"{cls.__name__.lower()}s\"\n",
+                )
+                .replace("    __tablename__ = \"users\"\n", "")
+                .replace("    __tablename__ = \"posts\"\n", "")
+                .replace(
+                    "author_id: Mapped[int] = mapped_column(ForeignKey(\"users.id\"))",
+                    "author_id: Mapped[int] = key_type(\"users\")",
+                ),
+        ),
+        (
             "a field for type checkers only",
             BASE_MODELS
                 .replace("from typing import Optional", "from typing import TYPE_CHECKING, Optional")
