@@ -10,6 +10,7 @@ pub mod compare;
 pub mod dbtype;
 pub mod diff;
 pub mod extract;
+pub mod imports;
 pub mod schema;
 
 use globset::GlobSet;

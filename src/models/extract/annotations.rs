@@ -17,8 +17,12 @@ pub(super) struct AnnotationInfo<'m> {
     /// `Annotated[...]` removed.
     pub(super) inner: Option<Node<'m>>,
     pub(super) optional: bool,
-    /// The `mapped_column(...)` of an `Annotated[T, mapped_column(...)]`.
-    pub(super) defaults: Option<Node<'m>>,
+    /// The `mapped_column(...)` of an `Annotated[T, mapped_column(...)]`,
+    /// and the file it is in.
+    pub(super) defaults: Option<(usize, Node<'m>)>,
+    /// The file [`AnnotationInfo::inner`] is in: an `Annotated` alias may
+    /// come from another file.
+    pub(super) scan: usize,
 }
 
 impl<'m> Resolver<'m> {
@@ -45,9 +49,13 @@ impl<'m> Resolver<'m> {
 
     /// Reads an annotation: `Mapped[Optional[Annotated[str, ...]]]`.
     pub(super) fn annotation(&self, scan: usize, node: Node<'m>) -> AnnotationInfo<'m> {
-        let s = &self.scans[scan];
-        let m = s.m;
-        let mut info = AnnotationInfo::default();
+        let mut cur = scan;
+        let mut s = &self.scans[cur];
+        let mut m = s.m;
+        let mut info = AnnotationInfo {
+            scan,
+            ..AnnotationInfo::default()
+        };
         let mut node = unwrap_type(node);
         if let Some((name, args)) = generic(m, node)
             && s.prefixes.strip(&name) == "Mapped"
@@ -85,6 +93,7 @@ impl<'m> Resolver<'m> {
                             .iter()
                             .copied()
                             .find(|a| s.short_call(*a).is_some_and(|(n, _)| n == "mapped_column"))
+                            .map(|a| (cur, a))
                             .or(info.defaults);
                         node = unwrap_type(args[0]);
                         continue;
@@ -127,14 +136,23 @@ impl<'m> Resolver<'m> {
                 }
                 break;
             }
-            if node.kind() == "identifier"
-                && let Some(alias) = s.annotated.get(m.text(node))
-            {
-                node = *alias;
-                continue;
+            if node.kind() == "identifier" {
+                let name = m.text(node);
+                // A `type_annotation_map` key is looked up as it is.
+                if self.is_map_key(name) {
+                    break;
+                }
+                if let Some((ds, alias)) = self.annotated_alias(cur, name) {
+                    cur = ds;
+                    s = &self.scans[cur];
+                    m = s.m;
+                    node = alias;
+                    continue;
+                }
             }
             break;
         }
+        info.scan = cur;
         info.inner = Some(node);
         info
     }
@@ -150,6 +168,11 @@ impl<'m> Resolver<'m> {
     ) -> String {
         let s = &self.scans[scan];
         let node = unwrap_type(node);
+        // A declarative base's `type_annotation_map` comes first.
+        let written: String = s.m.text(node).split_whitespace().collect();
+        if let Some(t) = self.mapped_python_type(&written) {
+            return t;
+        }
         let Some(name) = s.m.dotted_name(node) else {
             return canon_type(s.m, node, &s.prefixes);
         };
@@ -161,6 +184,17 @@ impl<'m> Resolver<'m> {
         let base = match name.as_str() {
             "int" => "Integer",
             "str" if sqlmodel => {
+                return match max_length {
+                    Some(l) => format!("AutoString({l})"),
+                    None => "AutoString".into(),
+                };
+            }
+            // SQLModel stores these as `AutoString` (a VARCHAR) too.
+            "EmailStr" | "NameEmail" | "AnyUrl" | "AnyHttpUrl" | "HttpUrl" | "Path"
+            | "IPv4Address" | "IPv6Address" | "IPvAnyAddress" | "IPv4Network" | "IPv6Network"
+            | "IPvAnyNetwork"
+                if sqlmodel =>
+            {
                 return match max_length {
                     Some(l) => format!("AutoString({l})"),
                     None => "AutoString".into(),

@@ -28,7 +28,7 @@ impl<'m> CallReader<'m> {
     pub fn new(path: &'m str, module: &'m Module) -> CallReader<'m> {
         let scan = Scan::new(&ModelFile { path, module });
         CallReader {
-            resolver: Resolver::new(vec![scan], Vec::new()),
+            resolver: Resolver::new(vec![scan], 1, Vec::new()),
         }
     }
 

@@ -8,7 +8,7 @@ use super::annotations::AnnotationInfo;
 use super::classes::{Member, TableNameSpec};
 use super::resolve::{Kind, Resolver};
 use super::syntax::*;
-use crate::models::canon::{canon, canon_type};
+use crate::models::canon::canon;
 use crate::models::schema::{Column, ForeignKey, Loc};
 use crate::python::named_children;
 
@@ -57,13 +57,19 @@ impl<'m> Resolver<'m> {
                 annotation,
                 at,
             } => self.column(scan, Some(attr), *call, *annotation, *at),
+            Member::Call {
+                attr,
+                call,
+                annotation,
+                at,
+            } => self.helper_column(scan, attr, *call, *annotation, *at),
             Member::BareMapped {
                 attr,
                 annotation,
                 at,
             } => {
                 let info = self.annotation(scan, *annotation);
-                if self.is_relationship_type(scan, info.inner) {
+                if self.is_relationship_type(info.scan, info.inner) {
                     return None;
                 }
                 self.mapped_column(scan, attr, None, info, *at)
@@ -115,8 +121,8 @@ impl<'m> Resolver<'m> {
     ) -> Option<BuiltColumn> {
         let s = &self.scans[scan];
         let mut spec = ColumnSpec::default();
-        if let Some(d) = info.defaults {
-            self.apply_column_call(scan, &mut spec, d);
+        if let Some((ds, d)) = info.defaults {
+            self.apply_column_call(ds, &mut spec, d);
         }
         if let Some(c) = call {
             self.apply_column_call(scan, &mut spec, c);
@@ -124,7 +130,7 @@ impl<'m> Resolver<'m> {
         if spec.type_.is_none()
             && let Some(inner) = info.inner
         {
-            spec.type_ = Some(self.python_type(scan, inner, false, None));
+            spec.type_ = Some(self.python_type(info.scan, inner, false, None));
         }
         let pk = spec.primary_key.unwrap_or(false);
         let explicit = spec.nullable.is_some();
@@ -158,7 +164,7 @@ impl<'m> Resolver<'m> {
             return None;
         }
         let info = self.annotation(scan, annotation);
-        if self.is_relationship_type(scan, info.inner) {
+        if self.is_relationship_type(info.scan, info.inner) {
             return None;
         }
         // `= Field(...)`, `= Relationship(...)` (not a column), or a plain
@@ -182,7 +188,7 @@ impl<'m> Resolver<'m> {
                     "nullable" => spec.nullable = bool_literal(*v),
                     "index" => spec.index = bool_literal(*v),
                     "unique" => spec.unique = bool_literal(*v),
-                    "sa_type" => spec.type_ = Some(canon_type(m, *v, &s.prefixes)),
+                    "sa_type" => spec.type_ = Some(self.type_text(scan, *v)),
                     "max_length" => sizes.max_length = Some(m.text(*v).to_string()),
                     "max_digits" => sizes.max_digits = Some(m.text(*v).to_string()),
                     "decimal_places" => sizes.decimal_places = Some(m.text(*v).to_string()),
@@ -216,7 +222,7 @@ impl<'m> Resolver<'m> {
         if spec.type_.is_none()
             && let Some(inner) = info.inner
         {
-            spec.type_ = Some(self.python_type(scan, inner, true, Some(sizes)));
+            spec.type_ = Some(self.python_type(info.scan, inner, true, Some(sizes)));
         }
         let pk = spec.primary_key.unwrap_or(false);
         let explicit = spec.nullable.is_some();
@@ -268,6 +274,7 @@ impl<'m> Resolver<'m> {
                 if let Some(target) = fk.positional.first() {
                     let target = m
                         .string_value(*target)
+                        .or_else(|| self.bound_string(scan, *target))
                         .unwrap_or_else(|| self.ref_target(scan, *target));
                     let mut options: Vec<String> = fk
                         .keywords
@@ -283,7 +290,7 @@ impl<'m> Resolver<'m> {
                 spec.extras.push(canon(m, arg, &s.prefixes));
             }
             Some((n, _)) if CONSTRAINT_CALLS.contains(&n.as_str()) || n == "CheckConstraint" => {}
-            _ if may_be_type => spec.type_ = Some(canon_type(m, arg, &s.prefixes)),
+            _ if may_be_type => spec.type_ = Some(self.type_text(scan, arg)),
             _ => {}
         }
     }
@@ -299,7 +306,7 @@ impl<'m> Resolver<'m> {
         let m = s.m;
         match key {
             "name" => spec.name = m.string_value(v).or(spec.name.take()),
-            "type_" => spec.type_ = Some(canon_type(m, v, &s.prefixes)),
+            "type_" => spec.type_ = Some(self.type_text(scan, v)),
             "nullable" => {
                 if let Some(b) = bool_literal(v) {
                     spec.nullable = Some(b);

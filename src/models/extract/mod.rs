@@ -24,11 +24,14 @@ mod calls;
 mod classes;
 mod columns;
 mod constraints;
+mod helpers;
 mod resolve;
 mod syntax;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod typedefs;
+mod types;
 
 use std::collections::HashSet;
 
@@ -60,12 +63,20 @@ pub fn extract_source(path: &str, bytes: &[u8]) -> Option<Schema> {
 
 /// The schema declared by `files` read together.
 pub fn extract(files: &[ModelFile<'_>]) -> Schema {
-    let scans: Vec<Scan<'_>> = files.iter().map(Scan::new).collect();
+    extract_with(files, &[])
+}
+
+/// The schema declared by `files` read together, with `libraries` read
+/// only for the column types they define (a `TypeDecorator`, an
+/// `Annotated` alias, a type variable, a `type_annotation_map`) that the
+/// model files import: their tables are not part of the schema.
+pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Schema {
+    let scans: Vec<Scan<'_>> = files.iter().chain(libraries).map(Scan::new).collect();
     let mut classes = Vec::new();
-    for (i, scan) in scans.iter().enumerate() {
+    for (i, scan) in scans.iter().enumerate().take(files.len()) {
         scan.classes(i, &mut classes);
     }
-    Resolver::new(scans, classes).build()
+    Resolver::new(scans, files.len(), classes).build()
 }
 
 /// The class names that tie a model file to other model files: the bases
@@ -86,7 +97,7 @@ pub fn context_names(m: &Module) -> Vec<String> {
     let defined: HashSet<&str> = classes.iter().map(|c| c.name.as_str()).collect();
     let mut out = Vec::new();
     for c in &classes {
-        let sa = !c.members.is_empty()
+        let sa = c.has_members()
             || c.tablename.is_some()
             || c.table_call.is_some()
             || c.table_args.is_some()
@@ -100,7 +111,7 @@ pub fn context_names(m: &Module) -> Vec<String> {
                 out.push(b.to_string());
             }
         }
-        if (c.is_abstract || c.is_mixin_or_registry()) && !c.members.is_empty() {
+        if (c.is_abstract || c.is_mixin_or_registry()) && c.has_members() {
             out.push(c.name.clone());
         }
     }

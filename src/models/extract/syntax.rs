@@ -8,6 +8,22 @@ use super::classes::Scan;
 use crate::python::{Call, Module, block_statements, named_children};
 
 pub(super) const COLUMN_CALLS: &[&str] = &["Column", "mapped_column"];
+/// Calls in a class body that are known not to be columns (the rest may
+/// be column helpers).
+pub(super) const NOT_COLUMNS: &[&str] = &[
+    "relationship",
+    "Relationship",
+    "association_proxy",
+    "synonym",
+    "backref",
+    "query_expression",
+    "column_property",
+    "composite",
+    "hybrid_property",
+    "Field",
+    "dynamic_loader",
+    "TypeVar",
+];
 pub(super) const WRAPPER_CALLS: &[&str] = &["deferred", "column_property"];
 pub(super) const CONSTRAINT_CALLS: &[&str] = &[
     "Index",
@@ -157,6 +173,20 @@ pub(super) fn dict_pairs<'m>(s: &Scan<'m>, dict: Node<'m>) -> Vec<(String, Node<
         .filter_map(|p| {
             let k = s.m.string_value(p.child_by_field_name("key")?)?;
             Some((k, p.child_by_field_name("value")?))
+        })
+        .collect()
+}
+
+/// `key: value` pairs of a dict literal, keys as nodes.
+pub(super) fn dict_pairs_of(dict: Node<'_>) -> Vec<(Node<'_>, Node<'_>)> {
+    named_children(dict)
+        .into_iter()
+        .filter(|p| p.kind() == "pair")
+        .filter_map(|p| {
+            Some((
+                p.child_by_field_name("key")?,
+                p.child_by_field_name("value")?,
+            ))
         })
         .collect()
 }
