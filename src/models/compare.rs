@@ -399,7 +399,7 @@ const ARGS_IGNORED: &[&str] = &["Enum", "ARRAY", "Boolean", "Interval", "JSON", 
 /// The comparable form of a type: its family and normalized arguments,
 /// or `None` when the type is not one dbguard knows.
 fn comparable(type_text: &str) -> Option<(&'static str, Vec<String>)> {
-    let key = dbtype::key(type_text);
+    let key = dbtype::key(type_text)?;
     let (head, args) = match key.find('(') {
         Some(i) if key.ends_with(')') => (&key[..i], &key[i + 1..key.len() - 1]),
         _ => (key.as_str(), ""),

@@ -19,7 +19,8 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::models::ModelPaths;
 use crate::models::compare::{self, Scope};
 use crate::models::diff::Change;
-use crate::models::extract::{ModelFile, context_names, extract};
+use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::imports;
 use crate::models::schema::{Schema, Table};
 use crate::python::Module;
 
@@ -210,11 +211,40 @@ pub fn read_models(
         }
         files.push((e.path.to_string(), m));
     }
+    // Files the models import column types from (see the same step in
+    // `model_migration`).
+    let mut seen: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    let mut libraries: Vec<(String, Arc<Module>)> = Vec::new();
+    let wanted: Vec<String> = files
+        .iter()
+        .flat_map(|(path, m)| imports::candidates(path, m))
+        .filter(|c| seen.insert(c.clone()))
+        .collect();
+    for path in wanted {
+        let Some(e) = snapshot.get(&path) else {
+            continue;
+        };
+        let Some(bytes) = reader.read(e.blob, limit)? else {
+            continue;
+        };
+        if !imports::may_define_types(&bytes) {
+            continue;
+        }
+        if let Some(m) = blob_cache::module(e.blob, || Ok(Some(bytes)))?
+            && !m.has_errors()
+        {
+            libraries.push((path, m));
+        }
+    }
     let all: Vec<ModelFile<'_>> = files
         .iter()
         .map(|(path, module)| ModelFile { path, module })
         .collect();
-    let schema = extract(&all);
+    let libs: Vec<ModelFile<'_>> = libraries
+        .iter()
+        .map(|(path, module)| ModelFile { path, module })
+        .collect();
+    let schema = extract_with(&all, &libs);
     let modules: Vec<&Module> = files.iter().map(|(_, m)| m.as_ref()).collect();
     let partial = partial_tables(&schema, &modules);
     Ok(Models {
