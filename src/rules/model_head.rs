@@ -134,6 +134,12 @@ pub fn partial_tables(schema: &Schema, modules: &[&Module]) -> HashSet<String> {
     let mut bases: std::collections::HashMap<String, Vec<String>> = Default::default();
     for m in modules {
         unresolved.extend(context_names(m));
+        // `Base = declarative_base()`, `Model = db.Model`: defined here.
+        for stmt in m.module_statements() {
+            if let Some(a) = m.assignment(stmt) {
+                defined.insert(a.name.to_string());
+            }
+        }
         for n in crate::python::descendants(m.root()) {
             if n.kind() != "class_definition" {
                 continue;
@@ -283,13 +289,15 @@ pub struct Split {
 
 /// Splits `changes` (from `old` to `new`, the models the change read) by
 /// what `reference` knows. `partial`: tables whose models may have more
-/// than was read.
+/// than was read; `moved`: tables gone from the models read that another
+/// file of the change names (moved out of the model files).
 pub fn split(
     reference: &Reference,
     old: &Schema,
     new: &Schema,
     changes: Vec<Change>,
     partial: &HashSet<String>,
+    moved: &HashSet<String>,
 ) -> Split {
     let scopes = compare::touched(old, new);
     let mut found = Vec::new();
@@ -326,6 +334,8 @@ pub fn split(
                     unknown.insert(key);
                 }
             },
+            // Declared now in a file that is not read as a model file.
+            (None, Some(_)) if moved.contains(&key) => {}
             (None, Some(o)) => match reference.knows(&o) {
                 // The models dropped a table the migrations still create.
                 Known::Table(..) => found.push(compare::extra_table(&o.name, &o.loc)),

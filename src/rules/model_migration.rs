@@ -291,7 +291,8 @@ impl Rule for ModelMigration {
                 .map(|(_, m)| m.as_ref())
                 .collect();
             let partial = partial_tables(&new, &modules);
-            let split = model_head::split(&reference, &old, &new, changes, &partial);
+            let moved = moved_out(ctx, &old, &new, &changed, &is_migration, limit)?;
+            let split = model_head::split(&reference, &old, &new, changes, &partial, &moved);
             let edited_any = ctx
                 .set
                 .changes
@@ -384,6 +385,49 @@ impl Rule for ModelMigration {
         }
         Ok(())
     }
+}
+
+/// Tables (lowercase) the old models declare and the new ones do not,
+/// whose name a Python file of the change that is not read as a model
+/// file quotes: moved out of the model files, not dropped.
+fn moved_out(
+    ctx: &Context<'_>,
+    old: &Schema,
+    new: &Schema,
+    read: &HashSet<&str>,
+    is_migration: &dyn Fn(&str) -> bool,
+    limit: u64,
+) -> anyhow::Result<HashSet<String>> {
+    let gone: Vec<String> = old
+        .tables
+        .iter()
+        .filter(|o| new.table(&o.name).is_none() && !o.name_unknown)
+        .map(|o| o.name.rsplit('.').next().unwrap_or(&o.name).to_string())
+        .collect();
+    let mut out = HashSet::new();
+    if gone.is_empty() {
+        return Ok(out);
+    }
+    for c in ctx.set.changes.iter() {
+        if !c.path.ends_with(".py")
+            || read.contains(c.path.as_str())
+            || is_migration(&c.path)
+            || !c.status.has_new_content()
+        {
+            continue;
+        }
+        let Some(blob) = &c.new else { continue };
+        let Some(bytes) = ctx.reader.read(blob, limit)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        for g in &gone {
+            if text.contains(&format!("\"{g}\"")) || text.contains(&format!("'{g}'")) {
+                out.insert(g.to_lowercase());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Changes grouped by the model file they are declared in, files in the
@@ -512,14 +556,15 @@ pub(super) fn differs(
     migration_in_change: bool,
 ) -> Finding {
     let tail = match (mode, migration_in_change) {
-        (Mode::All, _) => "the migrations do not build this schema".to_string(),
-        (_, true) => "and the migrations in this change do not make up for it".to_string(),
-        (Mode::Range, false) => "and this commit adds no migration".to_string(),
-        (Mode::Paths, false) => "and none of the checked files is a new migration".to_string(),
-        (_, false) => "and no new migration is staged".to_string(),
+        (Mode::All, _) => "",
+        (_, true) => ", and the migrations in this change do not make up for it",
+        (Mode::Range, false) => ", and this commit adds no migration",
+        (Mode::Paths, false) => ", and none of the checked files is a new migration",
+        (_, false) => ", and no new migration is staged",
     };
     let (command, hint) = fix_for(envs, path, &slug(all));
-    let message = format!("{}: {tail}; {command}", list(group));
+    let command = command.replacen("generate one with", "generate a migration with", 1);
+    let message = format!("{}{tail}; {command}", list(group));
     let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
         .kind("no-migration")
         .hint(hint);
