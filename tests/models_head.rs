@@ -9,7 +9,6 @@ mod common;
 use common::{Run, TestRepo};
 
 const MODELS: &str = "app/models.py";
-const VERSIONS: &str = "migrations/versions";
 
 const MODELS_PY: &str = "from sqlalchemy import Column, ForeignKey, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    name = Column(String(50), nullable=False)\n\n\nclass Post(Base):\n    __tablename__ = \"posts\"\n    id = Column(Integer, primary_key=True)\n    author_id = Column(Integer, ForeignKey(\"users.id\"), nullable=False)\n";
 
