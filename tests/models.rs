@@ -564,6 +564,56 @@ fn a_model_file_with_a_syntax_error_is_a_warning_and_never_a_schema_change() {
     assert_eq!(all[0].4, "warning");
 }
 
+/// Issue 25: the five misses of the recall measurement were model files
+/// outside the usual folders. Model files are found by what they declare,
+/// anywhere but in tests.
+#[test]
+fn model_files_are_found_by_what_they_declare_outside_tests() {
+    let audit = "from sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom app.models.db_models import Base\n\n\nclass AuditEntry(Base):\n    __tablename__ = \"audit_entries\"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    action: Mapped[str] = mapped_column(String(40))\n";
+    let fixture = "class Fake(Base):\n    __tablename__ = \"fake\"\n    id = Column(Integer, primary_key=True)\n";
+    let schemas = "from pydantic import BaseModel\n\n\nclass UserOut(BaseModel):\n    id: int\n";
+    let repo = fastapi_repo();
+    repo.stage("backend/app/core/audit.py", audit)
+        .stage("backend/tests/test_models.py", fixture)
+        .stage("backend/app/schemas.py", schemas);
+    repo.commit("audit, tests, schemas");
+
+    // Tests and files that declare no models change nothing.
+    repo.stage(
+        "backend/tests/test_models.py",
+        fixture.replace(
+            "primary_key=True)",
+            "primary_key=True)\n    extra = Column(Integer)",
+        ),
+    )
+    .stage(
+        "backend/app/schemas.py",
+        schemas.replace("id: int", "id: int\n    email: str"),
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(of_rule(&run, "model-without-migration"), []);
+
+    // A model file where no glob would look is read.
+    repo.stage(
+        "backend/app/core/audit.py",
+        audit.replace(
+            "String(40))\n",
+            "String(40))\n    actor: Mapped[str] = mapped_column(String(80))\n",
+        ),
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let found = details(&run);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "backend/app/core/audit.py");
+    assert!(
+        found[0].5.contains("audit_entries.actor added"),
+        "{}",
+        found[0].5
+    );
+}
+
 #[test]
 fn configured_model_paths_replace_the_defaults() {
     let repo = fastapi_repo();

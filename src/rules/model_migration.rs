@@ -59,10 +59,29 @@ impl Rule for ModelMigration {
             return model_head::check_all(ctx, out);
         }
         let paths = ModelPaths::new(&ctx.config.models);
-        let touches_model = |c: &Change| {
-            paths.is_model(&c.path) || c.old_path.as_deref().is_some_and(|p| paths.is_model(p))
-        };
-        if !ctx.set.changes.iter().any(touches_model) {
+        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        // A change touches a model file when either version is one (a
+        // file that stops declaring models is a change to them too).
+        let mut touching: HashSet<usize> = HashSet::new();
+        for (i, c) in ctx.set.changes.iter().enumerate() {
+            let new = match &c.new {
+                Some(b) if c.status.has_new_content() => {
+                    paths.is_model(&c.path, b, || ctx.reader.read(b, limit))?
+                }
+                _ => false,
+            };
+            let old = match &c.old {
+                Some(b) if !new => {
+                    let p = c.old_path.as_deref().unwrap_or(&c.path);
+                    paths.is_model(p, b, || ctx.reader.read(b, limit))?
+                }
+                _ => false,
+            };
+            if new || old {
+                touching.insert(i);
+            }
+        }
+        if touching.is_empty() {
             return Ok(());
         }
         let (snapshot, envs) = ctx.environments()?;
@@ -71,12 +90,13 @@ impl Rule for ModelMigration {
             .set
             .changes
             .iter()
-            .filter(|c| touches_model(c) && !is_migration(&c.path))
+            .enumerate()
+            .filter(|(i, c)| touching.contains(i) && !is_migration(&c.path))
+            .map(|(_, c)| c)
             .collect();
         if model_changes.is_empty() {
             return Ok(());
         }
-        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
 
         // Both versions of every changed model file.
         // Parsed once per blob (see `blob_cache`): the next commit that
@@ -140,7 +160,11 @@ impl Rule for ModelMigration {
             && let Ok(finder) = AhoCorasick::new(&names)
         {
             for e in snapshot.entries() {
-                if changed.contains(e.path) || !paths.is_model(e.path) || is_migration(e.path) {
+                if changed.contains(e.path)
+                    || !paths.may_be_model(e.path)
+                    || is_migration(e.path)
+                    || !paths.is_model(e.path, e.blob, || ctx.reader.read(e.blob, limit))?
+                {
                     continue;
                 }
                 // Only the files that name a changed class are parsed;
