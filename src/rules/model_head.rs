@@ -63,18 +63,29 @@ impl Reference {
         if table.name_unknown || self.heads.is_empty() {
             return Known::Unknown;
         }
-        let mut unknown = false;
+        // A table one environment's history touches without reading
+        // wins over one that creates it: a plugin's migrations may alter a
+        // table the core's create (ckan's activity plugin). An environment
+        // whose whole head is unknown only matters when no other creates
+        // the table.
+        let mut found = Vec::new();
+        let mut opaque = false;
         for (_, h) in &self.heads {
             match h.knows(&table.name) {
-                Knows::Table(t) => return Known::Table(t, h),
-                Knows::Unknown => unknown = true,
+                Knows::Table(t) => found.push((t, h.as_ref())),
+                Knows::Unknown if h.opaque.is_some() => opaque = true,
+                Knows::Maybe => opaque = true,
+                Knows::Unknown => return Known::Unknown,
                 Knows::Absent => {}
             }
         }
-        if unknown {
-            Known::Unknown
-        } else {
-            Known::Absent
+        match found.as_slice() {
+            [(t, h)] => Known::Table(t, h),
+            // Created by two environments: which one is the database's
+            // cannot be told.
+            [_, _, ..] => Known::Unknown,
+            [] if opaque => Known::Unknown,
+            [] => Known::Absent,
         }
     }
 
