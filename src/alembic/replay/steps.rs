@@ -17,7 +17,7 @@ use tree_sitter::Node;
 use crate::alembic::effect::{is_ddl, sql_of};
 use crate::alembic::ops::{Op, ops_in};
 use crate::models::canon::{Prefixes, canon_type};
-use crate::models::extract::CallReader;
+use crate::models::extract::{CallReader, extract_source};
 use crate::models::schema::{Column, Table};
 use crate::python::{Module, Position, descendants};
 
@@ -384,6 +384,17 @@ impl<'m> Reader<'m> {
                 }
                 .copied()
                 .or(call.keyword("column"));
+                if op.column.is_none()
+                    && let Some(columns) = col.and_then(|c| self.columns_named_by_loop(c, bound))
+                {
+                    for column in columns {
+                        out.push(Step::AddColumn {
+                            table: table.clone(),
+                            column,
+                        });
+                    }
+                    return;
+                }
                 match col
                     .filter(|_| op.column.is_some())
                     .and_then(|c| self.calls.column(c))
@@ -597,6 +608,52 @@ impl<'m> Reader<'m> {
             .copied()
             .or(call.keyword("table_name"))
             .or(call.keyword("source_table"))
+    }
+
+    /// `sa.Column(name, ...)` whose name is a loop variable (`for column
+    /// in _columns: op.add_column("package", sa.Column(column, ...))`):
+    /// one column per value, read as the model extractor reads columns.
+    /// `None` when the name is not a loop variable over literals.
+    fn columns_named_by_loop(
+        &self,
+        col: Node<'m>,
+        bound: &Bindings<'m>,
+    ) -> Option<Vec<crate::models::schema::Column>> {
+        let m = self.m;
+        let call = m.call(col)?;
+        let name = *call.positional.first()?;
+        if name.kind() != "identifier" {
+            return None;
+        }
+        let values: Vec<Node<'m>> = match bound.get(m.text(name)) {
+            Some(v) => vec![*v],
+            None => self
+                .loop_bindings(name)?
+                .into_iter()
+                .map(|b| b.get(m.text(name)).copied())
+                .collect::<Option<Vec<_>>>()?,
+        };
+        let mut imports = String::new();
+        for stmt in m.module_statements() {
+            if matches!(stmt.kind(), "import_statement" | "import_from_statement") {
+                imports.push_str(m.text(stmt));
+                imports.push('\n');
+            }
+        }
+        let text = m.text(col);
+        let (start, end) = (
+            name.start_byte() - col.start_byte(),
+            name.end_byte() - col.start_byte(),
+        );
+        let mut out = Vec::new();
+        for v in values {
+            let literal = m.string_value(v)?;
+            let column = format!("{}{literal:?}{}", &text[..start], &text[end..]);
+            let src = format!("{imports}_t = Table(\"__dbguard_column\", {column})\n");
+            let schema = extract_source(self.path, src.as_bytes())?;
+            out.push(schema.table("__dbguard_column")?.columns.first()?.clone());
+        }
+        Some(out)
     }
 
     /// The values a name takes, one binding of the loop variables per
@@ -970,6 +1027,28 @@ mod tests {
             })
             .collect();
         assert_eq!(got, ["a.x", "b.x", "c.y"]);
+        // ckan's `for column in _columns: op.add_column('package', ...)`.
+        let s = steps(
+            "_columns = ('author', 'maintainer')\n\ndef upgrade():\n    for column in _columns:\n        op.add_column('package', sa.Column(column, sa.UnicodeText))\n",
+        );
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::AddColumn { table, column } => format!(
+                    "{table}.{} {}",
+                    column.name,
+                    column.type_.as_deref().unwrap_or("?")
+                ),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "package.author UnicodeText",
+                "package.maintainer UnicodeText"
+            ]
+        );
         // ckan's `for name, table, columns in indexes: op.create_index(...)`.
         let s = steps(
             "INDEXES = (('ix_a', 'a', ['x']), ('ix_b', 'b', ['y', 'z']))\n\ndef upgrade():\n    for name, table, columns in INDEXES:\n        op.create_index(name, table, columns)\n",
@@ -996,15 +1075,20 @@ mod tests {
         let s = steps(
             "KEYS = [('a', 'x_id'), ('b', 'y_id')]\n\ndef upgrade():\n    for table, column in KEYS:\n        op.drop_column(table, column)\n        op.add_column(table, sa.Column(column, sa.Text))\n",
         );
-        let got: Vec<String> = s.iter().map(|s| format!("{s:?}")).collect();
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::AddColumn { table, column } => format!("add {table}.{}", column.name),
+                other => format!("{other:?}"),
+            })
+            .collect();
         assert_eq!(
             got,
             [
                 "DropColumn { table: \"a\", column: \"x_id\" }",
                 "DropColumn { table: \"b\", column: \"y_id\" }",
-                // A column whose name is a loop variable: not read.
-                "Unknown(\"a\")",
-                "Unknown(\"b\")"
+                "add a.x_id",
+                "add b.y_id"
             ]
         );
     }
