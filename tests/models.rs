@@ -566,10 +566,20 @@ fn model_files_are_found_by_what_they_declare_outside_tests() {
     repo.stage("backend/app/core/audit.py", audit)
         .stage("backend/tests/test_models.py", fixture)
         .stage("backend/app/schemas.py", schemas);
+    repo.stage(
+        "backend/migrations/upgrade_data.py",
+        "old = Table('old', meta)\n",
+    );
     repo.commit("audit, tests, schemas");
 
-    // Tests and files that declare no models change nothing.
+    // Tests, files that declare no models and scripts in the migrations
+    // folder (CTFd's `migrations/1_2_0_upgrade_2_0_0.py` declares the
+    // tables it moves data between) change nothing.
     repo.stage(
+        "backend/migrations/upgrade_data.py",
+        "old = Table('old', meta, Column('id', Integer, primary_key=True))\n",
+    )
+    .stage(
         "backend/tests/test_models.py",
         fixture.replace(
             "primary_key=True)",

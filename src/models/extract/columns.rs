@@ -290,6 +290,8 @@ impl<'m> Resolver<'m> {
                 spec.extras.push(canon(m, arg, &s.prefixes));
             }
             Some((n, _)) if CONSTRAINT_CALLS.contains(&n.as_str()) || n == "CheckConstraint" => {}
+            // `Column(None, ForeignKey(...))`: no type, the target's.
+            _ if may_be_type && arg.kind() == "none" => {}
             _ if may_be_type => spec.type_ = Some(self.type_text(scan, arg)),
             _ => {}
         }
