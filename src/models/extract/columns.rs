@@ -287,7 +287,8 @@ impl<'m> Resolver<'m> {
                 }
             }
             Some((n, _)) if COLUMN_EXTRAS.contains(&n.as_str()) => {
-                spec.extras.push(canon(m, arg, &s.prefixes));
+                spec.extras
+                    .push(self.bound_text(canon(m, arg, &s.prefixes)));
             }
             Some((n, _)) if CONSTRAINT_CALLS.contains(&n.as_str()) || n == "CheckConstraint" => {}
             // `Column(None, ForeignKey(...))`: no type, the target's.
