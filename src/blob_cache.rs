@@ -177,6 +177,107 @@ pub fn findings(
     found
 }
 
+/// Yes/no answers kept per blob: enough for every distinct model and
+/// library blob of a long history (43 bytes each).
+const FLAGS_KEPT: usize = 1 << 16;
+
+/// A question asked of blobs by byte-level prefilters (does it declare
+/// models, does it define column types), so that a blob is read at most
+/// once per question.
+pub type FlagKind = &'static str;
+
+#[derive(Default)]
+struct Flags {
+    map: HashMap<(FlagKind, ObjectId), bool>,
+    order: VecDeque<(FlagKind, ObjectId)>,
+}
+
+fn flags() -> &'static Mutex<Flags> {
+    static CELL: OnceLock<Mutex<Flags>> = OnceLock::new();
+    CELL.get_or_init(Mutex::default)
+}
+
+/// The answer `compute` gives about `blob` for question `kind`, computed
+/// once per blob id while it is kept (every time for blobs that are not
+/// objects).
+pub fn flag(
+    kind: FlagKind,
+    blob: &BlobRef,
+    compute: impl FnOnce() -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    let Some(id) = blob.object_id() else {
+        return compute();
+    };
+    if let Ok(f) = flags().lock()
+        && let Some(hit) = f.map.get(&(kind, id))
+    {
+        return Ok(*hit);
+    }
+    let answer = compute()?;
+    if let Ok(mut f) = flags().lock()
+        && f.map.insert((kind, id), answer).is_none()
+    {
+        f.order.push_back((kind, id));
+        while f.order.len() > FLAGS_KEPT {
+            if let Some(old) = f.order.pop_front() {
+                f.map.remove(&old);
+            }
+        }
+    }
+    Ok(answer)
+}
+
+/// Values derived from a blob (and the path it is read at) kept at once.
+const DERIVED_KEPT: usize = 4096;
+
+type DerivedKey = (FlagKind, ObjectId, String);
+
+#[derive(Default)]
+struct Derived {
+    map: HashMap<DerivedKey, Arc<dyn std::any::Any + Send + Sync>>,
+    order: VecDeque<DerivedKey>,
+}
+
+fn derived_cache() -> &'static Mutex<Derived> {
+    static CELL: OnceLock<Mutex<Derived>> = OnceLock::new();
+    CELL.get_or_init(Mutex::default)
+}
+
+/// What `compute` derives from the blob `id` read at `path` (the files a
+/// model file imports types from, say), computed once per blob id and
+/// path while it is kept (every time without an id: content that is not
+/// an object).
+pub fn derived<T: Send + Sync + 'static>(
+    kind: FlagKind,
+    id: Option<ObjectId>,
+    path: &str,
+    compute: impl FnOnce() -> T,
+) -> Arc<T> {
+    let Some(id) = id else {
+        return Arc::new(compute());
+    };
+    let key = (kind, id, path.to_string());
+    if let Ok(d) = derived_cache().lock()
+        && let Some(hit) = d.map.get(&key)
+        && let Ok(v) = Arc::clone(hit).downcast::<T>()
+    {
+        return v;
+    }
+    let value = Arc::new(compute());
+    if let Ok(mut d) = derived_cache().lock() {
+        let erased: Arc<dyn std::any::Any + Send + Sync> = value.clone();
+        if d.map.insert(key.clone(), erased).is_none() {
+            d.order.push_back(key);
+            while d.order.len() > DERIVED_KEPT {
+                if let Some(old) = d.order.pop_front() {
+                    d.map.remove(&old);
+                }
+            }
+        }
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

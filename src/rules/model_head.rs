@@ -1,0 +1,442 @@
+//! The models against the schema the migration history builds: the
+//! reference of `model-without-migration` (a static `alembic check`), and
+//! of `dbguard models --diff`.
+//!
+//! [`Reference`] holds each environment's replayed head
+//! ([`crate::alembic::replay`]) and answers, for a model table, whether
+//! the migrations create it, and how; [`read_models`] reads every model
+//! file of a snapshot together.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::alembic::replay::{self, Head, Knows};
+use crate::alembic::{Environment, environment_of};
+use crate::blob_cache;
+use crate::changes::{ContentReader, Snapshot};
+use crate::config::Config;
+use crate::engine::DEFAULT_MAX_FILE_SIZE;
+use crate::models::ModelPaths;
+use crate::models::compare::{self, Scope};
+use crate::models::diff::Change;
+use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::imports;
+use crate::models::schema::{Schema, Table};
+use crate::python::Module;
+
+use super::{Context, RuleId};
+use crate::changes::Mode;
+use crate::finding::Finding;
+
+/// Every environment's head.
+pub struct Reference {
+    pub heads: Vec<(Environment, Arc<Head>)>,
+}
+
+/// What the migrations say about one model table.
+pub enum Known<'r> {
+    /// This environment's head creates it.
+    Table(&'r Table, &'r Head),
+    /// No environment creates it, and every head is known.
+    Absent,
+    /// Some head cannot be read where it matters (or there is no
+    /// environment): nothing can be said.
+    Unknown,
+}
+
+impl Reference {
+    /// Replays every environment of `snapshot`.
+    pub fn load(
+        envs: &[Environment],
+        snapshot: &Snapshot,
+        reader: &dyn ContentReader,
+    ) -> anyhow::Result<Reference> {
+        let mut heads = Vec::new();
+        for env in envs {
+            heads.push((env.clone(), replay::head(env, snapshot, reader)?));
+        }
+        Ok(Reference { heads })
+    }
+
+    /// What the heads know about `table` (its name unknown: unknown).
+    pub fn knows<'r>(&'r self, table: &Table) -> Known<'r> {
+        if table.name_unknown || self.heads.is_empty() {
+            return Known::Unknown;
+        }
+        // A table one environment's history touches without reading
+        // wins over one that creates it: a plugin's migrations may alter a
+        // table the core's create (ckan's activity plugin). An environment
+        // whose whole head is unknown only matters when no other creates
+        // the table.
+        let mut found = Vec::new();
+        let mut opaque = false;
+        for (_, h) in &self.heads {
+            match h.knows(&table.name) {
+                Knows::Table(t) => found.push((t, h.as_ref())),
+                Knows::Unknown if h.opaque.is_some() => opaque = true,
+                Knows::Maybe => opaque = true,
+                Knows::Unknown => return Known::Unknown,
+                Knows::Absent => {}
+            }
+        }
+        match found.as_slice() {
+            [(t, h)] => Known::Table(t, h),
+            // Created by two environments: which one is the database's
+            // cannot be told.
+            [_, _, ..] => Known::Unknown,
+            [] if opaque => Known::Unknown,
+            [] => Known::Absent,
+        }
+    }
+
+    /// The table names a head knows (lowercase), for foreign keys.
+    pub fn table_names(head: &Head) -> HashSet<String> {
+        head.schema
+            .tables
+            .iter()
+            .map(|t| t.name.to_lowercase())
+            .collect()
+    }
+}
+
+/// Whether `path` lies in an environment's script folder (`env.py`, the
+/// versions, upgrade scripts that keep old models): never a model file.
+pub fn in_script_folder(envs: &[Environment], path: &str) -> bool {
+    envs.iter().any(|e| {
+        !e.script_location.is_empty()
+            && path
+                .strip_prefix(e.script_location.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// A model table read wrongly: a primary key that is a foreign key to its
+/// own table is what a joined-inheritance subclass (its own table, named
+/// by Flask-SQLAlchemy) looks like when it is merged into its parent's.
+fn misread(model: &Table) -> bool {
+    let own = |target: &str| {
+        target
+            .rsplit_once('.')
+            .is_some_and(|(t, _)| t.eq_ignore_ascii_case(&model.name))
+    };
+    model.columns.iter().any(|c| {
+        (c.primary_key || model.primary_key.contains(&c.name))
+            && c.foreign_keys.iter().any(|k| own(&k.target))
+    })
+}
+
+/// Where `model`'s table differs from the migrations within `scope`;
+/// `None` when the migrations cannot say.
+pub fn differences(reference: &Reference, model: &Table, scope: &Scope) -> Option<Vec<Change>> {
+    if model.columns.is_empty() || misread(model) {
+        // A subclass that names a table but declares no column: single
+        // table inheritance (Flask-SQLAlchemy drops such a table), or a
+        // table whose columns come from somewhere not read.
+        return None;
+    }
+    match reference.knows(model) {
+        Known::Unknown => None,
+        Known::Absent => Some(vec![compare::missing_table(model)]),
+        Known::Table(t, h) => {
+            let scope = Scope {
+                loose: !h.constraints_known(&t.name),
+                ..scope.clone()
+            };
+            Some(compare::compare(
+                model,
+                t,
+                &scope,
+                &Reference::table_names(h),
+            ))
+        }
+    }
+}
+
+/// The models read from a snapshot.
+pub struct Models {
+    pub schema: Schema,
+    /// Model files that do not parse (left out).
+    pub broken: Vec<String>,
+    /// Tables (lowercase) whose class has a base that none of the files
+    /// read defines: a mixin elsewhere may add columns, so what the
+    /// migrations have and these models lack is not a difference.
+    pub partial: HashSet<String>,
+}
+
+/// The tables (lowercase) of `schema` whose class names a base that is
+/// not a class of `modules` (see [`Models::partial`]).
+pub fn partial_tables(schema: &Schema, modules: &[&Module]) -> HashSet<String> {
+    let mut unresolved: HashSet<String> = HashSet::new();
+    let mut defined: HashSet<String> = HashSet::new();
+    let mut bases: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for m in modules {
+        unresolved.extend(context_names(m));
+        // `Base = declarative_base()`, `Model = db.Model`: defined here.
+        for stmt in m.module_statements() {
+            if let Some(a) = m.assignment(stmt) {
+                defined.insert(a.name.to_string());
+            }
+        }
+        for n in crate::python::descendants(m.root()) {
+            if n.kind() != "class_definition" {
+                continue;
+            }
+            let Some(name) = n.child_by_field_name("name") else {
+                continue;
+            };
+            let name = m.text(name).to_string();
+            let supers: Vec<String> = n
+                .child_by_field_name("superclasses")
+                .map(|a| {
+                    crate::python::named_children(a)
+                        .into_iter()
+                        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
+                        .map(|b| {
+                            let t = m.text(b);
+                            t.rsplit('.').next().unwrap_or(t).to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            bases.entry(name.clone()).or_default().extend(supers);
+            defined.insert(name);
+        }
+    }
+    unresolved.retain(|b| !defined.contains(b));
+    // A class is partial when it, or a base it inherits from, names an
+    // unresolved base.
+    let partial_class = |class: &str| {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            for b in bases.get(c).into_iter().flatten() {
+                if unresolved.contains(b) {
+                    return true;
+                }
+                stack.push(b);
+            }
+        }
+        false
+    };
+    schema
+        .tables
+        .iter()
+        .filter(|t| t.class_name.as_deref().is_some_and(partial_class))
+        .map(|t| t.name.to_lowercase())
+        .collect()
+}
+
+/// Every model file of `snapshot` read together (migration files and
+/// files that do not parse left out).
+pub fn read_models(
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+    config: &Config,
+    envs: &[Environment],
+) -> anyhow::Result<Models> {
+    let paths = ModelPaths::new(&config.models);
+    let limit = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    let mut files: Vec<(String, Arc<Module>)> = Vec::new();
+    let mut broken = Vec::new();
+    for e in snapshot.entries() {
+        if !paths.may_be_model(e.path)
+            || environment_of(envs, e.path).is_some()
+            || in_script_folder(envs, e.path)
+        {
+            continue;
+        }
+        if !paths.is_model(e.path, e.blob, || reader.read(e.blob, limit))? {
+            continue;
+        }
+        let Some(m) = blob_cache::module(e.blob, || reader.read(e.blob, limit))? else {
+            continue;
+        };
+        if m.has_errors() {
+            broken.push(e.path.to_string());
+            continue;
+        }
+        files.push((e.path.to_string(), m));
+    }
+    // Files the models import column types from (see the same step in
+    // `model_migration`).
+    let mut seen: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    let mut libraries: Vec<(String, Arc<Module>)> = Vec::new();
+    let wanted: Vec<String> = files
+        .iter()
+        .flat_map(|(path, m)| imports::candidates(path, m))
+        .filter(|c| seen.insert(c.clone()))
+        .collect();
+    for path in wanted {
+        let Some(e) = snapshot.get(&path) else {
+            continue;
+        };
+        let Some(bytes) = reader.read(e.blob, limit)? else {
+            continue;
+        };
+        if !imports::may_define_types(&bytes) {
+            continue;
+        }
+        if let Some(m) = blob_cache::module(e.blob, || Ok(Some(bytes)))?
+            && !m.has_errors()
+        {
+            libraries.push((path, m));
+        }
+    }
+    let all: Vec<ModelFile<'_>> = files
+        .iter()
+        .map(|(path, module)| ModelFile { path, module })
+        .collect();
+    let libs: Vec<ModelFile<'_>> = libraries
+        .iter()
+        .map(|(path, module)| ModelFile { path, module })
+        .collect();
+    let schema = extract_with(&all, &libs);
+    let modules: Vec<&Module> = files.iter().map(|(_, m)| m.as_ref()).collect();
+    let partial = partial_tables(&schema, &modules);
+    Ok(Models {
+        schema,
+        broken,
+        partial,
+    })
+}
+
+/// Every difference between all the models and the migrations, model
+/// table by model table (tables only the migrations create are not
+/// reported: the models read may not be all of the application's).
+pub fn all_differences(reference: &Reference, models: &Models) -> Vec<Change> {
+    let mut out = Vec::new();
+    for t in &models.schema.tables {
+        let scope = Scope {
+            partial: models.partial.contains(&t.name.to_lowercase()),
+            ..Scope::whole()
+        };
+        if let Some(d) = differences(reference, t, &scope) {
+            out.extend(d);
+        }
+    }
+    out
+}
+
+/// A change set's model changes, split by what the migrations know.
+pub struct Split {
+    /// Where the new models differ from the head the history builds after
+    /// the change, for the tables and columns the change touched.
+    pub differences: Vec<Change>,
+    /// The model changes on tables the migrations cannot say anything
+    /// about: judged as before (a new migration in the change or not).
+    pub fallback: Vec<Change>,
+}
+
+/// Splits `changes` (from `old` to `new`, the models the change read) by
+/// what `reference` knows. `partial`: tables whose models may have more
+/// than was read; `moved`: tables gone from the models read that another
+/// file of the change names (moved out of the model files).
+pub fn split(
+    reference: &Reference,
+    old: &Schema,
+    new: &Schema,
+    changes: Vec<Change>,
+    partial: &HashSet<String>,
+    moved: &HashSet<String>,
+) -> Split {
+    let scopes = compare::touched(old, new);
+    let mut found = Vec::new();
+    let mut unknown: HashSet<String> = HashSet::new();
+    // In the models' order: new tables first, removed ones after.
+    let mut keys: Vec<String> = Vec::new();
+    for c in &changes {
+        let k = c.table.to_lowercase();
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for key in keys {
+        let by_name = |s: &Schema| {
+            s.tables
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(&key))
+                .cloned()
+        };
+        let (n, o) = (by_name(new), by_name(old));
+        if n.as_ref().is_none_or(|t| t.columns.is_empty())
+            && o.as_ref().is_none_or(|t| t.columns.is_empty())
+        {
+            // A class that names a table but declares no column (single
+            // table inheritance): no table of its own either way.
+            continue;
+        }
+        let mut scope = scopes.get(&key).cloned().unwrap_or_else(Scope::whole);
+        scope.partial = partial.contains(&key);
+        match (n, o) {
+            (Some(t), _) => match differences(reference, &t, &scope) {
+                Some(d) => found.extend(d),
+                None => {
+                    unknown.insert(key);
+                }
+            },
+            // Declared now in a file that is not read as a model file.
+            (None, Some(_)) if moved.contains(&key) => {}
+            (None, Some(o)) => match reference.knows(&o) {
+                // The models dropped a table the migrations still create.
+                Known::Table(..) => found.push(compare::extra_table(&o.name, &o.loc)),
+                // Both agree it is gone (a revert, a migration that landed
+                // first).
+                Known::Absent => {}
+                Known::Unknown => {
+                    unknown.insert(key);
+                }
+            },
+            (None, None) => {
+                unknown.insert(key);
+            }
+        }
+    }
+    let fallback = changes
+        .into_iter()
+        .filter(|c| unknown.contains(&c.table.to_lowercase()))
+        .collect();
+    Split {
+        differences: found,
+        fallback,
+    }
+}
+
+/// `check --all`: every model against the schema the migrations build, a
+/// finding per model file where they differ (a static `alembic check`).
+/// Tables only the migrations create are not reported (see
+/// [`all_differences`]); a repository without an Alembic environment, or
+/// whose heads cannot be read, gets nothing.
+pub fn check_all(ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let (snapshot, envs) = ctx.environments()?;
+    if envs.is_empty() {
+        return Ok(());
+    }
+    let models = read_models(&snapshot, ctx.reader, ctx.config, envs)?;
+    if models.schema.tables.is_empty() {
+        return Ok(());
+    }
+    let reference = Reference::load(envs, &snapshot, ctx.reader)?;
+    let found = all_differences(&reference, &models);
+    for (path, group) in super::model_migration::group(&found) {
+        let line = group.iter().filter_map(|c| c.line).min();
+        if let Some(l) = line
+            && let Some(e) = snapshot.get(&path)
+            && let Some(bytes) = ctx.reader.read(e.blob, DEFAULT_MAX_FILE_SIZE)?
+            && crate::suppress::is_suppressed(&bytes, l, RuleId::ModelWithoutMigration)
+        {
+            continue;
+        }
+        out.push(super::model_migration::differs(
+            Mode::All,
+            envs,
+            &path,
+            &group,
+            &found,
+            false,
+        ));
+    }
+    Ok(())
+}
