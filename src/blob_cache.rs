@@ -177,6 +177,56 @@ pub fn findings(
     found
 }
 
+/// Yes/no answers kept per blob: enough for every distinct model and
+/// library blob of a long history (43 bytes each).
+const FLAGS_KEPT: usize = 1 << 16;
+
+/// A question asked of blobs by byte-level prefilters (does it declare
+/// models, does it define column types), so that a blob is read at most
+/// once per question.
+pub type FlagKind = &'static str;
+
+#[derive(Default)]
+struct Flags {
+    map: HashMap<(FlagKind, ObjectId), bool>,
+    order: VecDeque<(FlagKind, ObjectId)>,
+}
+
+fn flags() -> &'static Mutex<Flags> {
+    static CELL: OnceLock<Mutex<Flags>> = OnceLock::new();
+    CELL.get_or_init(Mutex::default)
+}
+
+/// The answer `compute` gives about `blob` for question `kind`, computed
+/// once per blob id while it is kept (every time for blobs that are not
+/// objects).
+pub fn flag(
+    kind: FlagKind,
+    blob: &BlobRef,
+    compute: impl FnOnce() -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    let Some(id) = blob.object_id() else {
+        return compute();
+    };
+    if let Ok(f) = flags().lock()
+        && let Some(hit) = f.map.get(&(kind, id))
+    {
+        return Ok(*hit);
+    }
+    let answer = compute()?;
+    if let Ok(mut f) = flags().lock()
+        && f.map.insert((kind, id), answer).is_none()
+    {
+        f.order.push_back((kind, id));
+        while f.order.len() > FLAGS_KEPT {
+            if let Some(old) = f.order.pop_front() {
+                f.map.remove(&old);
+            }
+        }
+    }
+    Ok(answer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

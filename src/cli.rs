@@ -45,6 +45,8 @@ pub enum Command {
     Fix(FixArgs),
     /// Show the Alembic revision graph of every migration environment.
     Migrations(MigrationsArgs),
+    /// Print the schema read from the models; --diff: against the migrations' head.
+    Models(ModelsArgs),
     /// Install the git pre-commit hook.
     Install(InstallArgs),
     /// List the rules, or explain one.
@@ -169,11 +171,29 @@ pub struct MigrationsArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Output formats of `dbguard migrations`.
+/// Output formats of `dbguard migrations` and `dbguard models`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MigrationsFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  dbguard models                   the tables and columns dbguard reads from the models\n  dbguard models --diff            where they differ from the schema the migrations build\n  dbguard models --diff --format json\n\nWith --diff the exit status is 1 when they differ (like `alembic check`, but with no\ndatabase and nothing imported), 0 when they agree, 2 when the run fails.\nTables whose migrations dbguard cannot read (raw SQL, helpers) are listed as not compared."
+)]
+pub struct ModelsArgs {
+    /// Compare the models with the schema each environment's migrations build at head.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MigrationsFormat::Text)]
+    pub format: MigrationsFormat,
+
+    /// Configuration file (default: .dbguard.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

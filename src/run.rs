@@ -12,7 +12,7 @@ use anyhow::{Context as _, anyhow, bail};
 use crate::baseline::{self, Baseline};
 use crate::cli::{
     CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, FixArgs, Format, InitArgs, InstallArgs,
-    MigrationsArgs, MigrationsFormat, RulesArgs,
+    MigrationsArgs, MigrationsFormat, ModelsArgs, RulesArgs,
 };
 use crate::config::Config;
 use crate::engine::{self, Selection};
@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fix(args) => fix(&start, args),
         Command::Install(args) => install(&start, args),
         Command::Migrations(args) => migrations(&start, args),
+        Command::Models(args) => models(&start, args),
     }
 }
 
@@ -273,6 +274,60 @@ fn migrations(start: &Path, args: MigrationsArgs) -> anyhow::Result<ExitCode> {
         MigrationsFormat::Text => write_text(&envs, out),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `dbguard models [--diff]`: the schema read from the tracked model
+/// files as they are in the working tree, and with `--diff` where it
+/// differs from each environment's migration head (exit 1 when it does).
+fn models(start: &Path, args: ModelsArgs) -> anyhow::Result<ExitCode> {
+    use crate::alembic::environments;
+    use crate::report::models::{EnvHead, ModelsDiff, write_json, write_text};
+    use crate::rules::model_head::{Known, Reference, all_differences, read_models};
+    let repo = Repo::open(start)?;
+    let explicit = args.config.as_ref().map(|p| start.join(p));
+    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
+    let set = repo.tracked()?;
+    let snapshot = set.new_tree.get()?;
+    let store = repo.store();
+    let envs = environments(&snapshot, store.as_ref(), &config.migrations);
+    let (schema, broken) = read_models(&snapshot, store.as_ref(), &config, &envs)?;
+    for path in &broken {
+        eprintln!("dbguard: warning: {path}: the model file does not parse; it is left out");
+    }
+    let diff = if args.diff {
+        let reference = Reference::load(&envs, &snapshot, store.as_ref())?;
+        let unknown = schema
+            .tables
+            .iter()
+            .filter(|t| matches!(reference.knows(t), Known::Unknown))
+            .map(|t| t.name.clone())
+            .collect();
+        Some(ModelsDiff {
+            environments: reference
+                .heads
+                .iter()
+                .map(|(env, head)| EnvHead {
+                    script_location: env.display_location().to_string(),
+                    heads: head.revisions.clone(),
+                    opaque: head.opaque.clone(),
+                })
+                .collect(),
+            differences: all_differences(&reference, &schema),
+            unknown,
+        })
+    } else {
+        None
+    };
+    emit(|out| match args.format {
+        MigrationsFormat::Json => write_json(&schema, diff.as_ref(), out),
+        MigrationsFormat::Text => write_text(&schema, diff.as_ref(), out),
+    })?;
+    let differs = diff.is_some_and(|d| !d.differences.is_empty());
+    Ok(if differs {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// What a pre-commit hook run should check.

@@ -355,6 +355,19 @@ fn cosmetic_model_edits_pass() {
                 .replace("mapped_column(String(50))", "mapped_column(VARCHAR(50))"),
         ),
         (
+            // Issue 25: an import alias, a Python-side wrapper, an
+            // argument Alembic ignores.
+            "aliases and wrappers",
+            BASE_MODELS
+                .replace(
+                    "from sqlalchemy import",
+                    "from sqlalchemy.ext.mutable import MutableDict\nfrom sqlalchemy import Text as LongText, DateTime as TS,",
+                )
+                .replace("mapped_column(Text)", "mapped_column(MutableDict.as_mutable(LongText))")
+                .replace("mapped_column(DateTime,", "mapped_column(TS(timezone=False),")
+                .replace("mapped_column(String(50))", "mapped_column(String(length=50))"),
+        ),
+        (
             "a field for type checkers only",
             BASE_MODELS
                 .replace("from typing import Optional", "from typing import TYPE_CHECKING, Optional")
@@ -371,6 +384,84 @@ fn cosmetic_model_edits_pass() {
         assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
         assert_eq!(details(&run), [], "{what}");
     }
+}
+
+/// Column types a project defines in a file that is not a model file,
+/// as in ckan's `model/types.py` and flaskbb's `utils/database.py`.
+const TYPES_PY: &str = r#"from typing import Annotated
+
+from sqlalchemy import String, Text, types
+from sqlalchemy.orm import mapped_column
+
+
+class UTCDateTime(types.TypeDecorator):
+    impl = types.DateTime
+    cache_ok = True
+
+
+str50 = Annotated[str, mapped_column(String(50))]
+LongText = Text
+"#;
+
+/// Issue 25: a `TypeDecorator`, an `Annotated` alias and a type variable
+/// imported from another file are compared by what they store: using
+/// them for the same database type changes nothing, using them for
+/// another type is a change.
+#[test]
+fn types_defined_in_another_file_are_compared_by_database_type() {
+    let use_types = |models: &str| {
+        models
+            .replace(
+                "from sqlalchemy.orm import",
+                "from app.core.types import LongText, UTCDateTime, str50\nfrom sqlalchemy.orm import",
+            )
+            .replace("name: Mapped[str] = mapped_column(String(50))", "name: Mapped[str50]")
+            .replace("mapped_column(Text)", "mapped_column(LongText)")
+            .replace("mapped_column(DateTime,", "mapped_column(UTCDateTime,")
+    };
+    let repo = fastapi_repo();
+    repo.stage("backend/app/core/__init__.py", "")
+        .stage("backend/app/core/types.py", TYPES_PY);
+    repo.commit("project types");
+    repo.stage(MODELS, use_types(BASE_MODELS));
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(details(&run), []);
+    repo.commit("use the project types");
+
+    // The same types with other arguments are other database types.
+    repo.stage(
+        MODELS,
+        use_types(BASE_MODELS).replace(
+            "mapped_column(UTCDateTime,",
+            "mapped_column(UTCDateTime(timezone=True),",
+        ),
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let all = details(&run);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(
+        all[0]
+            .5
+            .contains("users.created_at type DateTime -> DateTime(timezone=True)"),
+        "{}",
+        all[0].5
+    );
+
+    // A type the files read cannot resolve is unknown: never a change.
+    repo.stage(
+        MODELS,
+        use_types(BASE_MODELS)
+            .replace(
+                "from app.core.types import",
+                "from elsewhere import GUID\nfrom app.core.types import",
+            )
+            .replace("mapped_column(LongText)", "mapped_column(GUID())"),
+    );
+    let run = repo.check_json(&[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(details(&run), []);
 }
 
 #[test]

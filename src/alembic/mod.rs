@@ -24,6 +24,7 @@ pub mod ini;
 pub mod ops;
 pub mod parse;
 pub mod pyconfig;
+pub mod replay;
 
 pub use discover::{Environment, Origin, environment_of, environments};
 pub use graph::{BrokenLink, Graph, LinkKind};

@@ -179,7 +179,7 @@ fn column_diff(t: &str, old: &Column, new: &Column, out: &mut Vec<Change>) {
     // By database type (`Text` is `TEXT`); what cannot be read on either
     // side is compared as before.
     let same_type = match (&old.type_, &new.type_) {
-        (Some(a), Some(b)) => super::dbtype::key(a) == super::dbtype::key(b),
+        (Some(a), Some(b)) => super::dbtype::same(a, b),
         (a, b) => a == b,
     };
     if !same_type {

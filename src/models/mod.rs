@@ -6,9 +6,11 @@
 //! here knows about rules, git or findings.
 
 pub mod canon;
+pub mod compare;
 pub mod dbtype;
 pub mod diff;
 pub mod extract;
+pub mod imports;
 pub mod schema;
 
 use globset::GlobSet;

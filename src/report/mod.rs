@@ -9,6 +9,7 @@ use crate::finding::{Finding, Severity};
 pub mod github;
 pub mod json;
 pub mod migrations;
+pub mod models;
 pub mod sarif;
 pub mod statistics;
 pub mod text;

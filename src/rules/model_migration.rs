@@ -34,7 +34,8 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, context_names, extract};
+use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
 
@@ -163,6 +164,52 @@ impl Rule for ModelMigration {
             }
         }
 
+        // Files the model files import column types from (a
+        // `TypeDecorator`, an `Annotated` alias, a `type_annotation_map`),
+        // read for those types only; a byte-level test decides, once per
+        // blob, which candidates are worth parsing.
+        let mut libraries: Vec<(String, Arc<Module>)> = Vec::new();
+        let mut library_ids: Vec<Option<ObjectId>> = Vec::new();
+        {
+            let mut seen: HashSet<String> = changed.iter().map(|p| p.to_string()).collect();
+            seen.extend(context.iter().map(|(p, _)| p.clone()));
+            let mut wanted: Vec<String> = Vec::new();
+            for (path, m) in old_files.iter().chain(&new_files).chain(&context) {
+                for c in imports::candidates(path, m) {
+                    if seen.insert(c.clone()) {
+                        wanted.push(c);
+                    }
+                }
+            }
+            for path in wanted {
+                let Some(e) = snapshot.get(&path) else {
+                    continue;
+                };
+                let mut parsed: Option<Arc<Module>> = None;
+                let defines = blob_cache::flag("defines-types", e.blob, || {
+                    let Some(bytes) = ctx.reader.read(e.blob, limit)? else {
+                        return Ok(false);
+                    };
+                    if !imports::may_define_types(&bytes) {
+                        return Ok(false);
+                    }
+                    parsed = blob_cache::module(e.blob, || Ok(Some(bytes)))?;
+                    Ok(true)
+                })?;
+                if !defines {
+                    continue;
+                }
+                let m = match parsed {
+                    Some(m) => Some(m),
+                    None => blob_cache::module(e.blob, || ctx.reader.read(e.blob, limit))?,
+                };
+                if let Some(m) = m.filter(|m| !m.has_errors()) {
+                    libraries.push((path, m));
+                    library_ids.push(e.blob.object_id());
+                }
+            }
+        }
+
         // A commit's old schema is, most often, the new schema of the
         // previous commit that touched the same model files: kept by the
         // (path, blob) list it was read from, in the order it was read
@@ -172,7 +219,8 @@ impl Rule for ModelMigration {
             let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
                 .chain(&context)
-                .zip(ids.iter().chain(&context_ids))
+                .chain(&libraries)
+                .zip(ids.iter().chain(&context_ids).chain(&library_ids))
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
             blob_cache::schema(key, || {
@@ -181,7 +229,11 @@ impl Rule for ModelMigration {
                     .chain(&context)
                     .map(|(path, module)| ModelFile { path, module })
                     .collect();
-                extract(&all)
+                let libs: Vec<ModelFile<'_>> = libraries
+                    .iter()
+                    .map(|(path, module)| ModelFile { path, module })
+                    .collect();
+                extract_with(&all, &libs)
             })
         };
         let old = schema(&old_files, &old_ids);

@@ -1,0 +1,1061 @@
+//! What one revision file's `upgrade()` does to the schema, read
+//! statically into [`Step`]s that [`super::apply`] replays.
+//!
+//! Column definitions (`sa.Column(...)` inside `op.create_table` and
+//! `op.add_column`) are read by the model extractor itself, so that a
+//! column means the same thing in a migration as in a model: the calls are
+//! handed to [`crate::models::extract`] as a `Table(...)` of their own.
+//! Whatever cannot be read (a name that is not a literal, raw DDL in
+//! `op.execute`, a call to a helper defined elsewhere, a file that does not
+//! parse) becomes [`Step::Unknown`] for the table it touches, or
+//! [`Step::Opaque`] when nothing says which table that is.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use crate::alembic::effect::{is_ddl, sql_of};
+use crate::alembic::ops::{Op, ops_in};
+use crate::models::extract::extract_source;
+use crate::models::schema::{Column, Table};
+use crate::python::{Module, Position, descendants};
+
+/// One schema operation of a revision, with literal names.
+#[derive(Clone, Debug)]
+pub enum Step {
+    CreateTable(Table),
+    DropTable(String),
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    AlterColumn {
+        table: String,
+        column: String,
+        /// `type_=`: the new type as written (canonical text).
+        type_: Option<String>,
+        /// `nullable=True/False`.
+        nullable: Option<bool>,
+        new_name: Option<String>,
+    },
+    CreateIndex {
+        table: String,
+        name: Option<String>,
+        columns: Vec<String>,
+        unique: bool,
+    },
+    /// `drop_index(name)`: the table is not always given.
+    DropIndex {
+        table: Option<String>,
+        name: String,
+    },
+    CreateUnique {
+        table: String,
+        name: Option<String>,
+        columns: Vec<String>,
+    },
+    CreateForeignKey {
+        table: String,
+        name: Option<String>,
+        columns: Vec<String>,
+        /// `table.column` per local column.
+        targets: Vec<String>,
+    },
+    DropConstraint {
+        table: String,
+        name: String,
+    },
+    /// Something happens to this table that cannot be read.
+    Unknown(String),
+    /// Column types change on tables nobody can name (`alter_column` on
+    /// every DATETIME column a query finds): every type known so far is
+    /// unknown from here on.
+    ForgetTypes,
+    /// Something happens that cannot be read, to tables nobody can name:
+    /// the whole environment's head is unknown from here on.
+    Opaque(String),
+}
+
+/// Calls inside `upgrade()` that are known not to change the schema.
+const HARMLESS: &[&str] = &[
+    "print",
+    // sqlalchemy-searchable: triggers and functions, not tables.
+    "sync_trigger",
+    "drop_trigger",
+    "setattr",
+    "getattr",
+    "len",
+    "isinstance",
+    "super",
+    "sorted",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "get_bind",
+    "get_context",
+    "inspect",
+    "text",
+    "table",
+    "column",
+    "select",
+    "update",
+    "insert",
+    "delete",
+    "f",
+    "bulk_insert",
+    "info",
+    "debug",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "echo",
+    "commit",
+    "flush",
+    "add",
+    "add_all",
+    "close",
+    "Session",
+    "sessionmaker",
+    "append",
+    "extend",
+    "format",
+    "join",
+    "set_major_version",
+    "execution_options",
+];
+
+/// The steps of `upgrade()` in a migration's source; a file that does
+/// not parse cleanly is one opaque step.
+pub fn read(source: &[u8], path: &str) -> Vec<Step> {
+    let Some(m) = Module::parse(source) else {
+        return vec![Step::Opaque(format!("{path} cannot be parsed"))];
+    };
+    if m.has_errors() {
+        return vec![Step::Opaque(format!("{path} has a syntax error"))];
+    }
+    let Some(upgrade) = m.function("upgrade") else {
+        return Vec::new();
+    };
+    Reader::new(&m, path).read(upgrade)
+}
+
+struct Reader<'m> {
+    m: &'m Module,
+    path: &'m str,
+    /// Module-level functions by name (helpers `upgrade()` calls).
+    functions: HashMap<String, Node<'m>>,
+}
+
+impl<'m> Reader<'m> {
+    fn new(m: &'m Module, path: &'m str) -> Reader<'m> {
+        let mut functions = HashMap::new();
+        for stmt in m.module_statements() {
+            let def = if stmt.kind() == "decorated_definition" {
+                stmt.child_by_field_name("definition")
+            } else {
+                Some(stmt)
+            };
+            if let Some(def) = def
+                && def.kind() == "function_definition"
+                && let Some(name) = def.child_by_field_name("name")
+            {
+                functions.insert(m.text(name).to_string(), def);
+            }
+        }
+        Reader { m, path, functions }
+    }
+
+    fn read(&self, upgrade: Node<'m>) -> Vec<Step> {
+        let mut out = Vec::new();
+        let mut seen = vec![upgrade.id()];
+        let mut queue = vec![upgrade];
+        // Helpers defined in the file that upgrade() calls are read too,
+        // each once, in call order.
+        let mut bodies = Vec::new();
+        while let Some(f) = queue.pop() {
+            bodies.push(f);
+            for n in descendants(f) {
+                let Some(call) = self.m.call(n) else { continue };
+                if call.function.kind() == "identifier"
+                    && let Some(def) = self.functions.get(self.m.text(call.function))
+                    && !seen.contains(&def.id())
+                {
+                    seen.push(def.id());
+                    queue.push(*def);
+                }
+            }
+        }
+        for body in bodies {
+            self.read_body(body, &mut out);
+        }
+        out
+    }
+
+    fn read_body(&self, f: Node<'m>, out: &mut Vec<Step>) {
+        let m = self.m;
+        let ops = ops_in(m, f);
+        let calls: std::collections::BTreeMap<Position, Node<'m>> = descendants(f)
+            .filter(|n| n.kind() == "call")
+            .map(|n| (m.position(n), n))
+            .collect();
+        let mut op_calls = std::collections::HashSet::new();
+        let mut columns = ColumnReader::new(m);
+        let mut pending: Vec<(usize, Pending)> = Vec::new();
+        for op in &ops {
+            let Some(node) = calls.get(&op.position).copied() else {
+                continue;
+            };
+            op_calls.insert(node.id());
+            self.step(op, node, &mut columns, &mut pending, out);
+        }
+        // Statement-level calls that are not operations: a helper from
+        // elsewhere may do anything to the schema.
+        for n in descendants(f) {
+            if n.kind() != "expression_statement" {
+                continue;
+            }
+            let Some(expr) = n.named_child(0) else {
+                continue;
+            };
+            let expr = if expr.kind() == "await" {
+                expr.named_child(0).unwrap_or(expr)
+            } else {
+                expr
+            };
+            let Some(call) = m.call(expr) else { continue };
+            if op_calls.contains(&expr.id()) {
+                continue;
+            }
+            let short = method_name(m, call.function);
+            if short == "execute" || short == "exec_driver_sql" {
+                // conn.execute(...) outside `op`: the same as op.execute.
+                self.execute(call.positional.first().copied(), out);
+                continue;
+            }
+            if !self.may_change_schema(&call, short) {
+                continue;
+            }
+            out.push(Step::Opaque(format!(
+                "{}:{}: `{}` is not an operation dbguard can read",
+                self.path,
+                m.position(expr).line,
+                m.text(call.function)
+            )));
+        }
+        columns.resolve(pending, out);
+    }
+
+    fn step(
+        &self,
+        op: &Op,
+        node: Node<'m>,
+        columns: &mut ColumnReader<'m>,
+        pending: &mut Vec<(usize, Pending)>,
+        out: &mut Vec<Step>,
+    ) {
+        let m = self.m;
+        let call = match m.call(node) {
+            Some(c) => c,
+            None => return,
+        };
+        if op.table.is_none()
+            && !matches!(op.name.as_str(), "execute" | "bulk_insert" | "rename_table")
+            && let Some(values) = self
+                .table_arg(op, &call, node)
+                .and_then(|a| self.loop_values(a))
+        {
+            // `for t in ("a", "b"): op.drop_column(t, "x")`: once per name.
+            for v in values {
+                let mut one = op.clone();
+                one.table = Some(v);
+                self.step(&one, node, columns, pending, out);
+            }
+            return;
+        }
+        let schema = call
+            .keyword("schema")
+            .and_then(|s| m.string_value(s))
+            .or_else(|| op.batch.then(|| self.batch_schema(node)).flatten());
+        let q = |t: &str| match &schema {
+            Some(s) => format!("{s}.{t}"),
+            None => t.to_string(),
+        };
+        let table = op.table.as_deref().map(q);
+        let unreadable = |what: &str| {
+            Step::Opaque(format!(
+                "{}:{}: the {what} of `{}` is not a literal",
+                self.path, op.position.line, op.name
+            ))
+        };
+        match op.name.as_str() {
+            "create_table" => {
+                let Some(table) = table else {
+                    out.push(unreadable("table name"));
+                    return;
+                };
+                let args: Vec<Node<'m>> = call.positional.iter().skip(1).copied().collect();
+                let readable = args.iter().all(|a| a.kind() == "call");
+                let i = columns.table(&args);
+                out.push(Step::Unknown(String::new())); // placeholder, replaced below
+                pending.push((
+                    out.len() - 1,
+                    Pending::Create {
+                        table,
+                        slot: i,
+                        readable,
+                    },
+                ));
+            }
+            "drop_table" => match table {
+                Some(t) => out.push(Step::DropTable(t)),
+                None => out.push(unreadable("table name")),
+            },
+            "rename_table" => match (table, op.new_name.as_deref().map(q)) {
+                (Some(from), Some(to)) => out.push(Step::RenameTable { from, to }),
+                _ => out.push(unreadable("table name")),
+            },
+            "add_column" => {
+                let Some(table) = table else {
+                    out.push(unreadable("table name"));
+                    return;
+                };
+                let col = if op.batch {
+                    call.positional.first()
+                } else {
+                    call.positional.get(1)
+                }
+                .copied()
+                .or(call.keyword("column"));
+                match col.filter(|c| c.kind() == "call" && op.column.is_some()) {
+                    Some(c) => {
+                        let i = columns.table(&[c]);
+                        out.push(Step::Unknown(String::new()));
+                        pending.push((out.len() - 1, Pending::Add { table, slot: i }));
+                    }
+                    None => out.push(Step::Unknown(table)),
+                }
+            }
+            "drop_column" => match (table, &op.column) {
+                (Some(table), Some(c)) => out.push(Step::DropColumn {
+                    table,
+                    column: c.clone(),
+                }),
+                (Some(t), None) => out.push(Step::Unknown(t)),
+                _ => out.push(unreadable("table name")),
+            },
+            "alter_column" => match (table, &op.column) {
+                (Some(table), Some(c)) => {
+                    let nullable = match call.keyword("nullable").map(|n| n.kind()) {
+                        Some("true") => Some(Some(true)),
+                        Some("false") => Some(Some(false)),
+                        Some(_) => Some(None),
+                        None => None,
+                    };
+                    let new_name_unreadable =
+                        call.keyword("new_column_name").is_some() && op.new_name.is_none();
+                    if nullable == Some(None) || new_name_unreadable {
+                        out.push(Step::Unknown(table));
+                        return;
+                    }
+                    out.push(Step::AlterColumn {
+                        table,
+                        column: c.clone(),
+                        type_: call.keyword("type_").map(|t| columns.type_text(t)),
+                        nullable: nullable.flatten(),
+                        new_name: op.new_name.clone(),
+                    })
+                }
+                (Some(t), None) => out.push(Step::Unknown(t)),
+                (None, _)
+                    if call.keyword("type_").is_some()
+                        && call.keyword("nullable").is_none()
+                        && call.keyword("new_column_name").is_none() =>
+                {
+                    out.push(Step::ForgetTypes)
+                }
+                _ => out.push(unreadable("table name")),
+            },
+            "create_index" => {
+                let Some(table) = table else {
+                    out.push(unreadable("table name"));
+                    return;
+                };
+                let list = if op.batch {
+                    call.positional.get(1)
+                } else {
+                    call.positional.get(2)
+                }
+                .copied()
+                .or(call.keyword("columns"));
+                match list {
+                    Some(l) if matches!(l.kind(), "list" | "tuple") => {
+                        if let Some(columns) = literal_list(m, l) {
+                            out.push(Step::CreateIndex {
+                                table,
+                                name: op.constraint.clone(),
+                                columns,
+                                unique: call.keyword("unique").is_some_and(|u| u.kind() == "true"),
+                            })
+                        }
+                        // Expressions (`sa.text("lower(email)")`) are not compared.
+                    }
+                    _ => out.push(Step::Unknown(table)),
+                }
+            }
+            "drop_index" => match &op.constraint {
+                Some(name) => out.push(Step::DropIndex {
+                    table,
+                    name: name.clone(),
+                }),
+                None => match table {
+                    Some(t) => out.push(Step::Unknown(t)),
+                    None => out.push(unreadable("index name")),
+                },
+            },
+            "create_unique_constraint" => match table {
+                Some(table) if op.columns.is_empty() => out.push(Step::Unknown(table)),
+                Some(table) => out.push(Step::CreateUnique {
+                    table,
+                    name: op.constraint.clone(),
+                    columns: op.columns.clone(),
+                }),
+                None => out.push(unreadable("table name")),
+            },
+            "create_foreign_key" => {
+                let Some(table) = table else {
+                    out.push(unreadable("table name"));
+                    return;
+                };
+                let shift = usize::from(op.batch);
+                let referent = call
+                    .positional
+                    .get(2 - shift)
+                    .copied()
+                    .or(call.keyword("referent_table"))
+                    .and_then(|n| m.string_value(n));
+                let remote = call
+                    .positional
+                    .get(4 - shift)
+                    .copied()
+                    .or(call.keyword("remote_cols"))
+                    .and_then(|l| literal_list(m, l));
+                let referent_schema = call
+                    .keyword("referent_schema")
+                    .and_then(|s| m.string_value(s));
+                match (referent, remote) {
+                    (Some(r), Some(remote))
+                        if !op.columns.is_empty() && remote.len() == op.columns.len() =>
+                    {
+                        let r = match referent_schema {
+                            Some(s) => format!("{s}.{r}"),
+                            None => r,
+                        };
+                        out.push(Step::CreateForeignKey {
+                            table,
+                            name: op.constraint.clone(),
+                            columns: op.columns.clone(),
+                            targets: remote.iter().map(|c| format!("{r}.{c}")).collect(),
+                        });
+                    }
+                    _ => out.push(Step::Unknown(table)),
+                }
+            }
+            "drop_constraint" => match (table, &op.constraint) {
+                (Some(table), Some(name)) => out.push(Step::DropConstraint {
+                    table,
+                    name: name.clone(),
+                }),
+                (Some(t), None) => out.push(Step::Unknown(t)),
+                _ => out.push(unreadable("table name")),
+            },
+            "create_primary_key"
+            | "create_check_constraint"
+            | "create_exclude_constraint"
+            | "create_table_comment"
+            | "drop_table_comment"
+            | "bulk_insert" => {}
+            "execute" => {
+                self.execute(
+                    call.positional.first().copied().or(call.keyword("sqltext")),
+                    out,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a statement-level call that is not an operation may change
+    /// the schema: a function from elsewhere called by name (a helper
+    /// that runs operations), one handed `op`, or SQLAlchemy's
+    /// `create_all`/`drop_all`/`create`/`drop`. Methods of other objects
+    /// (sessions, lists, loggers) do not.
+    fn may_change_schema(&self, call: &crate::python::Call<'m>, short: &str) -> bool {
+        let m = self.m;
+        if call.function.kind() == "identifier" {
+            return !self.functions.contains_key(short) && !HARMLESS.contains(&short);
+        }
+        let hands_op = call
+            .positional
+            .iter()
+            .any(|a| matches!(m.text(*a), "op" | "batch_op"));
+        hands_op || matches!(short, "create_all" | "drop_all" | "create" | "drop")
+    }
+
+    /// The node that names an operation's table.
+    fn table_arg(
+        &self,
+        op: &Op,
+        call: &crate::python::Call<'m>,
+        node: Node<'m>,
+    ) -> Option<Node<'m>> {
+        if op.batch {
+            let mut cur = node;
+            while let Some(p) = cur.parent() {
+                if p.kind() == "with_statement" {
+                    for d in descendants(p) {
+                        if let Some(c) = self.m.call(d)
+                            && c.short_name() == Some("batch_alter_table")
+                        {
+                            return c.positional.first().copied().or(c.keyword("table_name"));
+                        }
+                    }
+                }
+                cur = p;
+            }
+            return None;
+        }
+        let i = match op.name.as_str() {
+            "create_index"
+            | "drop_index"
+            | "create_unique_constraint"
+            | "create_foreign_key"
+            | "drop_constraint" => 1,
+            _ => 0,
+        };
+        call.positional
+            .get(i)
+            .copied()
+            .or(call.keyword("table_name"))
+            .or(call.keyword("source_table"))
+    }
+
+    /// The string values a name takes: `for t in ("a", "b"):` around
+    /// `arg`, a loop over a module-level list of literals (or of tuples,
+    /// `for t, c in KEYS:`), or a module-level string constant.
+    fn loop_values(&self, arg: Node<'m>) -> Option<Vec<String>> {
+        let m = self.m;
+        if arg.kind() != "identifier" {
+            return None;
+        }
+        let name = m.text(arg);
+        let mut cur = arg;
+        while let Some(p) = cur.parent() {
+            if p.kind() == "for_statement"
+                && let Some(left) = p.child_by_field_name("left")
+            {
+                // `for t in ...` or `for t, c in ...` (the position of t).
+                let slot = if m.text(left) == name {
+                    None
+                } else if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+                    let names = crate::python::named_children(left);
+                    match names.iter().position(|n| m.text(*n) == name) {
+                        Some(i) => Some(i),
+                        None => {
+                            cur = p;
+                            continue;
+                        }
+                    }
+                } else {
+                    cur = p;
+                    continue;
+                };
+                let mut right = p.child_by_field_name("right")?;
+                if right.kind() == "identifier" {
+                    let target = m.text(right);
+                    right = m.module_statements().into_iter().find_map(|stmt| {
+                        m.assignment(stmt)
+                            .filter(|a| a.name == target)
+                            .and_then(|a| a.value)
+                    })?;
+                }
+                return match slot {
+                    None => literal_list(m, right),
+                    Some(i) => {
+                        if !matches!(right.kind(), "list" | "tuple") {
+                            return None;
+                        }
+                        crate::python::named_children(right)
+                            .into_iter()
+                            .filter(|n| n.kind() != "comment")
+                            .map(|item| {
+                                let parts = crate::python::named_children(item);
+                                matches!(item.kind(), "tuple" | "list")
+                                    .then(|| parts.get(i).and_then(|n| m.string_value(*n)))
+                                    .flatten()
+                            })
+                            .collect()
+                    }
+                };
+            }
+            cur = p;
+        }
+        // A module-level constant: `table = "harvested_document"`.
+        m.module_statements().into_iter().find_map(|stmt| {
+            m.assignment(stmt)
+                .filter(|a| a.name == name)
+                .and_then(|a| a.value)
+                .and_then(|v| m.string_value(v))
+                .map(|v| vec![v])
+        })
+    }
+
+    /// The value last assigned to the name `ident` before it, in the
+    /// function around it.
+    fn local_value(&self, ident: Node<'m>) -> Option<Node<'m>> {
+        let m = self.m;
+        let name = m.text(ident);
+        let mut f = ident;
+        while f.kind() != "function_definition" {
+            f = f.parent()?;
+        }
+        descendants(f)
+            .filter(|n| n.kind() == "assignment" && n.end_byte() <= ident.start_byte())
+            .filter(|n| {
+                n.child_by_field_name("left")
+                    .is_some_and(|l| m.text(l) == name)
+            })
+            .last()
+            .and_then(|n| n.child_by_field_name("right"))
+    }
+
+    /// The `schema=` of the `batch_alter_table` around `node`.
+    fn batch_schema(&self, node: Node<'m>) -> Option<String> {
+        let mut cur = node;
+        while let Some(p) = cur.parent() {
+            if p.kind() == "with_statement" {
+                for d in descendants(p) {
+                    if let Some(c) = self.m.call(d)
+                        && c.short_name() == Some("batch_alter_table")
+                    {
+                        return c.keyword("schema").and_then(|s| self.m.string_value(s));
+                    }
+                }
+            }
+            cur = p;
+        }
+        None
+    }
+
+    /// `op.execute(arg)` (or a connection's): data statements change
+    /// nothing; DDL makes the tables it names unknown, or everything when
+    /// it names no table that can be found.
+    fn execute(&self, arg: Option<Node<'m>>, out: &mut Vec<Step>) {
+        let m = self.m;
+        let Some(mut arg) = arg else { return };
+        if arg.kind() == "identifier"
+            && let Some(value) = self.local_value(arg)
+        {
+            // `sql = text("..."); conn.execute(sql)`.
+            arg = value;
+        }
+        let Some(sql) = sql_of(m, arg) else {
+            // A SQLAlchemy construct: `table.update().values(...)`,
+            // `sa.insert(...)`, `select(...)`.
+            let dml = descendants(arg).any(|n| {
+                m.call(n).is_some_and(|c| {
+                    matches!(
+                        method_name(m, c.function),
+                        "update"
+                            | "insert"
+                            | "delete"
+                            | "select"
+                            | "values"
+                            | "where"
+                            // DDL that touches no table.
+                            | "CreateSequence"
+                            | "DropSequence"
+                            | "CreateSchema"
+                            | "DropSchema"
+                    )
+                })
+            });
+            if dml {
+                return;
+            }
+            out.push(Step::Opaque(format!(
+                "{}:{}: `execute` runs something dbguard cannot read",
+                self.path,
+                m.position(arg).line
+            )));
+            return;
+        };
+        if !is_ddl(&sql) {
+            return;
+        }
+        for name in dropped_indexes(&sql) {
+            out.push(Step::DropIndex { table: None, name });
+        }
+        let tables = ddl_tables(&sql);
+        let upper = sql.to_ascii_uppercase();
+        if tables.is_empty() && upper.contains("TABLE") {
+            out.push(Step::Opaque(format!(
+                "{}:{}: raw DDL on a table dbguard cannot name",
+                self.path,
+                m.position(arg).line
+            )));
+        }
+        for t in tables {
+            out.push(Step::Unknown(t));
+        }
+    }
+}
+
+/// The called name: `values` of `t.update().values(...)`, `f` of `f(...)`.
+fn method_name<'m>(m: &'m Module, function: Node<'m>) -> &'m str {
+    match function.kind() {
+        "attribute" => function
+            .child_by_field_name("attribute")
+            .map_or("", |a| m.text(a)),
+        "identifier" => m.text(function),
+        _ => "",
+    }
+}
+
+/// A step waiting for its column definitions.
+enum Pending {
+    Create {
+        table: String,
+        slot: usize,
+        readable: bool,
+    },
+    Add {
+        table: String,
+        slot: usize,
+    },
+}
+
+/// Collects `Column(...)` calls of one function and reads them all with
+/// one call to the model extractor.
+struct ColumnReader<'m> {
+    m: &'m Module,
+    source: String,
+    slots: usize,
+}
+
+impl<'m> ColumnReader<'m> {
+    fn new(m: &'m Module) -> ColumnReader<'m> {
+        // The file's imports, so that prefixes and aliases read the same.
+        let mut source = String::new();
+        for stmt in m.module_statements() {
+            if matches!(
+                stmt.kind(),
+                "import_statement" | "import_from_statement" | "future_import_statement"
+            ) {
+                source.push_str(m.text(stmt));
+                source.push('\n');
+            }
+        }
+        ColumnReader {
+            m,
+            source,
+            slots: 0,
+        }
+    }
+
+    /// Adds a `Table(...)` of these arguments; its slot number.
+    fn table(&mut self, args: &[Node<'m>]) -> usize {
+        let i = self.slots;
+        self.slots += 1;
+        let parts: Vec<&str> = args.iter().map(|a| self.m.text(*a)).collect();
+        self.source.push_str(&format!(
+            "_dbguard_{i} = Table(\"{}\", {})\n",
+            slot_name(i),
+            parts.join(", ")
+        ));
+        i
+    }
+
+    /// A type expression as the extractor writes it.
+    fn type_text(&self, node: Node<'m>) -> String {
+        let src = format!(
+            "{}\n_dbguard_t = Table(\"__dbguard_type\", Column(\"c\", {}))\n",
+            self.source,
+            self.m.text(node)
+        );
+        extract_source("", src.as_bytes())
+            .and_then(|s| {
+                s.table("__dbguard_type")
+                    .and_then(|t| t.columns.first().cloned())
+            })
+            .and_then(|c| c.type_)
+            .unwrap_or_else(|| self.m.text(node).to_string())
+    }
+
+    fn resolve(self, pending: Vec<(usize, Pending)>, out: &mut [Step]) {
+        if pending.is_empty() {
+            return;
+        }
+        let schema = extract_source("", self.source.as_bytes()).unwrap_or_default();
+        let find = |slot: usize| schema.tables.iter().find(|t| t.name == slot_name(slot));
+        for (at, p) in pending {
+            out[at] = match p {
+                Pending::Create {
+                    table,
+                    slot,
+                    readable,
+                } => match find(slot) {
+                    Some(t) if readable => {
+                        let mut t = t.clone();
+                        t.name = table;
+                        Step::CreateTable(t)
+                    }
+                    _ => Step::Unknown(table),
+                },
+                Pending::Add { table, slot } => match find(slot).and_then(|t| t.columns.first()) {
+                    Some(c) => Step::AddColumn {
+                        table,
+                        column: c.clone(),
+                    },
+                    None => Step::Unknown(table),
+                },
+            };
+        }
+    }
+}
+
+fn slot_name(i: usize) -> String {
+    format!("__dbguard_slot_{i}")
+}
+
+/// A list or tuple of string literals.
+fn literal_list(m: &Module, node: Node<'_>) -> Option<Vec<String>> {
+    if !matches!(node.kind(), "list" | "tuple") {
+        return None;
+    }
+    crate::python::named_children(node)
+        .into_iter()
+        .filter(|n| n.kind() != "comment")
+        .map(|n| m.string_value(n))
+        .collect()
+}
+
+/// The indexes `DROP INDEX [CONCURRENTLY] [IF EXISTS] name` drops.
+fn dropped_indexes(sql: &str) -> Vec<String> {
+    let words: Vec<&str> = sql
+        .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if w.eq_ignore_ascii_case("DROP")
+            && words
+                .get(i + 1)
+                .is_some_and(|x| x.eq_ignore_ascii_case("INDEX"))
+        {
+            let mut j = i + 2;
+            while words.get(j).is_some_and(|x| {
+                ["CONCURRENTLY", "IF", "EXISTS"]
+                    .iter()
+                    .any(|k| x.eq_ignore_ascii_case(k))
+            }) {
+                j += 1;
+            }
+            if let Some(name) = words.get(j) {
+                let name = name.trim_matches(|c| c == '"' || c == '`');
+                out.push(name.rsplit('.').next().unwrap_or(name).to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The tables a DDL statement names: after `TABLE`, `ON` (an index), or
+/// `INDEX ... ON`, with quotes and `IF [NOT] EXISTS` skipped.
+pub fn ddl_tables(sql: &str) -> Vec<String> {
+    let words: Vec<String> = sql
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';' || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_string())
+        .collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].to_ascii_uppercase();
+        if w == "TABLE" || w == "ON" || w == "REFERENCES" || w == "INTO" {
+            let mut j = i + 1;
+            while j < words.len()
+                && matches!(
+                    words[j].to_ascii_uppercase().as_str(),
+                    "IF" | "NOT" | "EXISTS" | "ONLY" | "CONCURRENTLY"
+                )
+            {
+                j += 1;
+            }
+            if let Some(name) = words.get(j) {
+                let name: String = name
+                    .trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
+                    .replace('"', "");
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                {
+                    out.push(name);
+                }
+            }
+            i = j;
+        }
+        i += 1;
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(upgrade: &str) -> Vec<Step> {
+        let src = format!("import sqlalchemy as sa\nfrom alembic import op\n\n{upgrade}");
+        read(src.as_bytes(), "v/a.py")
+    }
+
+    #[test]
+    fn create_table_reads_columns_through_the_model_extractor() {
+        let s = steps(
+            "def upgrade():\n    op.create_table('users',\n        sa.Column('id', sa.Integer(), nullable=False),\n        sa.Column('email', sa.String(length=255), nullable=True),\n        sa.Column('org_id', sa.Integer(), sa.ForeignKey('orgs.id')),\n        sa.PrimaryKeyConstraint('id'),\n        sa.UniqueConstraint('email'),\n    )\n",
+        );
+        let [Step::CreateTable(t)] = s.as_slice() else {
+            panic!("{s:?}")
+        };
+        assert_eq!(t.name, "users");
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "email", "org_id"]);
+        assert!(!t.column("id").unwrap().nullable);
+        assert!(t.column("email").unwrap().nullable);
+        assert_eq!(t.primary_key, ["id"]);
+        assert_eq!(t.uniques[0].columns, ["email"]);
+        assert_eq!(
+            t.column("org_id").unwrap().foreign_keys[0].target,
+            "orgs.id"
+        );
+    }
+
+    #[test]
+    fn batch_and_plain_column_operations() {
+        let s = steps(
+            "def upgrade():\n    op.add_column('users', sa.Column('bio', sa.Text(), nullable=True), schema='auth')\n    with op.batch_alter_table('users') as b:\n        b.alter_column('name', new_column_name='full_name', nullable=False, type_=sa.String(100))\n        b.drop_column('legacy')\n        b.create_index('ix_users_email', ['email'], unique=True)\n",
+        );
+        let got: Vec<String> = s.iter().map(|s| format!("{s:?}")).collect();
+        assert!(
+            matches!(&s[0], Step::AddColumn { table, column } if table == "auth.users" && column.name == "bio"),
+            "{got:?}"
+        );
+        assert!(
+            matches!(&s[1], Step::AlterColumn { table, column, type_: Some(t), nullable: Some(false), new_name: Some(n) }
+                if table == "users" && column == "name" && t == "String(100)" && n == "full_name"),
+            "{got:?}"
+        );
+        assert!(matches!(&s[2], Step::DropColumn { column, .. } if column == "legacy"));
+        assert!(
+            matches!(&s[3], Step::CreateIndex { table, columns, unique: true, .. } if table == "users" && columns == &["email"])
+        );
+    }
+
+    #[test]
+    fn raw_ddl_makes_its_table_unknown_and_data_changes_nothing() {
+        let s = steps(
+            "def upgrade():\n    op.execute('ALTER TABLE users ADD COLUMN x int')\n    op.execute(\"UPDATE users SET x = 1\")\n    op.execute(sa.text('CREATE INDEX ix_a ON orders (a)'))\n",
+        );
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::Unknown(t) => t.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, ["users", "orders"]);
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_opaque() {
+        for body in [
+            "    for t in TABLES:\n        op.drop_table(t)\n",
+            "    create_all_tables(op)\n",
+            "    op.execute(build_sql())\n",
+            "    op.execute(f'ALTER TABLE {name} ADD x int')\n",
+        ] {
+            let s = steps(&format!("def upgrade():\n{body}"));
+            assert!(
+                s.iter().any(|s| matches!(s, Step::Opaque(_))),
+                "{body}: {s:?}"
+            );
+        }
+        assert!(matches!(
+            read(b"def upgrade(:\n", "x.py").as_slice(),
+            [Step::Opaque(_)]
+        ));
+    }
+
+    #[test]
+    fn a_loop_over_literal_table_names_is_one_step_per_name() {
+        let s = steps(
+            "TABLES = ('a', 'b')\n\ndef upgrade():\n    for t in TABLES:\n        op.drop_column(t, 'x')\n    for t in ['c']:\n        with op.batch_alter_table(t) as b:\n            b.drop_column('y')\n    connection.execute(users.update().where(users.c.id == 1).values(x=2))\n    session.query(User).all()\n    roles[1].append(2)\n",
+        );
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::DropColumn { table, column } => format!("{table}.{column}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, ["a.x", "b.x", "c.y"]);
+        let s = steps(
+            "KEYS = [('a', 'x_id'), ('b', 'y_id')]\n\ndef upgrade():\n    for table, column in KEYS:\n        op.drop_column(table, column)\n        op.add_column(table, sa.Column(column, sa.Text))\n",
+        );
+        let got: Vec<String> = s.iter().map(|s| format!("{s:?}")).collect();
+        assert_eq!(
+            got,
+            [
+                "Unknown(\"a\")",
+                "Unknown(\"b\")",
+                "Unknown(\"a\")",
+                "Unknown(\"b\")"
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_defined_in_the_file_are_read() {
+        let s = steps(
+            "def _add(table):\n    op.add_column('users', sa.Column('a', sa.Integer()))\n\ndef upgrade():\n    _add('users')\n    print('done')\n",
+        );
+        assert!(
+            matches!(s.as_slice(), [Step::AddColumn { column, .. }] if column.name == "a"),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn foreign_keys_and_constraints() {
+        let s = steps(
+            "def upgrade():\n    op.create_foreign_key('fk_a_b', 'a', 'b', ['b_id'], ['id'], referent_schema='s')\n    op.create_unique_constraint('uq_a_x', 'a', ['x', 'y'])\n    op.drop_constraint('fk_old', 'a', type_='foreignkey')\n",
+        );
+        assert!(
+            matches!(&s[0], Step::CreateForeignKey { targets, columns, .. } if targets == &["s.b.id"] && columns == &["b_id"])
+        );
+        assert!(matches!(&s[1], Step::CreateUnique { columns, .. } if columns.len() == 2));
+        assert!(matches!(&s[2], Step::DropConstraint { name, .. } if name == "fk_old"));
+    }
+}

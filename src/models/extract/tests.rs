@@ -1,0 +1,148 @@
+use super::resolve::camel_to_snake;
+use super::*;
+
+fn schema(src: &str) -> Schema {
+    extract_source("m.py", src.as_bytes()).unwrap()
+}
+
+/// The rendered schema of a realistic model file in
+/// `tests/fixtures/models/`.
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/models/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    extract_source(name, &bytes).unwrap().render()
+}
+
+#[test]
+fn snapshot_declarative_2_0() {
+    insta::assert_snapshot!(fixture("declarative_2_0.py"));
+}
+
+#[test]
+fn snapshot_classic() {
+    insta::assert_snapshot!(fixture("classic.py"));
+}
+
+#[test]
+fn snapshot_flask() {
+    insta::assert_snapshot!(fixture("flask_models.py"));
+}
+
+#[test]
+fn snapshot_sqlmodel() {
+    insta::assert_snapshot!(fixture("sqlmodel_models.py"));
+}
+
+#[test]
+fn flask_table_names_follow_flask_sqlalchemy() {
+    assert_eq!(camel_to_snake("User"), "user");
+    assert_eq!(camel_to_snake("UserRole"), "user_role");
+    assert_eq!(camel_to_snake("HTTPLog"), "http_log");
+    assert_eq!(camel_to_snake("OAuth2Token"), "o_auth2_token");
+}
+
+#[test]
+fn declarative_2_0_nullability_comes_from_the_annotation() {
+    let s = schema(
+        "class User(Base):\n    __tablename__ = 'users'\n    id: Mapped[int] = mapped_column(primary_key=True)\n    name: Mapped[str]\n    bio: Mapped[Optional[str]]\n    nick: Mapped[str | None] = mapped_column(String(30))\n    age: Mapped[Union[int, None]]\n    forced: Mapped[Optional[str]] = mapped_column(nullable=False)\n",
+    );
+    let t = s.table("users").unwrap();
+    let got: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.type_.as_deref().unwrap(), c.nullable))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("id", "Integer", false),
+            ("name", "String", false),
+            ("bio", "String", true),
+            ("nick", "String(30)", true),
+            ("age", "Integer", true),
+            ("forced", "String", false),
+        ]
+    );
+    assert_eq!(t.primary_key, ["id"]);
+}
+
+/// Issue 25: `Mapped[list[str] | None]` was read as NOT NULL, and
+/// fields declared only for type checkers as columns.
+#[test]
+fn generic_types_with_none_are_nullable_and_type_checking_fields_are_not_columns() {
+    let s = schema(
+        "class Doc(Base):\n    __tablename__ = 'docs'\n    id: Mapped[int] = mapped_column(primary_key=True)\n    tags: Mapped[list[str] | None] = mapped_column(ARRAY(String))\n    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)\n    if TYPE_CHECKING:\n        owner_name: Mapped[str]\n",
+    );
+    let t = s.table("docs").unwrap();
+    let got: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.nullable))
+        .collect();
+    assert_eq!(got, [("id", false), ("tags", true), ("meta", true)]);
+}
+
+#[test]
+fn relationships_methods_and_properties_are_not_columns() {
+    let s = schema(
+        "class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n    posts: Mapped[list['Post']] = relationship(back_populates='user')\n    org: Mapped['Org'] = relationship()\n    tags: Mapped[List[Tag]]\n    parent: Mapped[Post]\n    def greet(self):\n        return 1\n    @property\n    def upper(self):\n        return 2\nclass Post(Base):\n    __tablename__ = 'posts'\n    id = Column(Integer, primary_key=True)\nclass Tag(Base):\n    __tablename__ = 'tags'\n    id = Column(Integer, primary_key=True)\n",
+    );
+    let names: Vec<_> = s.tables[0]
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["id"]);
+}
+
+#[test]
+fn sqlmodel_fields_with_plain_defaults_are_columns() {
+    let s = schema(
+        "class Hero(SQLModel, table=True):\n    id: int | None = Field(default=None, primary_key=True)\n    power: str | None = None\n    rank: int = 0\n    team: Optional[Team] = Relationship(back_populates='heroes')\n",
+    );
+    let cols: Vec<_> = s.tables[0]
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.nullable))
+        .collect();
+    assert_eq!(cols, [("id", false), ("power", true), ("rank", false)]);
+}
+
+#[test]
+fn real_world_shapes() {
+    // A base that says it maps no table (Superset's BaseDatasource).
+    let s = schema(
+        "class BaseDatasource(AuditMixin):\n    __tablename__: str | None = None\n    id = Column(Integer, primary_key=True)\nclass SqlaTable(BaseDatasource, Model):\n    __tablename__ = 'tables'\n    name = Column(String(250))\n",
+    );
+    let names: Vec<_> = s.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["tables"]);
+    assert_eq!(s.tables[0].primary_key, ["id"]);
+    // Imperative tables assigned to a class attribute (Galaxy), and an
+    // f-string index name (MLflow).
+    let s = schema(
+        "class Job(Base):\n    pass\nJob.table = Table('job', metadata, Column('id', Integer, primary_key=True), Column('state', String(64)), Index(f'ix_{x}_state', 'state'))\nIndex('ix_job_id_state', Job.table.c.id, Job.table.c.state)\n",
+    );
+    let t = s.table("job").unwrap();
+    assert_eq!(t.columns.len(), 2);
+    let idx: Vec<_> = t.indexes.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        idx,
+        [
+            "index f\"ix_{x}_state\" (state)",
+            "index ix_job_id_state (id, state)"
+        ]
+    );
+}
+
+#[test]
+fn broken_files_do_not_panic() {
+    let s = schema("class User(Base:\n    __tablename__ = 'users'\n    id = Column(Integer\n");
+    let _ = s.render();
+    let s = schema(
+        "class A(A):\n    x = Column(Integer)\nclass B(C):\n    pass\nclass C(B):\n    pass\n",
+    );
+    let _ = s.render();
+}
