@@ -128,7 +128,8 @@ pub struct EnvironmentConfig {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Globs of model files; they replace the defaults when set.
+    /// Globs of model files. When set they replace the default, which is
+    /// every Python file outside tests that declares models.
     pub paths: Vec<PathGlob>,
 }
 

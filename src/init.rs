@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::alembic::discover;
 use crate::changes::{BlobRef, EntryMode, MemoryReader, Snapshot, SnapshotEntry};
 use crate::config::{MigrationsConfig, ModelsConfig};
-use crate::models::{DEFAULT_PATHS, ModelPaths};
+use crate::models::ModelPaths;
 
 /// Folders of test data where fake credentials and sample databases are
 /// expected.
@@ -40,10 +40,9 @@ pub struct Layout {
     /// Alembic environments as the checks will find them:
     /// `(script_location, where it was found)`.
     pub environments: Vec<(String, String)>,
-    /// Files matching the default model globs.
+    /// Files that declare SQLAlchemy models, found as the checks find
+    /// them (by content, outside tests).
     pub models: Vec<String>,
-    /// Files outside the default globs that declare SQLAlchemy models.
-    pub other_models: Vec<String>,
     /// Test-data folders that exist.
     pub fixtures: Vec<String>,
 }
@@ -82,10 +81,8 @@ pub fn detect(root: &Path) -> Layout {
         } else {
             Vec::new()
         };
-        if models.is_model(&rel) {
+        if models.may_be_model(&rel) && models.is_model_bytes(&rel, &sniff(entry.path())) {
             layout.models.push(rel.clone());
-        } else if name.ends_with(".py") && declares_models(&sniff(entry.path())) {
-            layout.other_models.push(rel.clone());
         }
         entries.push(SnapshotEntry {
             path: rel,
@@ -108,7 +105,6 @@ pub fn detect(root: &Path) -> Layout {
             })
             .collect();
     layout.models.sort();
-    layout.other_models.sort();
     layout.fixtures.sort();
     layout
 }
@@ -121,16 +117,6 @@ fn sniff(path: &Path) -> Vec<u8> {
         let _ = file.take(SNIFF_LEN).read_to_end(&mut head);
     }
     head
-}
-
-/// Whether Python source declares SQLAlchemy models.
-fn declares_models(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    text.contains("sqlalchemy")
-        && (text.contains("DeclarativeBase")
-            || text.contains("declarative_base(")
-            || text.contains("(db.Model)")
-            || text.contains("__tablename__"))
 }
 
 /// Quotes a value for YAML when it needs it.
@@ -204,33 +190,17 @@ pub fn starter(layout: &Layout) -> String {
     );
 
     s.push_str("# SQLAlchemy models: schema changes there need a migration.\n");
-    if layout.other_models.is_empty() {
-        if layout.models.is_empty() {
-            s.push_str("# None found under the default globs");
-        } else {
-            s.push_str(&format!(
-                "# Found under the default globs: {}",
-                summary(&layout.models)
-            ));
-        }
-        s.push_str(&format!(
-            ".\n# The defaults are {}; setting paths replaces them:\n\
-             # models:\n#   paths: ['backend/app/models/**/*.py']\n",
-            DEFAULT_PATHS.join(", ")
-        ));
+    if layout.models.is_empty() {
+        s.push_str("# None found");
     } else {
-        s.push_str(
-            "# Model files were found outside the default globs, so the list below\n\
-             # replaces the defaults (keep it up to date, or use globs):\n\
-             models:\n  paths:\n",
-        );
-        for g in DEFAULT_PATHS {
-            s.push_str(&format!("    - {}\n", yaml_str(g)));
-        }
-        for f in &layout.other_models {
-            s.push_str(&format!("    - {}\n", yaml_str(f)));
-        }
+        s.push_str(&format!("# Found: {}", summary(&layout.models)));
     }
+    s.push_str(
+        ".\n# Model files are the Python files outside tests that declare models\n\
+         # (__tablename__, Table(, mapped_column, Column(, db.Model, table=True);\n\
+         # setting paths replaces that:\n\
+         # models:\n#   paths: ['backend/app/models/**/*.py']\n",
+    );
     s
 }
 
@@ -276,17 +246,19 @@ mod tests {
                 ),
                 ("svc/migrations".into(), "env.py beside versions/".into()),
             ],
-            models: vec!["backend/app/models.py".into()],
-            other_models: vec!["backend/app/schema tables.py".into()],
+            models: vec![
+                "backend/app/models.py".into(),
+                "backend/app/schema tables.py".into(),
+            ],
             fixtures: vec!["tests/fixtures".into()],
         };
         let text = starter(&layout);
         let c = parse(&text);
         assert_eq!(c.allow.len(), 1);
         assert_eq!(c.allow[0].0, "tests/fixtures/**");
-        let paths: Vec<&str> = c.models.paths.iter().map(|p| p.0.as_str()).collect();
-        assert!(paths.contains(&"backend/app/schema tables.py"), "{paths:?}");
-        assert!(paths.contains(&"**/models/**/*.py"), "{paths:?}");
+        // Discovery finds them all: no paths to keep up to date.
+        assert!(c.models.paths.is_empty());
+        assert!(text.contains("# Found: backend/app/models.py"), "{text}");
         assert!(text.contains("#   backend/migrations (from backend/alembic.ini)\n"));
         assert!(text.contains("#   svc/migrations (env.py beside versions/)\n"));
     }
@@ -313,8 +285,16 @@ mod tests {
         write("flaskapp/migrations/versions/1_b.py", "");
         write("backend/app/models/user.py", "class User: pass\n");
         write(
+            "backend/app/models/post.py",
+            "class Post(Base):\n    __tablename__ = 'posts'\n",
+        );
+        write(
+            "backend/tests/test_models.py",
+            "class Post(Base):\n    __tablename__ = 'posts'\n",
+        );
+        write(
             "backend/app/tables.py",
-            "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase): pass\n",
+            "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase): pass\nclass T(Base):\n    id = mapped_column(primary_key=True)\n",
         );
         write("backend/app/views.py", "import sqlalchemy\n");
         write("tests/fixtures/a.txt", "");
@@ -332,8 +312,10 @@ mod tests {
                         "env.py beside versions/".into()
                     ),
                 ],
-                models: vec!["backend/app/models/user.py".into()],
-                other_models: vec!["backend/app/tables.py".into()],
+                models: vec![
+                    "backend/app/models/post.py".into(),
+                    "backend/app/tables.py".into(),
+                ],
                 fixtures: vec!["tests/fixtures".into()],
             }
         );

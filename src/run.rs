@@ -290,8 +290,9 @@ fn models(start: &Path, args: ModelsArgs) -> anyhow::Result<ExitCode> {
     let snapshot = set.new_tree.get()?;
     let store = repo.store();
     let envs = environments(&snapshot, store.as_ref(), &config.migrations);
-    let (schema, broken) = read_models(&snapshot, store.as_ref(), &config, &envs)?;
-    for path in &broken {
+    let models = read_models(&snapshot, store.as_ref(), &config, &envs)?;
+    let schema = &models.schema;
+    for path in &models.broken {
         eprintln!("dbguard: warning: {path}: the model file does not parse; it is left out");
     }
     let diff = if args.diff {
@@ -300,7 +301,16 @@ fn models(start: &Path, args: ModelsArgs) -> anyhow::Result<ExitCode> {
             .tables
             .iter()
             .filter(|t| matches!(reference.knows(t), Known::Unknown))
-            .map(|t| t.name.clone())
+            .map(|t| {
+                let why = reference
+                    .heads
+                    .iter()
+                    .find_map(|(_, h)| h.unknown_because(&t.name));
+                match why {
+                    Some(path) => format!("{} ({path})", t.name),
+                    None => t.name.clone(),
+                }
+            })
             .collect();
         Some(ModelsDiff {
             environments: reference
@@ -312,15 +322,15 @@ fn models(start: &Path, args: ModelsArgs) -> anyhow::Result<ExitCode> {
                     opaque: head.opaque.clone(),
                 })
                 .collect(),
-            differences: all_differences(&reference, &schema),
+            differences: all_differences(&reference, &models),
             unknown,
         })
     } else {
         None
     };
     emit(|out| match args.format {
-        MigrationsFormat::Json => write_json(&schema, diff.as_ref(), out),
-        MigrationsFormat::Text => write_text(&schema, diff.as_ref(), out),
+        MigrationsFormat::Json => write_json(schema, diff.as_ref(), out),
+        MigrationsFormat::Text => write_text(schema, diff.as_ref(), out),
     })?;
     let differs = diff.is_some_and(|d| !d.differences.is_empty());
     Ok(if differs {

@@ -233,7 +233,10 @@ fn init_writes_a_config_the_loader_accepts_and_never_overwrites_silently() {
         "backend/migrations/versions/0001_init.py",
         "revision = '0001'\n",
     )
-    .write("backend/app/models.py", "class User: pass\n")
+    .write(
+        "backend/app/models.py",
+        "class User(Base):\n    __tablename__ = 'users'\n",
+    )
     .write("tests/fixtures/sample.txt", "x");
     std::fs::create_dir_all(repo.path().join("backend/app/deep")).unwrap();
     let sub = repo.path().join("backend/app/deep");

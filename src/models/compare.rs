@@ -25,6 +25,12 @@ pub struct Scope {
     pub columns: HashSet<String>,
     /// Table-level indexes, uniques or keys changed.
     pub items: bool,
+    /// The model table may have more than was read (a base class from a
+    /// file not read): what only the migrations have is not reported.
+    pub partial: bool,
+    /// The reference does not know all of the table's indexes, uniques
+    /// and foreign keys: they are not compared.
+    pub loose: bool,
 }
 
 impl Scope {
@@ -180,6 +186,18 @@ pub fn compare(
                 &c.loc,
             ));
         }
+        if let (Some(a), Some(b)) = (
+            h.server_default.as_deref().and_then(literal_default),
+            c.server_default.as_deref().and_then(literal_default),
+        ) && a != b
+        {
+            out.push(change(
+                t,
+                format!("{col} server default is {a} in the migrations, {b} in the models"),
+                format!("change {col} server default"),
+                &c.loc,
+            ));
+        }
         if h.nullable != c.nullable && !pk.contains(&c.name.to_lowercase()) {
             let word = |n: bool| if n { "nullable" } else { "not null" };
             out.push(change(
@@ -195,7 +213,7 @@ pub fn compare(
         }
     }
     for h in &head.columns {
-        if scope.column(&h.name) && model.column_ci(&h.name).is_none() {
+        if scope.column(&h.name) && !scope.partial && model.column_ci(&h.name).is_none() {
             out.push(change(
                 t,
                 format!("{t}.{} is in the migrations but not in the models", h.name),
@@ -203,6 +221,9 @@ pub fn compare(
                 &model.loc,
             ));
         }
+    }
+    if scope.loose {
+        return out;
     }
     let (m, d) = (shape(model), shape(head));
     let show = |cols: &[String]| cols.join(", ");
@@ -221,7 +242,7 @@ pub fn compare(
             }
         }
         for cols in theirs.difference(ours) {
-            if scope.item(cols) && !cols.iter().any(|c| c.contains('(')) {
+            if scope.item(cols) && !scope.partial && !cols.iter().any(|c| c.contains('(')) {
                 out.push(change(
                     t,
                     format!(
@@ -261,7 +282,7 @@ pub fn compare(
             }
         }
         for (cols, targets) in d.keys.difference(&m.keys) {
-            if scope.item(cols) {
+            if scope.item(cols) && !scope.partial {
                 out.push(change(
                     t,
                     format!(
@@ -341,6 +362,37 @@ fn shape(t: &Table) -> Shape {
         s.keys.insert((lower(&k.columns), lower(&k.targets)));
     }
     s
+}
+
+/// A server default that is a plain value (`'0'`, `text("false")`,
+/// `"active"`), as the database would store it; `None` for expressions
+/// (`func.now()`, `text("now()")`), which only a database can compare.
+/// Where one side has no server default nothing is compared either: a
+/// default written only into a migration, to fill existing rows, is
+/// usual.
+fn literal_default(d: &str) -> Option<String> {
+    let mut v = d.trim();
+    for wrapper in [
+        "sa.text(",
+        "text(",
+        "sa.sql.expression.text(",
+        "expression.text(",
+    ] {
+        if let Some(inner) = v.strip_prefix(wrapper).and_then(|x| x.strip_suffix(')')) {
+            v = inner.trim();
+        }
+    }
+    let v = v
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim_matches(|c| c == '(' || c == ')')
+        .trim_matches(|c| c == '"' || c == '\'');
+    let lower = v.to_ascii_lowercase();
+    let plain = lower.parse::<f64>().is_ok()
+        || matches!(lower.as_str(), "true" | "false" | "")
+        || v.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ' || c == '-');
+    let function = lower.contains('(') || lower.starts_with("current_") || lower == "now";
+    (plain && !function).then_some(lower)
 }
 
 /// SQLAlchemy types whose DDL is known, with the generic type whose DDL
@@ -499,6 +551,16 @@ mod tests {
         assert!(same_type("TIMESTAMP", "DateTime"));
         assert!(same_type("Enum(Kind)", "String(length=20)"));
         assert!(same_type("Unicode(MAX_TAG_LENGTH)", "Unicode(100)"));
+    }
+
+    #[test]
+    fn server_defaults_compare_only_as_plain_values() {
+        assert_eq!(literal_default("sa.text(\"'0'\")"), literal_default("'0'"));
+        assert_eq!(literal_default("text('false')").as_deref(), Some("false"));
+        assert_ne!(literal_default("'active'"), literal_default("'draft'"));
+        assert_eq!(literal_default("func.now()"), None);
+        assert_eq!(literal_default("sa.text('(CURRENT_TIMESTAMP)')"), None);
+        assert_eq!(literal_default("text(\"now()\")"), None);
         assert!(!same_type("DateTime", "DateTime(timezone=True)"));
         assert!(!same_type("String(30)", "String(50)"));
         assert!(!same_type("Integer", "BigInteger"));

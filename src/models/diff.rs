@@ -176,11 +176,12 @@ fn column_diff(t: &str, old: &Column, new: &Column, out: &mut Vec<Change>) {
     let mut push = |text: String, summary: String| {
         out.push(Change::new(t, text, summary, &new.loc, true));
     };
-    // By database type (`Text` is `TEXT`); what cannot be read on either
-    // side is compared as before.
+    // By database type (`Text` is `TEXT`); a type that cannot be known on
+    // either side (unresolved, or a foreign key's whose target was not
+    // read) is never a change.
     let same_type = match (&old.type_, &new.type_) {
         (Some(a), Some(b)) => super::dbtype::same(a, b),
-        (a, b) => a == b,
+        _ => true,
     };
     if !same_type {
         let show = |ty: &Option<String>| ty.clone().unwrap_or_else(|| "unspecified".into());

@@ -19,9 +19,14 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::models::ModelPaths;
 use crate::models::compare::{self, Scope};
 use crate::models::diff::Change;
-use crate::models::extract::{ModelFile, extract};
+use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::imports;
 use crate::models::schema::{Schema, Table};
 use crate::python::Module;
+
+use super::{Context, RuleId};
+use crate::changes::Mode;
+use crate::finding::Finding;
 
 /// Every environment's head.
 pub struct Reference {
@@ -95,23 +100,106 @@ pub fn differences(reference: &Reference, model: &Table, scope: &Scope) -> Optio
     match reference.knows(model) {
         Known::Unknown => None,
         Known::Absent => Some(vec![compare::missing_table(model)]),
-        Known::Table(t, h) => Some(compare::compare(
-            model,
-            t,
-            scope,
-            &Reference::table_names(h),
-        )),
+        Known::Table(t, h) => {
+            let scope = Scope {
+                loose: !h.constraints_known(&t.name),
+                ..scope.clone()
+            };
+            Some(compare::compare(
+                model,
+                t,
+                &scope,
+                &Reference::table_names(h),
+            ))
+        }
     }
 }
 
+/// The models read from a snapshot.
+pub struct Models {
+    pub schema: Schema,
+    /// Model files that do not parse (left out).
+    pub broken: Vec<String>,
+    /// Tables (lowercase) whose class has a base that none of the files
+    /// read defines: a mixin elsewhere may add columns, so what the
+    /// migrations have and these models lack is not a difference.
+    pub partial: HashSet<String>,
+}
+
+/// The tables (lowercase) of `schema` whose class names a base that is
+/// not a class of `modules` (see [`Models::partial`]).
+pub fn partial_tables(schema: &Schema, modules: &[&Module]) -> HashSet<String> {
+    let mut unresolved: HashSet<String> = HashSet::new();
+    let mut defined: HashSet<String> = HashSet::new();
+    let mut bases: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for m in modules {
+        unresolved.extend(context_names(m));
+        // `Base = declarative_base()`, `Model = db.Model`: defined here.
+        for stmt in m.module_statements() {
+            if let Some(a) = m.assignment(stmt) {
+                defined.insert(a.name.to_string());
+            }
+        }
+        for n in crate::python::descendants(m.root()) {
+            if n.kind() != "class_definition" {
+                continue;
+            }
+            let Some(name) = n.child_by_field_name("name") else {
+                continue;
+            };
+            let name = m.text(name).to_string();
+            let supers: Vec<String> = n
+                .child_by_field_name("superclasses")
+                .map(|a| {
+                    crate::python::named_children(a)
+                        .into_iter()
+                        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
+                        .map(|b| {
+                            let t = m.text(b);
+                            t.rsplit('.').next().unwrap_or(t).to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            bases.entry(name.clone()).or_default().extend(supers);
+            defined.insert(name);
+        }
+    }
+    unresolved.retain(|b| !defined.contains(b));
+    // A class is partial when it, or a base it inherits from, names an
+    // unresolved base.
+    let partial_class = |class: &str| {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            for b in bases.get(c).into_iter().flatten() {
+                if unresolved.contains(b) {
+                    return true;
+                }
+                stack.push(b);
+            }
+        }
+        false
+    };
+    schema
+        .tables
+        .iter()
+        .filter(|t| t.class_name.as_deref().is_some_and(partial_class))
+        .map(|t| t.name.to_lowercase())
+        .collect()
+}
+
 /// Every model file of `snapshot` read together (migration files and
-/// files that do not parse left out; the latter are returned by path).
+/// files that do not parse left out).
 pub fn read_models(
     snapshot: &Snapshot,
     reader: &dyn ContentReader,
     config: &Config,
     envs: &[Environment],
-) -> anyhow::Result<(Schema, Vec<String>)> {
+) -> anyhow::Result<Models> {
     let paths = ModelPaths::new(&config.models);
     let limit = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let mut files: Vec<(String, Arc<Module>)> = Vec::new();
@@ -129,22 +217,183 @@ pub fn read_models(
         }
         files.push((e.path.to_string(), m));
     }
+    // Files the models import column types from (see the same step in
+    // `model_migration`).
+    let mut seen: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    let mut libraries: Vec<(String, Arc<Module>)> = Vec::new();
+    let wanted: Vec<String> = files
+        .iter()
+        .flat_map(|(path, m)| imports::candidates(path, m))
+        .filter(|c| seen.insert(c.clone()))
+        .collect();
+    for path in wanted {
+        let Some(e) = snapshot.get(&path) else {
+            continue;
+        };
+        let Some(bytes) = reader.read(e.blob, limit)? else {
+            continue;
+        };
+        if !imports::may_define_types(&bytes) {
+            continue;
+        }
+        if let Some(m) = blob_cache::module(e.blob, || Ok(Some(bytes)))?
+            && !m.has_errors()
+        {
+            libraries.push((path, m));
+        }
+    }
     let all: Vec<ModelFile<'_>> = files
         .iter()
         .map(|(path, module)| ModelFile { path, module })
         .collect();
-    Ok((extract(&all), broken))
+    let libs: Vec<ModelFile<'_>> = libraries
+        .iter()
+        .map(|(path, module)| ModelFile { path, module })
+        .collect();
+    let schema = extract_with(&all, &libs);
+    let modules: Vec<&Module> = files.iter().map(|(_, m)| m.as_ref()).collect();
+    let partial = partial_tables(&schema, &modules);
+    Ok(Models {
+        schema,
+        broken,
+        partial,
+    })
 }
 
 /// Every difference between all the models and the migrations, model
 /// table by model table (tables only the migrations create are not
 /// reported: the models read may not be all of the application's).
-pub fn all_differences(reference: &Reference, models: &Schema) -> Vec<Change> {
+pub fn all_differences(reference: &Reference, models: &Models) -> Vec<Change> {
     let mut out = Vec::new();
-    for t in &models.tables {
-        if let Some(d) = differences(reference, t, &Scope::whole()) {
+    for t in &models.schema.tables {
+        let scope = Scope {
+            partial: models.partial.contains(&t.name.to_lowercase()),
+            ..Scope::whole()
+        };
+        if let Some(d) = differences(reference, t, &scope) {
             out.extend(d);
         }
     }
     out
+}
+
+/// A change set's model changes, split by what the migrations know.
+pub struct Split {
+    /// Where the new models differ from the head the history builds after
+    /// the change, for the tables and columns the change touched.
+    pub differences: Vec<Change>,
+    /// The model changes on tables the migrations cannot say anything
+    /// about: judged as before (a new migration in the change or not).
+    pub fallback: Vec<Change>,
+}
+
+/// Splits `changes` (from `old` to `new`, the models the change read) by
+/// what `reference` knows. `partial`: tables whose models may have more
+/// than was read; `moved`: tables gone from the models read that another
+/// file of the change names (moved out of the model files).
+pub fn split(
+    reference: &Reference,
+    old: &Schema,
+    new: &Schema,
+    changes: Vec<Change>,
+    partial: &HashSet<String>,
+    moved: &HashSet<String>,
+) -> Split {
+    let scopes = compare::touched(old, new);
+    let mut found = Vec::new();
+    let mut unknown: HashSet<String> = HashSet::new();
+    // In the models' order: new tables first, removed ones after.
+    let mut keys: Vec<String> = Vec::new();
+    for c in &changes {
+        let k = c.table.to_lowercase();
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for key in keys {
+        let by_name = |s: &Schema| {
+            s.tables
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(&key))
+                .cloned()
+        };
+        let (n, o) = (by_name(new), by_name(old));
+        if n.as_ref().is_none_or(|t| t.columns.is_empty())
+            && o.as_ref().is_none_or(|t| t.columns.is_empty())
+        {
+            // A class that names a table but declares no column (single
+            // table inheritance): no table of its own either way.
+            continue;
+        }
+        let mut scope = scopes.get(&key).cloned().unwrap_or_else(Scope::whole);
+        scope.partial = partial.contains(&key);
+        match (n, o) {
+            (Some(t), _) => match differences(reference, &t, &scope) {
+                Some(d) => found.extend(d),
+                None => {
+                    unknown.insert(key);
+                }
+            },
+            // Declared now in a file that is not read as a model file.
+            (None, Some(_)) if moved.contains(&key) => {}
+            (None, Some(o)) => match reference.knows(&o) {
+                // The models dropped a table the migrations still create.
+                Known::Table(..) => found.push(compare::extra_table(&o.name, &o.loc)),
+                // Both agree it is gone (a revert, a migration that landed
+                // first).
+                Known::Absent => {}
+                Known::Unknown => {
+                    unknown.insert(key);
+                }
+            },
+            (None, None) => {
+                unknown.insert(key);
+            }
+        }
+    }
+    let fallback = changes
+        .into_iter()
+        .filter(|c| unknown.contains(&c.table.to_lowercase()))
+        .collect();
+    Split {
+        differences: found,
+        fallback,
+    }
+}
+
+/// `check --all`: every model against the schema the migrations build, a
+/// finding per model file where they differ (a static `alembic check`).
+/// Tables only the migrations create are not reported (see
+/// [`all_differences`]); a repository without an Alembic environment, or
+/// whose heads cannot be read, gets nothing.
+pub fn check_all(ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
+    let (snapshot, envs) = ctx.environments()?;
+    if envs.is_empty() {
+        return Ok(());
+    }
+    let models = read_models(&snapshot, ctx.reader, ctx.config, envs)?;
+    if models.schema.tables.is_empty() {
+        return Ok(());
+    }
+    let reference = Reference::load(envs, &snapshot, ctx.reader)?;
+    let found = all_differences(&reference, &models);
+    for (path, group) in super::model_migration::group(&found) {
+        let line = group.iter().filter_map(|c| c.line).min();
+        if let Some(l) = line
+            && let Some(e) = snapshot.get(&path)
+            && let Some(bytes) = ctx.reader.read(e.blob, DEFAULT_MAX_FILE_SIZE)?
+            && crate::suppress::is_suppressed(&bytes, l, RuleId::ModelWithoutMigration)
+        {
+            continue;
+        }
+        out.push(super::model_migration::differs(
+            Mode::All,
+            envs,
+            &path,
+            &group,
+            &found,
+            false,
+        ));
+    }
+    Ok(())
 }

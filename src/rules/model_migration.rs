@@ -28,6 +28,7 @@ use crate::alembic::ops::function_ops;
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
+use super::model_head::{self, Reference, partial_tables};
 use crate::blob_cache;
 use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
@@ -51,14 +52,36 @@ impl Rule for ModelMigration {
     }
 
     fn check_set(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()> {
-        if ctx.set.mode == Mode::All || !(ctx.enabled)(RuleId::ModelWithoutMigration) {
+        if !(ctx.enabled)(RuleId::ModelWithoutMigration) {
             return Ok(());
         }
+        if ctx.set.mode == Mode::All {
+            return model_head::check_all(ctx, out);
+        }
         let paths = ModelPaths::new(&ctx.config.models);
-        let touches_model = |c: &Change| {
-            paths.is_model(&c.path) || c.old_path.as_deref().is_some_and(|p| paths.is_model(p))
-        };
-        if !ctx.set.changes.iter().any(touches_model) {
+        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        // A change touches a model file when either version is one (a
+        // file that stops declaring models is a change to them too).
+        let mut touching: HashSet<usize> = HashSet::new();
+        for (i, c) in ctx.set.changes.iter().enumerate() {
+            let new = match &c.new {
+                Some(b) if c.status.has_new_content() => {
+                    paths.is_model(&c.path, b, || ctx.reader.read(b, limit))?
+                }
+                _ => false,
+            };
+            let old = match &c.old {
+                Some(b) if !new => {
+                    let p = c.old_path.as_deref().unwrap_or(&c.path);
+                    paths.is_model(p, b, || ctx.reader.read(b, limit))?
+                }
+                _ => false,
+            };
+            if new || old {
+                touching.insert(i);
+            }
+        }
+        if touching.is_empty() {
             return Ok(());
         }
         let (snapshot, envs) = ctx.environments()?;
@@ -67,12 +90,13 @@ impl Rule for ModelMigration {
             .set
             .changes
             .iter()
-            .filter(|c| touches_model(c) && !is_migration(&c.path))
+            .enumerate()
+            .filter(|(i, c)| touching.contains(i) && !is_migration(&c.path))
+            .map(|(_, c)| c)
             .collect();
         if model_changes.is_empty() {
             return Ok(());
         }
-        let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
 
         // Both versions of every changed model file.
         // Parsed once per blob (see `blob_cache`): the next commit that
@@ -136,7 +160,11 @@ impl Rule for ModelMigration {
             && let Ok(finder) = AhoCorasick::new(&names)
         {
             for e in snapshot.entries() {
-                if changed.contains(e.path) || !paths.is_model(e.path) || is_migration(e.path) {
+                if changed.contains(e.path)
+                    || !paths.may_be_model(e.path)
+                    || is_migration(e.path)
+                    || !paths.is_model(e.path, e.blob, || ctx.reader.read(e.blob, limit))?
+                {
                     continue;
                 }
                 // Only the files that name a changed class are parsed;
@@ -253,7 +281,6 @@ impl Rule for ModelMigration {
                     && !c.old_path.as_deref().is_some_and(is_migration)
             })
             .collect();
-        let by_file = group(&changes);
         // `# dbguard: allow model-without-migration` at the finding's line
         // (or above) in the new version of the file.
         let allowed = |path: &str, group: &[&SchemaChange]| {
@@ -271,7 +298,48 @@ impl Rule for ModelMigration {
                     )
                 })
         };
-        let by_file: Vec<_> = by_file
+
+        // The migrations as the reference (issue 25): where the history
+        // knows a changed table, the new models are compared with the
+        // schema it builds after this change, so a model catching up with
+        // a migration that landed first, a table moved between files or a
+        // revert that deletes its own migration is no finding. The tables
+        // it cannot know are judged as before.
+        let changes = if envs.is_empty() {
+            changes
+        } else {
+            let reference = Reference::load(envs, &snapshot, ctx.reader)?;
+            let modules: Vec<&Module> = new_files
+                .iter()
+                .chain(&context)
+                .map(|(_, m)| m.as_ref())
+                .collect();
+            let partial = partial_tables(&new, &modules);
+            let moved = moved_out(ctx, &old, &new, &changed, &is_migration, limit)?;
+            let split = model_head::split(&reference, &old, &new, changes, &partial, &moved);
+            let edited_any = ctx
+                .set
+                .changes
+                .iter()
+                .any(|c| is_migration(&c.path) && c.old != c.new && c.status.has_new_content());
+            for (path, group) in group(&split.differences) {
+                if !allowed(&path, &group) {
+                    out.push(differs(
+                        ctx.set.mode,
+                        envs,
+                        &path,
+                        &group,
+                        &split.differences,
+                        edited_any,
+                    ));
+                }
+            }
+            split.fallback
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let by_file: Vec<_> = group(&changes)
             .into_iter()
             .filter(|(p, g)| !allowed(p, g))
             .collect();
@@ -343,9 +411,52 @@ impl Rule for ModelMigration {
     }
 }
 
+/// Tables (lowercase) the old models declare and the new ones do not,
+/// whose name a Python file of the change that is not read as a model
+/// file quotes: moved out of the model files, not dropped.
+fn moved_out(
+    ctx: &Context<'_>,
+    old: &Schema,
+    new: &Schema,
+    read: &HashSet<&str>,
+    is_migration: &dyn Fn(&str) -> bool,
+    limit: u64,
+) -> anyhow::Result<HashSet<String>> {
+    let gone: Vec<String> = old
+        .tables
+        .iter()
+        .filter(|o| new.table(&o.name).is_none() && !o.name_unknown)
+        .map(|o| o.name.rsplit('.').next().unwrap_or(&o.name).to_string())
+        .collect();
+    let mut out = HashSet::new();
+    if gone.is_empty() {
+        return Ok(out);
+    }
+    for c in ctx.set.changes.iter() {
+        if !c.path.ends_with(".py")
+            || read.contains(c.path.as_str())
+            || is_migration(&c.path)
+            || !c.status.has_new_content()
+        {
+            continue;
+        }
+        let Some(blob) = &c.new else { continue };
+        let Some(bytes) = ctx.reader.read(blob, limit)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        for g in &gone {
+            if text.contains(&format!("\"{g}\"")) || text.contains(&format!("'{g}'")) {
+                out.insert(g.to_lowercase());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Changes grouped by the model file they are declared in, files in the
 /// order their first change appears.
-fn group(changes: &[SchemaChange]) -> Vec<(String, Vec<&SchemaChange>)> {
+pub(super) fn group(changes: &[SchemaChange]) -> Vec<(String, Vec<&SchemaChange>)> {
     let mut order: Vec<String> = Vec::new();
     let mut map: BTreeMap<String, Vec<&SchemaChange>> = BTreeMap::new();
     for c in changes {
@@ -431,20 +542,9 @@ fn project_dir(env: &Environment) -> (String, &'static str) {
     }
 }
 
-fn missing(
-    mode: Mode,
-    envs: &[Environment],
-    path: &str,
-    group: &[&SchemaChange],
-    all: &[SchemaChange],
-) -> Finding {
-    let tail = match mode {
-        Mode::Range => "but this commit adds no migration",
-        Mode::Paths => "but none of the checked files is a new migration",
-        _ => "but no new migration is staged",
-    };
-    let slug = slug(all);
-    let (command, hint) = match environment_for(envs, path) {
+/// The command that writes the migration, and what to do with it.
+fn fix_for(envs: &[Environment], path: &str, slug: &str) -> (String, String) {
+    match environment_for(envs, path) {
         Some(env) => {
             let (dir, command) = project_dir(env);
             let cd = if dir.is_empty() {
@@ -466,7 +566,51 @@ fn missing(
             format!("set up Alembic (`alembic init migrations`) and run `alembic revision --autogenerate -m \"{slug}\"`"),
             "no Alembic environment was found; if the migrations live somewhere discovery cannot see, declare them under `migrations.environments` in .dbguard.yaml".to_string(),
         ),
+    }
+}
+
+/// Models that differ from the schema the migrations build (after the
+/// change, or in the tree for `--all`).
+pub(super) fn differs(
+    mode: Mode,
+    envs: &[Environment],
+    path: &str,
+    group: &[&SchemaChange],
+    all: &[SchemaChange],
+    migration_in_change: bool,
+) -> Finding {
+    let tail = match (mode, migration_in_change) {
+        (Mode::All, _) => "",
+        (_, true) => ", and the migrations in this change do not make up for it",
+        (Mode::Range, false) => ", and this commit adds no migration",
+        (Mode::Paths, false) => ", and none of the checked files is a new migration",
+        (_, false) => ", and no new migration is staged",
     };
+    let (command, hint) = fix_for(envs, path, &slug(all));
+    let command = command.replacen("generate one with", "generate a migration with", 1);
+    let message = format!("{}{tail}; {command}", list(group));
+    let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
+        .kind("no-migration")
+        .hint(hint);
+    if let Some(l) = first_line(group) {
+        f = f.at_line(l);
+    }
+    f
+}
+
+fn missing(
+    mode: Mode,
+    envs: &[Environment],
+    path: &str,
+    group: &[&SchemaChange],
+    all: &[SchemaChange],
+) -> Finding {
+    let tail = match mode {
+        Mode::Range => "but this commit adds no migration",
+        Mode::Paths => "but none of the checked files is a new migration",
+        _ => "but no new migration is staged",
+    };
+    let (command, hint) = fix_for(envs, path, &slug(all));
     let message = format!("{}, {tail}; {command}", list(group));
     let mut f = Finding::new(RuleId::ModelWithoutMigration, path, message)
         .kind("no-migration")

@@ -1,7 +1,7 @@
 //! Applies [`Step`]s to a schema, in revision order, keeping track of
 //! what the history makes unknown.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::steps::Step;
 use crate::models::schema::{Column, ForeignKeyConstraint, Index, Loc, Schema, Table, Unique};
@@ -12,10 +12,26 @@ pub struct Head {
     pub schema: Schema,
     /// Tables (lowercase, schema-qualified) something unreadable touched.
     pub unknown: HashSet<String>,
+    /// Tables (lowercase) whose indexes, unique constraints or foreign
+    /// keys are not all known (a constraint dropped by a name nothing
+    /// answers to, often in a dialect-specific branch); their columns are.
+    pub loose: HashSet<String>,
+    /// For each unknown table, the revision file that made it unknown.
+    pub unknown_by: HashMap<String, String>,
     /// Why the whole head is unknown (`None`: it is known).
     pub opaque: Option<String>,
     /// The head revision ids.
     pub revisions: Vec<String>,
+    /// The revision file being applied.
+    current: Option<String>,
+    /// Steps on tables not created yet, by table (lowercase): another
+    /// branch of the history may create the table later in the order
+    /// replayed (independent branches apply in any order).
+    pending: HashMap<String, Vec<(Step, Loc)>>,
+    /// Some revision changes a table no revision created: the history
+    /// starts from a schema made elsewhere (`metadata.create_all` and
+    /// `alembic stamp`), so a table it does not create may still exist.
+    pub preexisting: bool,
 }
 
 /// What the head says about one table.
@@ -34,6 +50,7 @@ impl Head {
         }
         match self.find(name) {
             Some(i) => Knows::Table(&self.schema.tables[i]),
+            None if self.preexisting => Knows::Unknown,
             None => Knows::Absent,
         }
     }
@@ -47,10 +64,32 @@ impl Head {
 
     fn forget(&mut self, table: &str) {
         self.unknown.insert(table.to_lowercase());
+        if let Some(path) = &self.current {
+            self.unknown_by.insert(table.to_lowercase(), path.clone());
+        }
+    }
+
+    /// Whether `table`'s indexes, uniques and keys are all known.
+    pub fn constraints_known(&self, table: &str) -> bool {
+        !self.loose.contains(&table.to_lowercase())
+    }
+
+    /// A revision acts on `table`, which no revision created.
+    fn missing(&mut self, table: &str) {
+        self.preexisting = true;
+        self.forget(table);
+    }
+
+    /// The revision file that made `table` unknown, when one did.
+    pub fn unknown_because(&self, table: &str) -> Option<&str> {
+        self.unknown_by
+            .get(&table.to_lowercase())
+            .map(String::as_str)
     }
 
     /// Applies one revision's steps (`loc` says where they come from).
     pub fn apply(&mut self, steps: &[Step], loc: &Loc) {
+        self.current = Some(loc.path.clone());
         for step in steps {
             if self.opaque.is_some() {
                 return;
@@ -59,7 +98,35 @@ impl Head {
         }
     }
 
+    /// Ends the replay: steps on tables that no revision ever created
+    /// mean the history starts from a schema made elsewhere.
+    pub fn finish(&mut self) {
+        let tables: Vec<String> = self.pending.keys().cloned().collect();
+        for t in tables {
+            if let Some(steps) = self.pending.remove(&t)
+                && let Some((_, loc)) = steps.first()
+            {
+                self.current = Some(loc.path.clone());
+            }
+            self.missing(&t);
+        }
+    }
+
     fn apply_one(&mut self, step: &Step, loc: &Loc) {
+        if let Some(t) = step.existing_table() {
+            let key = t.to_lowercase();
+            if self.unknown.contains(&key) {
+                // What happens to an unknown table leaves it unknown.
+                return;
+            }
+            if self.find(t).is_none() {
+                self.pending
+                    .entry(key)
+                    .or_default()
+                    .push((step.clone(), loc.clone()));
+                return;
+            }
+        }
         match step {
             Step::Opaque(why) => self.opaque = Some(why.clone()),
             Step::Unknown(t) => self.forget(t),
@@ -74,13 +141,17 @@ impl Head {
                 if let Some(i) = self.find(&t.name) {
                     self.schema.tables.remove(i);
                 }
-                self.unknown.remove(&t.name.to_lowercase());
+                let key = t.name.to_lowercase();
+                self.unknown.remove(&key);
                 let mut t = t.clone();
                 t.loc = loc.clone();
                 for c in &mut t.columns {
                     c.loc = loc.clone();
                 }
                 self.schema.tables.push(t);
+                for (s, at) in self.pending.remove(&key).unwrap_or_default() {
+                    self.apply_one(&s, &at);
+                }
             }
             Step::DropTable(name) => {
                 if let Some(i) = self.find(name) {
@@ -90,6 +161,9 @@ impl Head {
             }
             Step::RenameTable { from, to } => {
                 let was_unknown = self.unknown.remove(&from.to_lowercase());
+                if self.loose.remove(&from.to_lowercase()) {
+                    self.loose.insert(to.to_lowercase());
+                }
                 match self.find(from) {
                     Some(i) => {
                         self.schema.tables[i].name = to.clone();
@@ -98,7 +172,7 @@ impl Head {
                         }
                         retarget(&mut self.schema, from, to);
                     }
-                    None => self.forget(to),
+                    None => self.missing(to),
                 }
             }
             Step::AddColumn { table, column } => match self.table_mut(table) {
@@ -107,7 +181,7 @@ impl Head {
                     c.loc = loc.clone();
                     t.add_column(c);
                 }
-                None => self.forget(table),
+                None => self.missing(table),
             },
             Step::DropColumn { table, column } => match self.table_mut(table) {
                 Some(t) => {
@@ -117,7 +191,7 @@ impl Head {
                     t.foreign_keys.retain(|k| !has(&k.columns, column));
                     t.primary_key.retain(|c| !c.eq_ignore_ascii_case(column));
                 }
-                None => self.forget(table),
+                None => self.missing(table),
             },
             Step::AlterColumn {
                 table,
@@ -127,7 +201,7 @@ impl Head {
                 new_name,
             } => {
                 let Some(t) = self.table_mut(table) else {
-                    self.forget(table);
+                    self.missing(table);
                     return;
                 };
                 let Some(c) = column_mut(t, column) else {
@@ -164,7 +238,7 @@ impl Head {
                     options: Vec::new(),
                     loc: loc.clone(),
                 }),
-                None => self.forget(table),
+                None => self.missing(table),
             },
             Step::DropIndex { table, name } => {
                 let mut found = false;
@@ -191,7 +265,7 @@ impl Head {
                     }
                 }
                 if !found && let Some(t) = table {
-                    self.forget(t);
+                    self.loose.insert(t.to_lowercase());
                 }
             }
             Step::CreateUnique {
@@ -204,7 +278,7 @@ impl Head {
                     columns: columns.clone(),
                     loc: loc.clone(),
                 }),
-                None => self.forget(table),
+                None => self.missing(table),
             },
             Step::CreateForeignKey {
                 table,
@@ -219,17 +293,16 @@ impl Head {
                     options: Vec::new(),
                     loc: loc.clone(),
                 }),
-                None => self.forget(table),
+                None => self.missing(table),
             },
-            Step::DropConstraint { table, name } => {
-                let known = match self.table_mut(table) {
-                    Some(t) => drop_constraint(t, name),
-                    None => false,
-                };
-                if !known {
-                    self.forget(table);
+            Step::DropConstraint { table, name } => match self.table_mut(table) {
+                Some(t) => {
+                    if !drop_constraint(t, name) {
+                        self.loose.insert(table.to_lowercase());
+                    }
                 }
-            }
+                None => self.missing(table),
+            },
         }
     }
 

@@ -123,7 +123,11 @@ pub fn head(
 pub fn replay(history: &History, steps: &[Option<Arc<Vec<Step>>>]) -> Head {
     let mut head = Head::default();
     let g = &history.graph;
-    let opaque = if let Some(f) = history.files.iter().find(|f| f.node.is_none()) {
+    let opaque = if history.files.is_empty() {
+        // Nothing to compare with yet: the first migration is still to
+        // be written, which the change itself says.
+        Some("the environment has no revisions".to_string())
+    } else if let Some(f) = history.files.iter().find(|f| f.node.is_none()) {
         Some(format!("the revision of {} cannot be read", f.path))
     } else if !g.cycles.is_empty() {
         Some("the revision graph has a cycle".to_string())
@@ -172,6 +176,7 @@ pub fn replay(history: &History, steps: &[Option<Arc<Vec<Step>>>]) -> Head {
             }
         }
     }
+    head.finish();
     if done < n && head.opaque.is_none() {
         head.opaque = Some("the revision graph cannot be ordered".to_string());
     }
@@ -365,13 +370,40 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_that_alters_a_table_another_branch_creates() {
+        // Two bases: "b" (on the base "a0") adds to a table that "c" (on
+        // the other base) creates; the order between branches is free.
+        let (h, s) = history(&[
+            ("a0", &[], "    pass"),
+            (
+                "b",
+                &["a0"],
+                "    op.add_column('t', sa.Column('x', sa.Integer()))",
+            ),
+            (
+                "c",
+                &[],
+                "    op.create_table('t', sa.Column('id', sa.Integer()))",
+            ),
+        ]);
+        let head = replay(&h, &s);
+        assert_eq!(render(&head), "t(id Integer, x Integer)");
+        assert!(!head.preexisting);
+    }
+
+    #[test]
     fn adding_to_a_table_no_migration_created_makes_it_unknown() {
         let (h, s) = history(&[(
             "a",
             &[],
             "    op.add_column('legacy', sa.Column('x', sa.Integer()))",
         )]);
-        assert!(matches!(replay(&h, &s).knows("legacy"), Knows::Unknown));
+        let head = replay(&h, &s);
+        assert!(matches!(head.knows("legacy"), Knows::Unknown));
+        // The history starts from a schema made elsewhere: a table it does
+        // not create may exist.
+        assert!(head.preexisting);
+        assert!(matches!(head.knows("other"), Knows::Unknown));
     }
 
     #[test]
@@ -394,7 +426,8 @@ mod tests {
         };
         assert!(t.uniques.is_empty());
         assert!(t.column("u_id").unwrap().foreign_keys.is_empty());
-        // A name nothing answers to: unknown.
+        // A name nothing answers to: the table's constraints are unknown,
+        // its columns still known.
         let (h, s) = history(&[
             (
                 "a",
@@ -407,6 +440,8 @@ mod tests {
                 "    op.drop_constraint('mystery', 't', type_='unique')",
             ),
         ]);
-        assert!(matches!(replay(&h, &s).knows("t"), Knows::Unknown));
+        let head = replay(&h, &s);
+        assert!(matches!(head.knows("t"), Knows::Table(_)));
+        assert!(!head.constraints_known("t"));
     }
 }

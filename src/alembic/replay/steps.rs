@@ -16,7 +16,8 @@ use tree_sitter::Node;
 
 use crate::alembic::effect::{is_ddl, sql_of};
 use crate::alembic::ops::{Op, ops_in};
-use crate::models::extract::extract_source;
+use crate::models::canon::{Prefixes, canon_type};
+use crate::models::extract::CallReader;
 use crate::models::schema::{Column, Table};
 use crate::python::{Module, Position, descendants};
 
@@ -82,6 +83,24 @@ pub enum Step {
     /// Something happens that cannot be read, to tables nobody can name:
     /// the whole environment's head is unknown from here on.
     Opaque(String),
+}
+
+impl Step {
+    /// The table a step needs to exist already (`None` for steps that
+    /// create, drop or rename tables, or say nothing about one).
+    pub fn existing_table(&self) -> Option<&str> {
+        match self {
+            Step::AddColumn { table, .. }
+            | Step::DropColumn { table, .. }
+            | Step::AlterColumn { table, .. }
+            | Step::CreateIndex { table, .. }
+            | Step::CreateUnique { table, .. }
+            | Step::CreateForeignKey { table, .. }
+            | Step::DropConstraint { table, .. } => Some(table),
+            Step::DropIndex { table, .. } => table.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Calls inside `upgrade()` that are known not to change the schema.
@@ -152,6 +171,9 @@ pub fn read(source: &[u8], path: &str) -> Vec<Step> {
 struct Reader<'m> {
     m: &'m Module,
     path: &'m str,
+    /// Reads `sa.Column(...)` and `create_table` calls as models are read.
+    calls: CallReader<'m>,
+    prefixes: Prefixes,
     /// Module-level functions by name (helpers `upgrade()` calls).
     functions: HashMap<String, Node<'m>>,
 }
@@ -172,7 +194,13 @@ impl<'m> Reader<'m> {
                 functions.insert(m.text(name).to_string(), def);
             }
         }
-        Reader { m, path, functions }
+        Reader {
+            m,
+            path,
+            calls: CallReader::new(path, m),
+            prefixes: Prefixes::of(m),
+            functions,
+        }
     }
 
     fn read(&self, upgrade: Node<'m>) -> Vec<Step> {
@@ -209,14 +237,12 @@ impl<'m> Reader<'m> {
             .map(|n| (m.position(n), n))
             .collect();
         let mut op_calls = std::collections::HashSet::new();
-        let mut columns = ColumnReader::new(m);
-        let mut pending: Vec<(usize, Pending)> = Vec::new();
         for op in &ops {
             let Some(node) = calls.get(&op.position).copied() else {
                 continue;
             };
             op_calls.insert(node.id());
-            self.step(op, node, &mut columns, &mut pending, out);
+            self.step(op, node, out);
         }
         // Statement-level calls that are not operations: a helper from
         // elsewhere may do anything to the schema.
@@ -252,17 +278,9 @@ impl<'m> Reader<'m> {
                 m.text(call.function)
             )));
         }
-        columns.resolve(pending, out);
     }
 
-    fn step(
-        &self,
-        op: &Op,
-        node: Node<'m>,
-        columns: &mut ColumnReader<'m>,
-        pending: &mut Vec<(usize, Pending)>,
-        out: &mut Vec<Step>,
-    ) {
+    fn step(&self, op: &Op, node: Node<'m>, out: &mut Vec<Step>) {
         let m = self.m;
         let call = match m.call(node) {
             Some(c) => c,
@@ -278,7 +296,7 @@ impl<'m> Reader<'m> {
             for v in values {
                 let mut one = op.clone();
                 one.table = Some(v);
-                self.step(&one, node, columns, pending, out);
+                self.step(&one, node, out);
             }
             return;
         }
@@ -303,18 +321,14 @@ impl<'m> Reader<'m> {
                     out.push(unreadable("table name"));
                     return;
                 };
-                let args: Vec<Node<'m>> = call.positional.iter().skip(1).copied().collect();
-                let readable = args.iter().all(|a| a.kind() == "call");
-                let i = columns.table(&args);
-                out.push(Step::Unknown(String::new())); // placeholder, replaced below
-                pending.push((
-                    out.len() - 1,
-                    Pending::Create {
-                        table,
-                        slot: i,
-                        readable,
-                    },
-                ));
+                let readable = call.positional.iter().skip(1).all(|a| a.kind() == "call");
+                match self.calls.table(node) {
+                    Some(mut t) if readable => {
+                        t.name = table;
+                        out.push(Step::CreateTable(t));
+                    }
+                    _ => out.push(Step::Unknown(table)),
+                }
             }
             "drop_table" => match table {
                 Some(t) => out.push(Step::DropTable(t)),
@@ -336,12 +350,11 @@ impl<'m> Reader<'m> {
                 }
                 .copied()
                 .or(call.keyword("column"));
-                match col.filter(|c| c.kind() == "call" && op.column.is_some()) {
-                    Some(c) => {
-                        let i = columns.table(&[c]);
-                        out.push(Step::Unknown(String::new()));
-                        pending.push((out.len() - 1, Pending::Add { table, slot: i }));
-                    }
+                match col
+                    .filter(|_| op.column.is_some())
+                    .and_then(|c| self.calls.column(c))
+                {
+                    Some(column) => out.push(Step::AddColumn { table, column }),
                     None => out.push(Step::Unknown(table)),
                 }
             }
@@ -370,7 +383,9 @@ impl<'m> Reader<'m> {
                     out.push(Step::AlterColumn {
                         table,
                         column: c.clone(),
-                        type_: call.keyword("type_").map(|t| columns.type_text(t)),
+                        type_: call
+                            .keyword("type_")
+                            .map(|t| canon_type(m, t, &self.prefixes)),
                         nullable: nullable.flatten(),
                         new_name: op.new_name.clone(),
                     })
@@ -729,112 +744,6 @@ fn method_name<'m>(m: &'m Module, function: Node<'m>) -> &'m str {
         "identifier" => m.text(function),
         _ => "",
     }
-}
-
-/// A step waiting for its column definitions.
-enum Pending {
-    Create {
-        table: String,
-        slot: usize,
-        readable: bool,
-    },
-    Add {
-        table: String,
-        slot: usize,
-    },
-}
-
-/// Collects `Column(...)` calls of one function and reads them all with
-/// one call to the model extractor.
-struct ColumnReader<'m> {
-    m: &'m Module,
-    source: String,
-    slots: usize,
-}
-
-impl<'m> ColumnReader<'m> {
-    fn new(m: &'m Module) -> ColumnReader<'m> {
-        // The file's imports, so that prefixes and aliases read the same.
-        let mut source = String::new();
-        for stmt in m.module_statements() {
-            if matches!(
-                stmt.kind(),
-                "import_statement" | "import_from_statement" | "future_import_statement"
-            ) {
-                source.push_str(m.text(stmt));
-                source.push('\n');
-            }
-        }
-        ColumnReader {
-            m,
-            source,
-            slots: 0,
-        }
-    }
-
-    /// Adds a `Table(...)` of these arguments; its slot number.
-    fn table(&mut self, args: &[Node<'m>]) -> usize {
-        let i = self.slots;
-        self.slots += 1;
-        let parts: Vec<&str> = args.iter().map(|a| self.m.text(*a)).collect();
-        self.source.push_str(&format!(
-            "_dbguard_{i} = Table(\"{}\", {})\n",
-            slot_name(i),
-            parts.join(", ")
-        ));
-        i
-    }
-
-    /// A type expression as the extractor writes it.
-    fn type_text(&self, node: Node<'m>) -> String {
-        let src = format!(
-            "{}\n_dbguard_t = Table(\"__dbguard_type\", Column(\"c\", {}))\n",
-            self.source,
-            self.m.text(node)
-        );
-        extract_source("", src.as_bytes())
-            .and_then(|s| {
-                s.table("__dbguard_type")
-                    .and_then(|t| t.columns.first().cloned())
-            })
-            .and_then(|c| c.type_)
-            .unwrap_or_else(|| self.m.text(node).to_string())
-    }
-
-    fn resolve(self, pending: Vec<(usize, Pending)>, out: &mut [Step]) {
-        if pending.is_empty() {
-            return;
-        }
-        let schema = extract_source("", self.source.as_bytes()).unwrap_or_default();
-        let find = |slot: usize| schema.tables.iter().find(|t| t.name == slot_name(slot));
-        for (at, p) in pending {
-            out[at] = match p {
-                Pending::Create {
-                    table,
-                    slot,
-                    readable,
-                } => match find(slot) {
-                    Some(t) if readable => {
-                        let mut t = t.clone();
-                        t.name = table;
-                        Step::CreateTable(t)
-                    }
-                    _ => Step::Unknown(table),
-                },
-                Pending::Add { table, slot } => match find(slot).and_then(|t| t.columns.first()) {
-                    Some(c) => Step::AddColumn {
-                        table,
-                        column: c.clone(),
-                    },
-                    None => Step::Unknown(table),
-                },
-            };
-        }
-    }
-}
-
-fn slot_name(i: usize) -> String {
-    format!("__dbguard_slot_{i}")
 }
 
 /// A list or tuple of string literals.

@@ -22,12 +22,16 @@ pub(super) struct Scan<'m> {
 
 /// How a class names its table.
 #[derive(Clone, Debug)]
-pub(super) enum TableNameSpec {
+pub(super) enum TableNameSpec<'m> {
     Literal(String),
-    /// `return cls.__name__.lower()`.
-    ClassLower,
-    /// `return cls.__name__`.
-    ClassExact,
+    /// Computed from the class (`cls.__name__.lower()`,
+    /// `f"{cls.__name__.lower()}s"`, `camel_to_snake(cls.__name__)`): the
+    /// expression, in file `scan`, evaluated per class when it can be
+    /// (see [`super::helpers`]).
+    Computed {
+        scan: usize,
+        node: Node<'m>,
+    },
     /// Computed in a way that cannot be read.
     Unknown,
 }
@@ -37,6 +41,14 @@ pub(super) enum Member<'m> {
     /// `x = Column(...)`, `x: Mapped[int] = mapped_column(...)`, a
     /// `declared_attr` that returns one, or `deferred(Column(...))`.
     Column {
+        attr: String,
+        call: Node<'m>,
+        annotation: Option<Node<'m>>,
+        at: Node<'m>,
+    },
+    /// `x = helper(...)`: a call of something else, maybe a module-level
+    /// function that returns a column (see [`super::helpers`]).
+    Call {
         attr: String,
         call: Node<'m>,
         annotation: Option<Node<'m>>,
@@ -68,7 +80,7 @@ pub(super) struct ClassDef<'m> {
     pub(super) is_enum: bool,
     /// Mapped by a decorator (`@registry.mapped`) rather than a base.
     pub(super) registry_mapped: bool,
-    pub(super) tablename: Option<TableNameSpec>,
+    pub(super) tablename: Option<TableNameSpec<'m>>,
     pub(super) table_call: Option<Node<'m>>,
     pub(super) table_args: Option<Node<'m>>,
     pub(super) members: Vec<Member<'m>>,
@@ -91,7 +103,15 @@ impl ClassDef<'_> {
     pub(super) fn has_sa_columns(&self) -> bool {
         self.members
             .iter()
-            .any(|m| !matches!(m, Member::Field { .. }))
+            .any(|m| matches!(m, Member::Column { .. } | Member::BareMapped { .. }))
+    }
+
+    /// Whether the class declares anything that may be a column (a call
+    /// of an unknown function does not count).
+    pub(super) fn has_members(&self) -> bool {
+        self.members
+            .iter()
+            .any(|m| !matches!(m, Member::Call { .. }))
     }
 }
 
@@ -195,7 +215,10 @@ impl<'m> Scan<'m> {
                     Some(v) if v.kind() == "none" => None,
                     Some(v) => Some(match m.string_value(v) {
                         Some(s) => TableNameSpec::Literal(s),
-                        None => TableNameSpec::Unknown,
+                        None => TableNameSpec::Computed {
+                            scan: class.scan,
+                            node: v,
+                        },
                     }),
                     None => None,
                 };
@@ -250,6 +273,13 @@ impl<'m> Scan<'m> {
                     value: Some(value),
                     at: stmt,
                 });
+            } else if !NOT_COLUMNS.contains(&name.as_str()) {
+                class.members.push(Member::Call {
+                    attr,
+                    call: value,
+                    annotation: a.annotation,
+                    at: stmt,
+                });
             }
             return;
         }
@@ -278,10 +308,10 @@ impl<'m> Scan<'m> {
 
     pub(super) fn declared_attr(&self, class: &mut ClassDef<'m>, stmt: Node<'m>) {
         let m = self.m;
-        if !decorator_names(m, stmt)
-            .iter()
-            .any(|d| d.split('.').any(|p| p == "declared_attr"))
-        {
+        if !decorator_names(m, stmt).iter().any(|d| {
+            d.split('.')
+                .any(|p| p == "declared_attr" || p == "classproperty")
+        }) {
             return;
         }
         let Some(function) = stmt.child_by_field_name("definition") else {
@@ -296,10 +326,9 @@ impl<'m> Scan<'m> {
                 class.tablename = Some(match value {
                     Some(v) => match m.string_value(v) {
                         Some(s) => TableNameSpec::Literal(s),
-                        None => match m.text(v).split_whitespace().collect::<String>().as_str() {
-                            "cls.__name__.lower()" => TableNameSpec::ClassLower,
-                            "cls.__name__" => TableNameSpec::ClassExact,
-                            _ => TableNameSpec::Unknown,
+                        None => TableNameSpec::Computed {
+                            scan: class.scan,
+                            node: v,
                         },
                     },
                     None => TableNameSpec::Unknown,

@@ -57,6 +57,12 @@ impl<'m> Resolver<'m> {
                 annotation,
                 at,
             } => self.column(scan, Some(attr), *call, *annotation, *at),
+            Member::Call {
+                attr,
+                call,
+                annotation,
+                at,
+            } => self.helper_column(scan, attr, *call, *annotation, *at),
             Member::BareMapped {
                 attr,
                 annotation,
@@ -268,6 +274,7 @@ impl<'m> Resolver<'m> {
                 if let Some(target) = fk.positional.first() {
                     let target = m
                         .string_value(*target)
+                        .or_else(|| self.bound_string(scan, *target))
                         .unwrap_or_else(|| self.ref_target(scan, *target));
                     let mut options: Vec<String> = fk
                         .keywords

@@ -24,6 +24,7 @@ mod calls;
 mod classes;
 mod columns;
 mod constraints;
+mod helpers;
 mod resolve;
 mod syntax;
 mod tables;
@@ -96,7 +97,7 @@ pub fn context_names(m: &Module) -> Vec<String> {
     let defined: HashSet<&str> = classes.iter().map(|c| c.name.as_str()).collect();
     let mut out = Vec::new();
     for c in &classes {
-        let sa = !c.members.is_empty()
+        let sa = c.has_members()
             || c.tablename.is_some()
             || c.table_call.is_some()
             || c.table_args.is_some()
@@ -110,7 +111,7 @@ pub fn context_names(m: &Module) -> Vec<String> {
                 out.push(b.to_string());
             }
         }
-        if (c.is_abstract || c.is_mixin_or_registry()) && !c.members.is_empty() {
+        if (c.is_abstract || c.is_mixin_or_registry()) && c.has_members() {
             out.push(c.name.clone());
         }
     }

@@ -2,6 +2,7 @@
 //! single-table inheritance, or nothing), its table name, its table args,
 //! and the columns it gathers from mixins and abstract bases.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
@@ -36,6 +37,9 @@ pub(super) struct Resolver<'m> {
     pub(super) base_of_explicit: HashSet<usize>,
     /// `(scan, variable)` -> table name of module-level `x = Table(...)`.
     pub(super) table_vars: HashMap<(usize, String), String>,
+    /// The parameter bindings of the column helper being read (see
+    /// [`Resolver::helper_column`]).
+    pub(super) bindings: RefCell<Vec<(String, String)>>,
 }
 
 impl<'m> Resolver<'m> {
@@ -54,6 +58,7 @@ impl<'m> Resolver<'m> {
             in_progress: vec![false; n],
             base_of_explicit: HashSet::new(),
             table_vars: HashMap::new(),
+            bindings: RefCell::new(Vec::new()),
         };
         for i in 0..n {
             let c = &r.classes[i];
@@ -164,7 +169,7 @@ impl<'m> Resolver<'m> {
         if let Some(spec) = &tablename {
             // A computed name on a class other models derive from is
             // theirs to use, not a table of its own.
-            if matches!(spec, TableNameSpec::Unknown) && self.base_of_explicit.contains(&i) {
+            if !matches!(spec, TableNameSpec::Literal(_)) && self.base_of_explicit.contains(&i) {
                 return Kind::NonTable;
             }
             return self.named(i, spec);
@@ -202,12 +207,16 @@ impl<'m> Resolver<'m> {
         Kind::NonTable
     }
 
-    pub(super) fn named(&self, i: usize, spec: &TableNameSpec) -> Kind {
+    pub(super) fn named(&self, i: usize, spec: &TableNameSpec<'m>) -> Kind {
         let class_name = &self.classes[i].name;
         let (name, unknown) = match spec {
             TableNameSpec::Literal(s) => (s.clone(), false),
-            TableNameSpec::ClassLower => (class_name.to_lowercase(), false),
-            TableNameSpec::ClassExact => (class_name.clone(), false),
+            TableNameSpec::Computed { scan, node } => {
+                match self.eval_str(*scan, *node, &[], Some(class_name), 0) {
+                    Some(n) => (n, false),
+                    None => (class_name.clone(), true),
+                }
+            }
             TableNameSpec::Unknown => (class_name.clone(), true),
         };
         let schema = if unknown { None } else { self.schema_of(i) };
@@ -219,7 +228,11 @@ impl<'m> Resolver<'m> {
 
     /// A `__tablename__` that class `i` inherits from mixins or abstract
     /// bases (the declared_attr-on-the-base pattern).
-    pub(super) fn inherited_tablename(&mut self, i: usize, depth: usize) -> Option<TableNameSpec> {
+    pub(super) fn inherited_tablename(
+        &mut self,
+        i: usize,
+        depth: usize,
+    ) -> Option<TableNameSpec<'m>> {
         if depth > 32 {
             return None;
         }
@@ -275,7 +288,8 @@ impl<'m> Resolver<'m> {
     pub(super) fn table_args_of(&self, i: usize, depth: usize) -> Option<(usize, Node<'m>)> {
         let c = &self.classes[i];
         if let Some(t) = c.table_args {
-            return Some((c.scan, t));
+            // `__table_args__ = auto_table_args()`: what it returns.
+            return Some(self.helper_table_args(c.scan, t).unwrap_or((c.scan, t)));
         }
         if depth > 32 {
             return None;

@@ -8,6 +8,22 @@ use super::classes::Scan;
 use crate::python::{Call, Module, block_statements, named_children};
 
 pub(super) const COLUMN_CALLS: &[&str] = &["Column", "mapped_column"];
+/// Calls in a class body that are known not to be columns (the rest may
+/// be column helpers).
+pub(super) const NOT_COLUMNS: &[&str] = &[
+    "relationship",
+    "Relationship",
+    "association_proxy",
+    "synonym",
+    "backref",
+    "query_expression",
+    "column_property",
+    "composite",
+    "hybrid_property",
+    "Field",
+    "dynamic_loader",
+    "TypeVar",
+];
 pub(super) const WRAPPER_CALLS: &[&str] = &["deferred", "column_property"];
 pub(super) const CONSTRAINT_CALLS: &[&str] = &[
     "Index",

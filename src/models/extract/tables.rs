@@ -64,6 +64,7 @@ impl<'m> Resolver<'m> {
                     .collect();
             }
         }
+        inherit_foreign_key_types(&mut schema);
         schema
     }
 
@@ -209,6 +210,41 @@ pub(super) fn merge_table(schema: &mut Schema, t: Table) {
             if existing.class_name.is_none() {
                 existing.class_name = t.class_name;
             }
+        }
+    }
+}
+
+/// A foreign-key column declared without a type takes the type of the
+/// column it references, as SQLAlchemy does (issue 25), when that column
+/// is among the files read; chains (`a -> b -> c`) are followed.
+pub(super) fn inherit_foreign_key_types(schema: &mut Schema) {
+    for _ in 0..4 {
+        let mut found: Vec<(usize, usize, String)> = Vec::new();
+        for (ti, t) in schema.tables.iter().enumerate() {
+            for (ci, c) in t.columns.iter().enumerate() {
+                if c.type_.is_some() {
+                    continue;
+                }
+                let Some(fk) = c.foreign_keys.first() else {
+                    continue;
+                };
+                let Some((table, column)) = fk.target.rsplit_once('.') else {
+                    continue;
+                };
+                if let Some(ty) = schema
+                    .table(table)
+                    .and_then(|t| t.column(column))
+                    .and_then(|c| c.type_.clone())
+                {
+                    found.push((ti, ci, ty));
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        for (ti, ci, ty) in found {
+            schema.tables[ti].columns[ci].type_ = Some(ty);
         }
     }
 }

@@ -132,7 +132,7 @@ impl<'m> Resolver<'m> {
 
     /// The scans to search for a name used in file `scan`: the file
     /// itself, then, when the file imports the name, the others.
-    fn scans_for(&self, scan: usize, name: &str) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn scans_for(&self, scan: usize, name: &str) -> impl Iterator<Item = usize> + '_ {
         let imported = self.scans[scan].types.imported.contains(name)
             || self.scans[scan].types.aliases.values().any(|v| v == name);
         std::iter::once(scan).chain((0..self.scans.len()).filter(move |&i| imported && i != scan))

@@ -50,7 +50,7 @@ pub fn still_mapped(
         .collect();
     let mut entries = Vec::new();
     for e in snapshot.entries() {
-        if paths.is_model(e.path) {
+        if paths.may_be_model(e.path) {
             entries.push(e);
         }
     }
@@ -60,6 +60,9 @@ pub fn still_mapped(
             let Some(bytes) = reader.read(entry.blob, limit)? else {
                 return Ok(None);
             };
+            if !paths.is_model_bytes(entry.path, &bytes) {
+                return Ok(None);
+            }
             let hay = squash(&bytes);
             let names = needles.iter().any(|(table, column)| {
                 memchr::memmem::find(&hay, table).is_some()
