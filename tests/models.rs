@@ -607,8 +607,12 @@ fn model_files_are_found_by_what_they_declare_outside_tests() {
     let found = details(&run);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].1, "backend/app/core/audit.py");
+    // No migration creates the table (the fixture's history predates it):
+    // the message says so, as `alembic check` would.
     assert!(
-        found[0].5.contains("audit_entries.actor added"),
+        found[0]
+            .5
+            .contains("audit_entries table is not created by any migration"),
         "{}",
         found[0].5
     );

@@ -40,6 +40,7 @@ impl Change {
 /// The changes from `old` to `new`, table by table in the new schema's
 /// order, removed tables last.
 pub fn diff(old: &Schema, new: &Schema) -> Vec<Change> {
+    let (old, new) = (&alembic_view(old), &alembic_view(new));
     let mut out = Vec::new();
     let mut matched_old = vec![false; old.tables.len()];
     let mut pairs: Vec<(Option<usize>, &Table)> = Vec::new();
@@ -85,6 +86,37 @@ pub fn diff(old: &Schema, new: &Schema) -> Vec<Change> {
         }
     }
     out
+}
+
+/// What Alembic's autogenerate compares (issue 25): foreign keys without
+/// their name and `use_alter` (neither is compared), no CHECK constraints
+/// (their text is not compared either, and it is spelled differently by
+/// every database).
+fn alembic_view(s: &Schema) -> Schema {
+    let unnamed = |options: &[String]| -> Vec<String> {
+        options
+            .iter()
+            .filter(|o| {
+                let key = o.split('=').next().unwrap_or("").trim();
+                key != "name" && key != "use_alter"
+            })
+            .cloned()
+            .collect()
+    };
+    let mut s = s.clone();
+    for t in &mut s.tables {
+        t.checks.clear();
+        for k in &mut t.foreign_keys {
+            k.name = None;
+            k.options = unnamed(&k.options);
+        }
+        for c in &mut t.columns {
+            for k in &mut c.foreign_keys {
+                k.options = unnamed(&k.options);
+            }
+        }
+    }
+    s
 }
 
 fn table_diff(old: &Table, new: &Table, out: &mut Vec<Change>) {
@@ -420,8 +452,16 @@ mod tests {
             [
                 "users index ix_bio (bio) added",
                 "users unique constraint uq_name_bio (name, bio) added",
-                "users check constraint (length(name) > 1) added",
-            ]
+            ],
+            "a CHECK constraint is not compared, as Alembic does not"
+        );
+        // Foreign key names and use_alter are not compared either.
+        assert_eq!(
+            changes(
+                &fk,
+                &fk.replace("'orgs.id'", "'orgs.id', name='fk_org', use_alter=True")
+            ),
+            Vec::<String>::new()
         );
         assert_eq!(
             changes(

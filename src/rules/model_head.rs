@@ -205,7 +205,10 @@ pub fn read_models(
     let mut files: Vec<(String, Arc<Module>)> = Vec::new();
     let mut broken = Vec::new();
     for e in snapshot.entries() {
-        if !paths.is_model(e.path) || environment_of(envs, e.path).is_some() {
+        if !paths.may_be_model(e.path) || environment_of(envs, e.path).is_some() {
+            continue;
+        }
+        if !paths.is_model(e.path, e.blob, || reader.read(e.blob, limit))? {
             continue;
         }
         let Some(m) = blob_cache::module(e.blob, || reader.read(e.blob, limit))? else {
