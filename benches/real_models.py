@@ -98,8 +98,13 @@ def run_dbguard(binary, repo, args, config):
 
 def table_of(message):
     """The first table a finding's message names (`users.email ...`,
-    `users table added`, `users index ...`), '' if none can be read."""
-    m = re.match(r"\s*`?\"?([A-Za-z_][\w$]*)\"?`?(?:\.|\s+(?:table|index|unique|foreign|check|primary))", message)
+    `users table added`, `dispatch_core.plugin_event index ...`), '' if
+    none can be read."""
+    m = re.match(r"\s*([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)\s+"
+                 r"(?:table|index|unique|foreign|check|primary)\b", message)
+    if m:
+        return m.group(1)
+    m = re.match(r"\s*([A-Za-z_][\w$]*)\.", message)
     return m.group(1) if m else ""
 
 
