@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "dbguard",
     version,
     about = "Keeps database files, credentials and unmigrated model changes out of git",
-    after_help = "Examples:\n  dbguard check                        check what is staged (what the pre-commit hook runs)\n  dbguard check --all                  check every tracked file\n  dbguard check --range origin/main..HEAD --format sarif > dbguard.sarif\n  dbguard fix                          unstage database files, extend .gitignore\n  dbguard rules credential             explain a rule\n  dbguard init                         write a starter .dbguard.yaml\n  dbguard completions zsh              print shell completions\n\nExit status: 0 nothing at error severity, 1 error findings, 2 the run failed."
+    after_help = "Examples:\n  dbguard check                        check what is staged (what the pre-commit hook runs)\n  dbguard check --all                  check every tracked file\n  dbguard check --range origin/main..HEAD --format sarif > dbguard.sarif\n  dbguard fix                          unstage database files, extend .gitignore\n  dbguard rules credential             explain a rule\n  dbguard models --diff                the models against the schema the migrations build\n  dbguard init                         write a starter .dbguard.yaml\n  dbguard completions zsh              print shell completions\n\nExit status: 0 nothing at error severity, 1 error findings, 2 the run failed."
 )]
 pub struct Cli {
     /// Run as if dbguard was started in DIR.

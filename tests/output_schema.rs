@@ -1,5 +1,6 @@
 //! The JSON Schemas of dbguard's `--format json` outputs
 //! (`docs/schema/check.schema.json`, `docs/schema/migrations.schema.json`,
+//! `docs/schema/models.schema.json`,
 //! documented in docs/output.md) describe what the real binary prints:
 //! real reports from real repositories validate, the schemas refuse the
 //! mistakes a consumer would trip on (they are strict: no unknown field),
@@ -220,4 +221,41 @@ fn output_doc_links_both_schemas_and_readme_links_the_doc() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(readme.contains("docs/output.md"));
     assert!(!readme.contains("DESIGN.md"), "README points at DESIGN.md");
+}
+
+#[test]
+fn real_models_reports_validate() {
+    let models = schema("models.schema.json");
+    let repo = TestRepo::new();
+    repo.write("alembic.ini", "[alembic]\nscript_location = migrations\n")
+        .write("migrations/env.py", "from alembic import context\n")
+        .write(
+            "migrations/versions/a1_init.py",
+            "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    op.create_table('users', sa.Column('id', sa.Integer(), nullable=False), sa.PrimaryKeyConstraint('id'))\n    op.execute('ALTER TABLE orgs ADD x int')\n",
+        )
+        .write(
+            "app/models.py",
+            "from sqlalchemy import Column, Integer, String, Table\n\nclass User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n    email = Column(String(255))\n\norgs = Table('orgs', metadata, Column('id', Integer, primary_key=True))\n",
+        );
+    repo.add(&["."]);
+    for args in [&["models"][..], &["models", "--diff"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let run = repo.dbguard(&all);
+        let doc = run.json();
+        assert_eq!(errors(&models, &doc), Vec::<String>::new(), "{doc:#}");
+        assert_eq!(doc["tables"].as_array().unwrap().len(), 2, "{doc:#}");
+    }
+    let doc = repo
+        .dbguard(&["models", "--diff", "--format", "json"])
+        .json();
+    assert_eq!(doc["diff"]["differences"][0]["table"], "users", "{doc:#}");
+    assert_eq!(
+        doc["diff"]["unknown_tables"][0],
+        "orgs (migrations/versions/a1_init.py)"
+    );
+    // The schema is strict: a misspelled field is refused.
+    let mut wrong = doc.clone();
+    wrong["diff"]["differences"][0]["mesage"] = json!("x");
+    assert!(!errors(&models, &wrong).is_empty());
 }

@@ -10,7 +10,7 @@
 //! `TypeDecorator` subclass, a variable) are unknown, and unknown is never
 //! a difference.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::dbtype;
 use super::diff::Change;
@@ -225,7 +225,18 @@ pub fn compare(
     if scope.loose {
         return out;
     }
-    let (m, d) = (shape(model), shape(head));
+    let (mut m, d) = (shape(model), shape(head));
+    // sqlalchemy-searchable gives every `TSVectorType` column a GIN index
+    // of its own when the mappers are configured: the models have it
+    // without declaring it.
+    for c in &model.columns {
+        if c.type_.as_deref().is_some_and(|t| {
+            let head = t.split('(').next().unwrap_or(t);
+            head.rsplit('.').next().unwrap_or(head) == "TSVectorType"
+        }) {
+            m.indexes.insert(vec![c.name.to_lowercase()]);
+        }
+    }
     let show = |cols: &[String]| cols.join(", ");
     for (what, ours, theirs) in [
         ("index", &m.indexes, &d.indexes),
@@ -253,6 +264,31 @@ pub fn compare(
                     &model.loc,
                 ));
             }
+        }
+    }
+    // A unique constraint or index the models name explicitly, on the
+    // same columns as one the migrations name otherwise: autogenerate
+    // drops and recreates it. (Implicit names, `index=True`'s, follow a
+    // naming convention dbguard does not evaluate: not compared.)
+    for ((cols, unique), name) in &m.names {
+        if let Some(theirs) = d.names.get(&(cols.clone(), *unique))
+            && theirs != name
+            && scope.item(cols)
+        {
+            let what = if *unique {
+                "unique constraint"
+            } else {
+                "index"
+            };
+            out.push(change(
+                t,
+                format!(
+                    "{t} {what} on ({}) is named {theirs} in the migrations, {name} in the models",
+                    show(cols)
+                ),
+                format!("rename {what} on {t}({})", show(cols)),
+                &model.loc,
+            ));
         }
     }
     // Foreign keys: only where every target of the model is a table the
@@ -318,6 +354,8 @@ struct Shape {
     uniques: BTreeSet<Vec<String>>,
     /// (local columns, targets).
     keys: BTreeSet<(Vec<String>, Vec<String>)>,
+    /// Explicit names of uniques and indexes by (columns, unique).
+    names: BTreeMap<(Vec<String>, bool), String>,
 }
 
 impl Shape {
@@ -336,6 +374,7 @@ fn shape(t: &Table) -> Shape {
         indexes: BTreeSet::new(),
         uniques: BTreeSet::new(),
         keys: BTreeSet::new(),
+        names: BTreeMap::new(),
     };
     for c in &t.columns {
         let one = vec![c.name.to_lowercase()];
@@ -354,9 +393,16 @@ fn shape(t: &Table) -> Shape {
         } else {
             s.indexes.insert(lower(&i.columns));
         }
+        if let Some(n) = &i.name {
+            s.names
+                .insert((lower(&i.columns), i.unique), n.to_lowercase());
+        }
     }
     for u in &t.uniques {
         s.uniques.insert(lower(&u.columns));
+        if let Some(n) = &u.name {
+            s.names.insert((lower(&u.columns), true), n.to_lowercase());
+        }
     }
     for k in &t.foreign_keys {
         s.keys.insert((lower(&k.columns), lower(&k.targets)));

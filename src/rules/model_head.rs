@@ -63,18 +63,29 @@ impl Reference {
         if table.name_unknown || self.heads.is_empty() {
             return Known::Unknown;
         }
-        let mut unknown = false;
+        // A table one environment's history touches without reading
+        // wins over one that creates it: a plugin's migrations may alter a
+        // table the core's create (ckan's activity plugin). An environment
+        // whose whole head is unknown only matters when no other creates
+        // the table.
+        let mut found = Vec::new();
+        let mut opaque = false;
         for (_, h) in &self.heads {
             match h.knows(&table.name) {
-                Knows::Table(t) => return Known::Table(t, h),
-                Knows::Unknown => unknown = true,
+                Knows::Table(t) => found.push((t, h.as_ref())),
+                Knows::Unknown if h.opaque.is_some() => opaque = true,
+                Knows::Maybe => opaque = true,
+                Knows::Unknown => return Known::Unknown,
                 Knows::Absent => {}
             }
         }
-        if unknown {
-            Known::Unknown
-        } else {
-            Known::Absent
+        match found.as_slice() {
+            [(t, h)] => Known::Table(t, h),
+            // Created by two environments: which one is the database's
+            // cannot be told.
+            [_, _, ..] => Known::Unknown,
+            [] if opaque => Known::Unknown,
+            [] => Known::Absent,
         }
     }
 
@@ -88,10 +99,36 @@ impl Reference {
     }
 }
 
+/// Whether `path` lies in an environment's script folder (`env.py`, the
+/// versions, upgrade scripts that keep old models): never a model file.
+pub fn in_script_folder(envs: &[Environment], path: &str) -> bool {
+    envs.iter().any(|e| {
+        !e.script_location.is_empty()
+            && path
+                .strip_prefix(e.script_location.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// A model table read wrongly: a primary key that is a foreign key to its
+/// own table is what a joined-inheritance subclass (its own table, named
+/// by Flask-SQLAlchemy) looks like when it is merged into its parent's.
+fn misread(model: &Table) -> bool {
+    let own = |target: &str| {
+        target
+            .rsplit_once('.')
+            .is_some_and(|(t, _)| t.eq_ignore_ascii_case(&model.name))
+    };
+    model.columns.iter().any(|c| {
+        (c.primary_key || model.primary_key.contains(&c.name))
+            && c.foreign_keys.iter().any(|k| own(&k.target))
+    })
+}
+
 /// Where `model`'s table differs from the migrations within `scope`;
 /// `None` when the migrations cannot say.
 pub fn differences(reference: &Reference, model: &Table, scope: &Scope) -> Option<Vec<Change>> {
-    if model.columns.is_empty() {
+    if model.columns.is_empty() || misread(model) {
         // A subclass that names a table but declares no column: single
         // table inheritance (Flask-SQLAlchemy drops such a table), or a
         // table whose columns come from somewhere not read.
@@ -205,7 +242,10 @@ pub fn read_models(
     let mut files: Vec<(String, Arc<Module>)> = Vec::new();
     let mut broken = Vec::new();
     for e in snapshot.entries() {
-        if !paths.may_be_model(e.path) || environment_of(envs, e.path).is_some() {
+        if !paths.may_be_model(e.path)
+            || environment_of(envs, e.path).is_some()
+            || in_script_folder(envs, e.path)
+        {
             continue;
         }
         if !paths.is_model(e.path, e.blob, || reader.read(e.blob, limit))? {

@@ -86,12 +86,14 @@ impl Rule for ModelMigration {
         }
         let (snapshot, envs) = ctx.environments()?;
         let is_migration = |p: &str| environment_of(envs, p).is_some();
+        // Migration folders hold old models in upgrade scripts, not models.
+        let not_model = |p: &str| is_migration(p) || model_head::in_script_folder(envs, p);
         let model_changes: Vec<&Change> = ctx
             .set
             .changes
             .iter()
             .enumerate()
-            .filter(|(i, c)| touching.contains(i) && !is_migration(&c.path))
+            .filter(|(i, c)| touching.contains(i) && !not_model(&c.path))
             .map(|(_, c)| c)
             .collect();
         if model_changes.is_empty() {
@@ -162,7 +164,7 @@ impl Rule for ModelMigration {
             for e in snapshot.entries() {
                 if changed.contains(e.path)
                     || !paths.may_be_model(e.path)
-                    || is_migration(e.path)
+                    || not_model(e.path)
                     || !paths.is_model(e.path, e.blob, || ctx.reader.read(e.blob, limit))?
                 {
                     continue;

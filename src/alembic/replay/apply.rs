@@ -39,6 +39,9 @@ pub enum Knows<'h> {
     Table(&'h Table),
     /// No migration creates it.
     Absent,
+    /// No migration creates it, but the history starts from a schema made
+    /// elsewhere ([`Head::preexisting`]): it may exist.
+    Maybe,
     Unknown,
 }
 
@@ -50,7 +53,7 @@ impl Head {
         }
         match self.find(name) {
             Some(i) => Knows::Table(&self.schema.tables[i]),
-            None if self.preexisting => Knows::Unknown,
+            None if self.preexisting => Knows::Maybe,
             None => Knows::Absent,
         }
     }

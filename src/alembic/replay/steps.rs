@@ -103,6 +103,9 @@ impl Step {
     }
 }
 
+/// Loop variables bound to the syntax of one iteration's values.
+type Bindings<'m> = HashMap<String, Node<'m>>;
+
 /// Calls inside `upgrade()` that are known not to change the schema.
 const HARMLESS: &[&str] = &[
     "print",
@@ -281,22 +284,53 @@ impl<'m> Reader<'m> {
     }
 
     fn step(&self, op: &Op, node: Node<'m>, out: &mut Vec<Step>) {
+        self.step_in(op, node, &Bindings::new(), out);
+    }
+
+    /// [`Reader::step`] with the loop variables of one iteration bound.
+    fn step_in(&self, op: &Op, node: Node<'m>, bound: &Bindings<'m>, out: &mut Vec<Step>) {
         let m = self.m;
         let call = match m.call(node) {
             Some(c) => c,
             None => return,
         };
         if op.table.is_none()
+            && bound.is_empty()
             && !matches!(op.name.as_str(), "execute" | "bulk_insert" | "rename_table")
-            && let Some(values) = self
+            && let Some((arg, iterations)) = self
                 .table_arg(op, &call, node)
-                .and_then(|a| self.loop_values(a))
+                .and_then(|a| self.loop_bindings(a).map(|b| (a, b)))
         {
-            // `for t in ("a", "b"): op.drop_column(t, "x")`: once per name.
-            for v in values {
+            // `for t in ("a", "b"): op.drop_column(t, "x")`: once per name,
+            // with the other loop variables of the iteration bound.
+            let name = m.text(arg);
+            for b in iterations {
+                let Some(v) = b.get(name).and_then(|n| m.string_value(*n)) else {
+                    out.push(Step::Opaque(format!(
+                        "{}:{}: a loop over table names that are not literals",
+                        self.path, op.position.line
+                    )));
+                    return;
+                };
                 let mut one = op.clone();
                 one.table = Some(v);
-                self.step(&one, node, out);
+                let literal = |i: usize| {
+                    call.positional
+                        .get(i)
+                        .and_then(|a| b.get(m.text(*a)))
+                        .and_then(|n| m.string_value(*n))
+                };
+                if one.constraint.is_none()
+                    && matches!(one.name.as_str(), "create_index" | "drop_index")
+                {
+                    one.constraint = literal(0);
+                }
+                if one.column.is_none()
+                    && matches!(one.name.as_str(), "drop_column" | "alter_column")
+                {
+                    one.column = literal(1);
+                }
+                self.step_in(&one, node, &b, out);
             }
             return;
         }
@@ -411,7 +445,8 @@ impl<'m> Reader<'m> {
                     call.positional.get(2)
                 }
                 .copied()
-                .or(call.keyword("columns"));
+                .or(call.keyword("columns"))
+                .map(|l| bound.get(m.text(l)).copied().unwrap_or(l));
                 match list {
                     Some(l) if matches!(l.kind(), "list" | "tuple") => {
                         if let Some(columns) = literal_list(m, l) {
@@ -564,74 +599,79 @@ impl<'m> Reader<'m> {
             .or(call.keyword("source_table"))
     }
 
-    /// The string values a name takes: `for t in ("a", "b"):` around
-    /// `arg`, a loop over a module-level list of literals (or of tuples,
-    /// `for t, c in KEYS:`), or a module-level string constant.
-    fn loop_values(&self, arg: Node<'m>) -> Option<Vec<String>> {
+    /// The values a name takes, one binding of the loop variables per
+    /// iteration: `for t in ("a", "b"):` around `arg`, a loop over a
+    /// module-level list (of literals, or of tuples: `for t, c in KEYS:`),
+    /// or a module-level constant.
+    fn loop_bindings(&self, arg: Node<'m>) -> Option<Vec<Bindings<'m>>> {
         let m = self.m;
         if arg.kind() != "identifier" {
             return None;
         }
         let name = m.text(arg);
+        let module_value = |target: &str| {
+            m.module_statements().into_iter().find_map(|stmt| {
+                m.assignment(stmt)
+                    .filter(|a| a.name == target)
+                    .and_then(|a| a.value)
+            })
+        };
         let mut cur = arg;
         while let Some(p) = cur.parent() {
-            if p.kind() == "for_statement"
-                && let Some(left) = p.child_by_field_name("left")
-            {
-                // `for t in ...` or `for t, c in ...` (the position of t).
-                let slot = if m.text(left) == name {
-                    None
-                } else if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
-                    let names = crate::python::named_children(left);
-                    match names.iter().position(|n| m.text(*n) == name) {
-                        Some(i) => Some(i),
-                        None => {
-                            cur = p;
-                            continue;
-                        }
-                    }
-                } else {
-                    cur = p;
-                    continue;
-                };
-                let mut right = p.child_by_field_name("right")?;
-                if right.kind() == "identifier" {
-                    let target = m.text(right);
-                    right = m.module_statements().into_iter().find_map(|stmt| {
-                        m.assignment(stmt)
-                            .filter(|a| a.name == target)
-                            .and_then(|a| a.value)
-                    })?;
-                }
-                return match slot {
-                    None => literal_list(m, right),
-                    Some(i) => {
-                        if !matches!(right.kind(), "list" | "tuple") {
-                            return None;
-                        }
-                        crate::python::named_children(right)
-                            .into_iter()
-                            .filter(|n| n.kind() != "comment")
-                            .map(|item| {
-                                let parts = crate::python::named_children(item);
-                                matches!(item.kind(), "tuple" | "list")
-                                    .then(|| parts.get(i).and_then(|n| m.string_value(*n)))
-                                    .flatten()
-                            })
-                            .collect()
-                    }
-                };
-            }
             cur = p;
+            if p.kind() != "for_statement" {
+                continue;
+            }
+            let Some(left) = p.child_by_field_name("left") else {
+                continue;
+            };
+            let names: Vec<&str> = if left.kind() == "identifier" {
+                vec![m.text(left)]
+            } else if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+                crate::python::named_children(left)
+                    .into_iter()
+                    .map(|n| m.text(n))
+                    .collect()
+            } else {
+                continue;
+            };
+            if !names.contains(&name) {
+                continue;
+            }
+            let mut right = p.child_by_field_name("right")?;
+            if right.kind() == "identifier" {
+                right = module_value(m.text(right))?;
+            }
+            if !matches!(right.kind(), "list" | "tuple") {
+                return None;
+            }
+            return crate::python::named_children(right)
+                .into_iter()
+                .filter(|n| n.kind() != "comment")
+                .map(|item| {
+                    if names.len() == 1 {
+                        return Some(Bindings::from([(names[0].to_string(), item)]));
+                    }
+                    let parts: Vec<Node<'m>> = crate::python::named_children(item)
+                        .into_iter()
+                        .filter(|n| n.kind() != "comment")
+                        .collect();
+                    (matches!(item.kind(), "tuple" | "list") && parts.len() == names.len()).then(
+                        || {
+                            names
+                                .iter()
+                                .map(|n| n.to_string())
+                                .zip(parts)
+                                .collect::<Bindings<'m>>()
+                        },
+                    )
+                })
+                .collect();
         }
         // A module-level constant: `table = "harvested_document"`.
-        m.module_statements().into_iter().find_map(|stmt| {
-            m.assignment(stmt)
-                .filter(|a| a.name == name)
-                .and_then(|a| a.value)
-                .and_then(|v| m.string_value(v))
-                .map(|v| vec![v])
-        })
+        module_value(name)
+            .filter(|v| m.string_value(*v).is_some())
+            .map(|v| vec![Bindings::from([(name.to_string(), v)])])
     }
 
     /// The value last assigned to the name `ident` before it, in the
@@ -930,6 +970,29 @@ mod tests {
             })
             .collect();
         assert_eq!(got, ["a.x", "b.x", "c.y"]);
+        // ckan's `for name, table, columns in indexes: op.create_index(...)`.
+        let s = steps(
+            "INDEXES = (('ix_a', 'a', ['x']), ('ix_b', 'b', ['y', 'z']))\n\ndef upgrade():\n    for name, table, columns in INDEXES:\n        op.create_index(name, table, columns)\n",
+        );
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::CreateIndex {
+                    table,
+                    name,
+                    columns,
+                    ..
+                } => {
+                    format!(
+                        "{table}:{}:{}",
+                        name.as_deref().unwrap_or("?"),
+                        columns.join("+")
+                    )
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, ["a:ix_a:x", "b:ix_b:y+z"]);
         let s = steps(
             "KEYS = [('a', 'x_id'), ('b', 'y_id')]\n\ndef upgrade():\n    for table, column in KEYS:\n        op.drop_column(table, column)\n        op.add_column(table, sa.Column(column, sa.Text))\n",
         );
@@ -937,8 +1000,9 @@ mod tests {
         assert_eq!(
             got,
             [
-                "Unknown(\"a\")",
-                "Unknown(\"b\")",
+                "DropColumn { table: \"a\", column: \"x_id\" }",
+                "DropColumn { table: \"b\", column: \"y_id\" }",
+                // A column whose name is a loop variable: not read.
                 "Unknown(\"a\")",
                 "Unknown(\"b\")"
             ]
