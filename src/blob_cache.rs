@@ -227,6 +227,57 @@ pub fn flag(
     Ok(answer)
 }
 
+/// Values derived from a blob (and the path it is read at) kept at once.
+const DERIVED_KEPT: usize = 4096;
+
+type DerivedKey = (FlagKind, ObjectId, String);
+
+#[derive(Default)]
+struct Derived {
+    map: HashMap<DerivedKey, Arc<dyn std::any::Any + Send + Sync>>,
+    order: VecDeque<DerivedKey>,
+}
+
+fn derived_cache() -> &'static Mutex<Derived> {
+    static CELL: OnceLock<Mutex<Derived>> = OnceLock::new();
+    CELL.get_or_init(Mutex::default)
+}
+
+/// What `compute` derives from the blob `id` read at `path` (the files a
+/// model file imports types from, say), computed once per blob id and
+/// path while it is kept (every time without an id: content that is not
+/// an object).
+pub fn derived<T: Send + Sync + 'static>(
+    kind: FlagKind,
+    id: Option<ObjectId>,
+    path: &str,
+    compute: impl FnOnce() -> T,
+) -> Arc<T> {
+    let Some(id) = id else {
+        return Arc::new(compute());
+    };
+    let key = (kind, id, path.to_string());
+    if let Ok(d) = derived_cache().lock()
+        && let Some(hit) = d.map.get(&key)
+        && let Ok(v) = Arc::clone(hit).downcast::<T>()
+    {
+        return v;
+    }
+    let value = Arc::new(compute());
+    if let Ok(mut d) = derived_cache().lock() {
+        let erased: Arc<dyn std::any::Any + Send + Sync> = value.clone();
+        if d.map.insert(key.clone(), erased).is_none() {
+            d.order.push_back(key);
+            while d.order.len() > DERIVED_KEPT {
+                if let Some(old) = d.order.pop_front() {
+                    d.map.remove(&old);
+                }
+            }
+        }
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -488,6 +488,142 @@ fn types_defined_in_another_file_are_compared_by_database_type() {
     assert_eq!(details(&run), []);
 }
 
+/// Models shaped like those of the histories issue 25 measured: dispatch's
+/// computed table names, `primary_key("X")` helpers, `auto_table_args()`,
+/// a `type_annotation_map`, `PG_UUID`, typeless foreign keys, ckan's
+/// imperative mapping, CTFd's joined-table plugin model.
+const SHAPES: &str = r#"import re
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+
+def resolve_table_name(name):
+    names = re.split("(?=[A-Z])", name)
+    return "_".join([x.lower() for x in names if x])
+
+
+def primary_key(name):
+    return mapped_column(Integer, sa.Sequence(f"{name}_id_seq"), primary_key=True)
+
+
+def auto_table_args():
+    return (UniqueConstraint("code", name="uq_code"),)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {str: String(100)}
+
+    @declared_attr.directive
+    def __tablename__(cls):
+        return resolve_table_name(cls.__name__)
+
+
+class IncidentType(Base):
+    __table_args__ = auto_table_args()
+
+    id: Mapped[int] = primary_key("incident_type")
+    code: Mapped[str]
+    token: Mapped[uuid.UUID]
+
+
+class IncidentCost(Base):
+    id: Mapped[int] = primary_key("incident_cost")
+    incident_type_id = Column(None, ForeignKey("incident_type.id"))
+
+
+task_status_table = Table(
+    "task_status",
+    Base.metadata,
+    Column("id", String(36), primary_key=True),
+)
+
+
+class TaskStatus:
+    id: Mapped[str]
+
+
+Base.registry.map_imperatively(TaskStatus, task_status_table)
+"#;
+
+/// Issue 25: each of those shapes spelled otherwise for the same database
+/// is no change; a real change through them is one.
+#[test]
+fn helpers_and_type_spellings_of_real_histories_are_read_as_the_database_sees_them() {
+    let repo = fastapi_repo();
+    repo.stage("backend/app/models/shapes.py", SHAPES);
+    repo.commit("shapes");
+    let same: &[(&str, &str, &str)] = &[
+        (
+            "type_annotation_map spelled out",
+            "    code: Mapped[str]\n",
+            "    code: Mapped[str] = mapped_column(sa.VARCHAR(length=100))\n",
+        ),
+        (
+            "Mapped[uuid.UUID] as PG_UUID",
+            "    token: Mapped[uuid.UUID]\n",
+            "    token: Mapped[uuid.UUID] = mapped_column(PG_UUID(as_uuid=True))\n",
+        ),
+        (
+            "helper spelled out",
+            "    id: Mapped[int] = primary_key(\"incident_cost\")\n",
+            "    id: Mapped[int] = mapped_column(Integer, sa.Sequence(\"incident_cost_id_seq\"), primary_key=True)\n",
+        ),
+        (
+            "computed table name spelled out",
+            "class IncidentCost(Base):\n",
+            "class IncidentCost(Base):\n    __tablename__ = \"incident_cost\"\n",
+        ),
+        (
+            "typeless foreign key typed",
+            "Column(None, ForeignKey(\"incident_type.id\"))",
+            "Column(Integer, ForeignKey(\"incident_type.id\"))",
+        ),
+        (
+            "table args spelled out",
+            "    __table_args__ = auto_table_args()\n",
+            "    __table_args__ = (UniqueConstraint(\"code\", name=\"uq_code\"),)\n",
+        ),
+        (
+            "imperatively mapped class annotation",
+            "class TaskStatus:\n    id: Mapped[str]\n",
+            "class TaskStatus:\n    id: Mapped[str]\n    entity_type: Mapped[str]\n",
+        ),
+    ];
+    for (what, old, new) in same {
+        assert!(SHAPES.contains(old), "{what}");
+        repo.stage("backend/app/models/shapes.py", SHAPES.replace(old, new));
+        let run = repo.check_json(&[]);
+        assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
+        assert_eq!(of_rule(&run, "model-without-migration"), [], "{what}");
+    }
+    let changed: &[(&str, &str, &str, &str)] = &[
+        (
+            "type_annotation_map changed",
+            "{str: String(100)}",
+            "{str: String(200)}",
+            "incident_type.code type String(100) -> String(200)",
+        ),
+        (
+            "foreign key retargeted",
+            "Column(None, ForeignKey(\"incident_type.id\"))",
+            "Column(None, ForeignKey(\"task_status.id\"))",
+            "incident_cost.incident_type_id",
+        ),
+    ];
+    for (what, old, new, message) in changed {
+        repo.stage("backend/app/models/shapes.py", SHAPES.replace(old, new));
+        let run = repo.check_json(&[]);
+        assert_eq!(run.code, 1, "{what}: {}{}", run.stdout, run.stderr);
+        let found = of_rule(&run, "model-without-migration");
+        assert_eq!(found.len(), 1, "{what}: {found:?}");
+        assert!(found[0].3.contains(message), "{what}: {}", found[0].3);
+    }
+}
+
 /// A new migration that does something else leaves the models ahead of
 /// the schema the migrations build: `alembic check` fails, so does this.
 #[test]
@@ -576,10 +712,20 @@ fn model_files_are_found_by_what_they_declare_outside_tests() {
     repo.stage("backend/app/core/audit.py", audit)
         .stage("backend/tests/test_models.py", fixture)
         .stage("backend/app/schemas.py", schemas);
+    repo.stage(
+        "backend/migrations/upgrade_data.py",
+        "old = Table('old', meta)\n",
+    );
     repo.commit("audit, tests, schemas");
 
-    // Tests and files that declare no models change nothing.
+    // Tests, files that declare no models and scripts in the migrations
+    // folder (CTFd's `migrations/1_2_0_upgrade_2_0_0.py` declares the
+    // tables it moves data between) change nothing.
     repo.stage(
+        "backend/migrations/upgrade_data.py",
+        "old = Table('old', meta, Column('id', Integer, primary_key=True))\n",
+    )
+    .stage(
         "backend/tests/test_models.py",
         fixture.replace(
             "primary_key=True)",

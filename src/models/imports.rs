@@ -4,10 +4,13 @@
 //! be read alongside it (issue 25). Only the import statements are read;
 //! whether a candidate path exists is for the caller to ask its snapshot.
 
-use aho_corasick::AhoCorasick;
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use crate::python::Module;
+use aho_corasick::AhoCorasick;
+use tree_sitter::Node;
+
+use crate::python::{Module, descendants};
 
 /// Top-level packages that are never the repository's own: their imports
 /// are not followed (a speed-up only: a path that does not exist in the
@@ -44,11 +47,27 @@ const EXTERNAL: &[&str] = &[
 /// `app/models/types/__init__.py`; `from app.db.types import GUID` is
 /// `app/db/types.py` from the repository root or from any folder above
 /// the model file (`src/app/db/types.py`).
+///
+/// Only imports of a name the file uses where a column type or a helper
+/// goes are followed (see [`type_position_names`]): a model file imports
+/// many modules, few of them for types.
 pub fn candidates(path: &str, m: &Module) -> Vec<String> {
     let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    let used = type_position_names(m);
     let mut out = Vec::new();
     for stmt in m.module_statements() {
         if stmt.kind() != "import_from_statement" {
+            continue;
+        }
+        let mut cursor = stmt.walk();
+        let wanted = stmt.children_by_field_name("name", &mut cursor).any(|n| {
+            let bound = match n.kind() {
+                "aliased_import" => n.child_by_field_name("alias"),
+                _ => Some(n),
+            };
+            bound.is_some_and(|b| used.contains(m.text(b).rsplit('.').next().unwrap_or("")))
+        });
+        if !wanted {
             continue;
         }
         let Some(module) = stmt.child_by_field_name("module_name") else {
@@ -100,6 +119,68 @@ pub fn candidates(path: &str, m: &Module) -> Vec<String> {
     out
 }
 
+/// The names a model file uses where a column type, a type alias or a
+/// helper goes: inside the arguments of `Column(...)`, `mapped_column(...)`
+/// and `Field(...)`, the base classes (which may carry a
+/// `type_annotation_map`), inside annotations of class attributes
+/// (`Mapped[str50]`, SQLModel's `email: EmailStr`), and the functions
+/// called in class bodies (`id = primary_key("x")`,
+/// `return resolve_table_name(cls.__name__)`).
+pub fn type_position_names(m: &Module) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let add_identifiers = |node: Node<'_>, out: &mut HashSet<String>| {
+        for n in descendants(node) {
+            if n.kind() == "identifier" {
+                out.insert(m.text(n).to_string());
+            }
+        }
+    };
+    for class in descendants(m.root()).filter(|n| n.kind() == "class_definition") {
+        // A base may carry a `type_annotation_map`.
+        if let Some(bases) = class.child_by_field_name("superclasses") {
+            add_identifiers(bases, &mut out);
+        }
+        let Some(body) = class.child_by_field_name("body") else {
+            continue;
+        };
+        for n in descendants(body) {
+            match n.kind() {
+                "assignment" => {
+                    if let Some(t) = n.child_by_field_name("type") {
+                        add_identifiers(t, &mut out);
+                    }
+                }
+                "call" => {
+                    let Some(f) = n.child_by_field_name("function") else {
+                        continue;
+                    };
+                    let name = m.dotted_name(f).unwrap_or_default();
+                    let short = name.rsplit('.').next().unwrap_or("");
+                    out.insert(short.to_string());
+                    if matches!(short, "Column" | "mapped_column" | "Field")
+                        && let Some(args) = n.child_by_field_name("arguments")
+                    {
+                        add_identifiers(args, &mut out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Module-level `Table(...)` columns and `Annotated` aliases.
+    for n in descendants(m.root()) {
+        if n.kind() == "call"
+            && let Some(f) = n.child_by_field_name("function")
+            && m.dotted_name(f)
+                .is_some_and(|d| d.ends_with("Column") || d.ends_with("Table"))
+            && let Some(args) = n.child_by_field_name("arguments")
+        {
+            add_identifiers(args, &mut out);
+        }
+    }
+    out
+}
+
 /// Whether a file's bytes may define a column type another file uses:
 /// a byte-level test, so that files that cannot are never parsed.
 pub fn may_define_types(bytes: &[u8]) -> bool {
@@ -130,7 +211,7 @@ mod tests {
     fn relative_and_absolute_imports_name_repository_paths() {
         let got = of(
             "src/app/models/user.py",
-            "from .types import GUID\nfrom ..db import base\nfrom app.core.types import JsonType\nfrom sqlalchemy import String\nimport app.other\n",
+            "from .types import GUID\nfrom ..db import base\nfrom app.core.types import JsonType\nfrom sqlalchemy import String\nimport app.other\nfrom app.schemas import UserOut\nclass A(base.Base):\n    id = Column(GUID, primary_key=True)\n    data: Mapped[JsonType] = mapped_column()\n    name = Column(String)\n",
         );
         assert_eq!(
             got,
@@ -149,7 +230,13 @@ mod tests {
                 "src/app/core/types/__init__.py",
             ]
         );
-        assert_eq!(of("models.py", "from . import types\n"), ["__init__.py"]);
+        assert_eq!(
+            of(
+                "models.py",
+                "from . import types\nx = Table('x', m, Column('a', types.X))\n"
+            ),
+            ["__init__.py"]
+        );
     }
 
     #[test]

@@ -204,10 +204,14 @@ impl Rule for ModelMigration {
             let mut seen: HashSet<String> = changed.iter().map(|p| p.to_string()).collect();
             seen.extend(context.iter().map(|(p, _)| p.clone()));
             let mut wanted: Vec<String> = Vec::new();
-            for (path, m) in old_files.iter().chain(&new_files).chain(&context) {
-                for c in imports::candidates(path, m) {
+            let all = old_files.iter().chain(&new_files).chain(&context);
+            let ids = old_ids.iter().chain(&new_ids).chain(&context_ids);
+            for ((path, m), id) in all.zip(ids) {
+                let found =
+                    blob_cache::derived("type-imports", *id, path, || imports::candidates(path, m));
+                for c in found.iter() {
                     if seen.insert(c.clone()) {
-                        wanted.push(c);
+                        wanted.push(c.clone());
                     }
                 }
             }

@@ -171,9 +171,12 @@ CASES = [
 
 # SQLModel keeps one global MetaData, so each of its sources is loaded in
 # a fresh interpreter (see `metadata_diff_subprocess`).
-SQLMODEL_BASE = '''from datetime import datetime
+SQLMODEL_BASE = '''import uuid
+from datetime import datetime
 from typing import Optional
 
+import sqlalchemy as sa
+from pydantic import EmailStr
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -194,6 +197,7 @@ class Hero(SQLModel, table=True):
     age: int | None = Field(default=None, index=True)
     team_id: int | None = Field(default=None, foreign_key="team.id")
     team: Optional[Team] = Relationship(back_populates="heroes")
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
 
 
 class HeroPublic(TeamBase):
@@ -213,6 +217,89 @@ SQLMODEL_CASES = [
     ("sqlmodel: foreign key", [('foreign_key="team.id")', 'foreign_key="team.id", ondelete="CASCADE")')], None),
     ("sqlmodel: type", [("    age: int | None = Field(default=None, index=True)\n", "    age: float | None = Field(default=None, index=True)\n")], None),
     ("sqlmodel: remove field", [("    secret_name: str\n", "")], None),
+    # Issue 25: EmailStr is an AutoString like str, uuid.UUID a Uuid.
+    ("sqlmodel: EmailStr for str", [("    secret_name: str\n", "    secret_name: EmailStr\n")], None),
+    ("sqlmodel: uuid spelled", [("    token: uuid.UUID = Field(default_factory=uuid.uuid4)\n", "    token: uuid.UUID = Field(default_factory=uuid.uuid4, sa_type=sa.Uuid)\n")], None),
+]
+
+# Column types compared by the database type (issue 25): import aliases,
+# Python-side wrappers, TypeDecorator subclasses, Annotated aliases and a
+# type_annotation_map, in the models file and in a file it imports.
+TYPES_MODULE = '''from typing import Annotated
+
+import sqlalchemy as sa
+from sqlalchemy import types
+from sqlalchemy.orm import mapped_column
+
+
+class UTCDateTime(types.TypeDecorator):
+    impl = types.DateTime
+    cache_ok = True
+
+
+class JsonText(types.TypeDecorator):
+    impl = types.UnicodeText
+    cache_ok = True
+
+
+str80 = Annotated[str, mapped_column(sa.String(80))]
+'''
+
+TYPES_BASE = '''import uuid
+from typing import Annotated, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import JSON, String, Text, TypeDecorator
+from sqlalchemy import Text as LongText
+from sqlalchemy.ext.mutable import MutableDict
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shop_types import JsonText, UTCDateTime, str80
+
+str50 = Annotated[str, mapped_column(String(50))]
+
+
+class GUID(TypeDecorator):
+    impl = sa.CHAR(32)
+    cache_ok = True
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {str: String(120)}
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str50]
+    title: Mapped[str]
+    body: Mapped[Optional[str]] = mapped_column(LongText)
+    data = sa.Column(MutableDict.as_mutable(JSON))
+    ref = sa.Column(GUID())
+    token: Mapped[uuid.UUID]
+    created = sa.Column(UTCDateTime)
+    label: Mapped[Optional[str80]]
+    notes = sa.Column(JsonText)
+'''
+
+TYPE_CASES = [
+    # The same database type spelled otherwise: no change for either.
+    ("types: Annotated alias spelled out", [("    code: Mapped[str50]\n", "    code: Mapped[str] = mapped_column(String(50))\n")], None),
+    ("types: type_annotation_map spelled out", [("    title: Mapped[str]\n", "    title: Mapped[str] = mapped_column(String(length=120))\n")], None),
+    ("types: import alias", [("mapped_column(LongText)", "mapped_column(Text)")], None),
+    ("types: MutableDict wrapper", [("MutableDict.as_mutable(JSON)", "JSON")], None),
+    ("types: TypeDecorator spelled as its impl", [("sa.Column(GUID())", "sa.Column(sa.CHAR(32))")], None),
+    ("types: Mapped[uuid.UUID] spelled", [("    token: Mapped[uuid.UUID]\n", "    token: Mapped[uuid.UUID] = mapped_column(sa.Uuid(as_uuid=True))\n")], None),
+    ("types: imported TypeDecorator spelled as its impl", [("sa.Column(UTCDateTime)", "sa.Column(sa.DateTime)")], None),
+    ("types: imported Annotated alias spelled out", [("    label: Mapped[Optional[str80]]\n", "    label: Mapped[Optional[str]] = mapped_column(String(80))\n")], None),
+    ("types: imported TypeDecorator to a Unicode spelling", [("sa.Column(JsonText)", "sa.Column(sa.UnicodeText)")], None),
+    # Another database type: a change for both.
+    ("types: other Annotated alias", [("    code: Mapped[str50]\n", "    code: Mapped[str80]\n")], None),
+    ("types: type_annotation_map overridden", [("    title: Mapped[str]\n", "    title: Mapped[str] = mapped_column(Text)\n")], None),
+    ("types: TypeDecorator replaced", [("sa.Column(GUID())", "sa.Column(sa.String(40))")], None),
+    ("types: imported TypeDecorator replaced", [("sa.Column(JsonText)", "sa.Column(sa.String(20))")], None),
+    ("types: wrapped type changed", [("MutableDict.as_mutable(JSON)", "MutableDict.as_mutable(sa.PickleType)")], None),
 ]
 
 # Edits that can be combined with any other without overlapping it.
@@ -286,7 +373,7 @@ def git(repo, *args):
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def make_repo(base=BASE):
+def make_repo(base=BASE, extra=None):
     repo = tempfile.mkdtemp()
     git(repo, "init", "-q", "-b", "main")
     for k, v in [("user.name", "T"), ("user.email", "t@example.com"), ("commit.gpgsign", "false"), ("core.autocrlf", "false")]:
@@ -301,6 +388,7 @@ def make_repo(base=BASE):
         # comparison with a real history.
         "backend/migrations/versions/a1_initial.py": "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    create_schema(op)\n\ndef downgrade():\n    pass\n",
         "backend/app/models/db_models.py": base,
+        **(extra or {}),
     }
     for path, text in files.items():
         full = os.path.join(repo, path)
@@ -368,6 +456,25 @@ def main():
             agreed[dg_changed] += 1
         else:
             failures.append(f"{name}: alembic {al!r} / dbguard {dg!r}")
+    # The types cases: the models import `shop_types`, which Python finds
+    # on sys.path and dbguard beside the models file.
+    types_dir = tempfile.mkdtemp()
+    with open(os.path.join(types_dir, "shop_types.py"), "w") as f:
+        f.write(TYPES_MODULE)
+    sys.path.insert(0, types_dir)
+    types_md = load_metadata(TYPES_BASE, "types_base")
+    assert not alembic_changes(types_md, TYPES_BASE, "types_self"), "the types base must equal itself"
+    repo = make_repo(TYPES_BASE, {"backend/app/models/shop_types.py": TYPES_MODULE})
+    assert not dbguard_changes(dbguard, repo, TYPES_BASE)
+    for n, (name, edits, known) in enumerate(TYPE_CASES):
+        src = apply(TYPES_BASE, edits)
+        al = alembic_changes(types_md, src, f"types_{n}")
+        dg = dbguard_changes(dbguard, repo, src)
+        if bool(al) == bool(dg):
+            agreed[bool(dg)] += 1
+        else:
+            failures.append(f"{name}: alembic {al!r} / dbguard {dg!r}")
+    cases += TYPE_CASES
     try:
         import sqlmodel  # noqa: F401
     except ImportError:

@@ -14,7 +14,7 @@ venv=target/models-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "alembic>=1.13" "sqlalchemy>=2.0" "sqlmodel>=0.0.16"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "alembic>=1.13" "sqlalchemy>=2.0" "sqlmodel>=0.0.16" "pydantic[email]"
 
 cargo build --locked --release --quiet
 "$venv/bin/python" tests/integration/models_differential.py target/release/dbguard "$@"

@@ -18,6 +18,9 @@ pub(super) struct Scan<'m> {
     pub(super) prefixes: Prefixes,
     /// What the module defines and imports that names column types.
     pub(super) types: TypeDefs<'m>,
+    /// Classes mapped imperatively at module level
+    /// (`registry.map_imperatively(Cls, table)`, `mapper(Cls, table)`).
+    pub(super) imperative: Vec<String>,
 }
 
 /// How a class names its table.
@@ -118,11 +121,23 @@ impl ClassDef<'_> {
 impl<'m> Scan<'m> {
     pub(super) fn new(file: &ModelFile<'m>) -> Scan<'m> {
         let m = file.module;
+        let mut imperative = Vec::new();
+        for stmt in m.module_statements() {
+            if let Some((_, value)) = module_assignment(m, stmt)
+                && let Some(call) = m.call(value)
+                && matches!(call.short_name(), Some("map_imperatively" | "mapper"))
+                && let Some(first) = call.positional.first()
+                && let Some(name) = m.dotted_name(*first)
+            {
+                imperative.push(last(&name).to_string());
+            }
+        }
         Scan {
             path: file.path,
             m,
             prefixes: Prefixes::of(m),
             types: TypeDefs::of(m),
+            imperative,
         }
     }
 

@@ -287,9 +287,12 @@ impl<'m> Resolver<'m> {
                 }
             }
             Some((n, _)) if COLUMN_EXTRAS.contains(&n.as_str()) => {
-                spec.extras.push(canon(m, arg, &s.prefixes));
+                spec.extras
+                    .push(self.bound_text(canon(m, arg, &s.prefixes)));
             }
             Some((n, _)) if CONSTRAINT_CALLS.contains(&n.as_str()) || n == "CheckConstraint" => {}
+            // `Column(None, ForeignKey(...))`: no type, the target's.
+            _ if may_be_type && arg.kind() == "none" => {}
             _ if may_be_type => spec.type_ = Some(self.type_text(scan, arg)),
             _ => {}
         }

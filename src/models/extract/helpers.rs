@@ -304,6 +304,49 @@ impl<'m> Resolver<'m> {
     }
 }
 
+/// `text` with the f-strings of a helper's parameters filled in
+/// (`Sequence(f"{name}_id_seq")` -> `Sequence("user_id_seq")`), while a
+/// helper is read; `text` itself otherwise.
+fn fill(text: String, env: &Env) -> String {
+    if env.is_empty() || !text.contains("f\"") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("f\"") {
+        let starts_token = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let Some(end) = rest[i + 2..].find('"') else {
+            break;
+        };
+        let body = &rest[i + 2..i + 2 + end];
+        out.push_str(&rest[..i]);
+        let mut filled = body.to_string();
+        for (k, v) in env {
+            filled = filled.replace(&format!("{{{k}}}"), v);
+        }
+        if starts_token && !filled.contains('{') {
+            out.push('"');
+            out.push_str(&filled);
+            out.push('"');
+        } else {
+            out.push_str(&rest[i..i + 3 + end]);
+        }
+        rest = &rest[i + 3 + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Resolver<'_> {
+    /// [`fill`] with the bindings of the helper being read.
+    pub(super) fn bound_text(&self, text: String) -> String {
+        fill(text, &self.bindings.borrow())
+    }
+}
+
 /// `IncidentCost` -> `incident_cost`, `HTTPLog` -> `h_t_t_p_log`: a split
 /// before every capital letter, as `re.split("(?=[A-Z])", name)` does.
 fn split_capitals(name: &str) -> String {
@@ -343,9 +386,7 @@ mod tests {
         assert_eq!(
             cols,
             [
-                // Other arguments keep the helper's text: the same
-                // helper reads the same on both sides of a diff.
-                "id Integer NOT NULL PK Sequence(f\"{name}_id_seq\")  @9",
+                "id Integer NOT NULL PK Sequence(\"user_id_seq\")  @9",
                 "name String(50) NULL  @10",
             ]
         );

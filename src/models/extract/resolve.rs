@@ -151,6 +151,12 @@ impl<'m> Resolver<'m> {
         if is_abstract || self.classes[i].is_enum || self.classes[i].is_mixin_or_registry() {
             return Kind::NonTable;
         }
+        // Mapped imperatively to a `Table` of its file (ckan's
+        // `registry.map_imperatively(TaskStatus, task_status_table)`): its
+        // annotations are for type checkers, the table is the `Table`.
+        if self.scans[scan].imperative.contains(&class_name) {
+            return Kind::NonTable;
+        }
         if let Some(call) = table_call {
             let s = &self.scans[scan];
             if let Some(c) = s.m.call(call)
@@ -181,6 +187,20 @@ impl<'m> Resolver<'m> {
             };
         }
         let bases = self.bases(i);
+        // Flask-SQLAlchemy names a subclass's own table when the subclass
+        // declares a primary key (joined-table inheritance, CTFd's
+        // `DynamicChallenge(Challenges)`); without one it is single-table.
+        if bases
+            .iter()
+            .any(|&b| !matches!(self.kind(b), Kind::NonTable))
+            && self.is_flask_model(i, 0)
+            && self.has_primary_key(i)
+        {
+            return Kind::Table {
+                name: camel_to_snake(&class_name),
+                unknown: false,
+            };
+        }
         for &b in &bases {
             match self.kind(b) {
                 Kind::Table { .. } => return Kind::Sti { root: b },

@@ -146,3 +146,41 @@ fn broken_files_do_not_panic() {
     );
     let _ = s.render();
 }
+
+/// Issue 25, CTFd's plugins: a Flask-SQLAlchemy subclass that declares its
+/// own primary key has its own table (joined-table inheritance).
+#[test]
+fn flask_subclasses_with_their_own_primary_key_have_their_own_table() {
+    let s = schema(
+        "class Challenges(db.Model):\n    __tablename__ = 'challenges'\n    id = db.Column(db.Integer, primary_key=True)\n    type = db.Column(db.String(80))\nclass DynamicChallenge(Challenges):\n    __mapper_args__ = {'polymorphic_identity': 'dynamic'}\n    id = db.Column(None, db.ForeignKey('challenges.id', ondelete='CASCADE'), primary_key=True)\n    initial = db.Column(db.Integer, default=0)\nclass Standard(Challenges):\n    __mapper_args__ = {'polymorphic_identity': 'standard'}\n    points = db.Column(db.Integer)\n",
+    );
+    let tables: Vec<_> = s
+        .tables
+        .iter()
+        .map(|t| {
+            let cols: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+            (t.name.as_str(), cols)
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("challenges", vec!["id", "type", "points"]),
+            ("dynamic_challenge", vec!["id", "initial"]),
+        ]
+    );
+    // Its key takes the parent key's type.
+    let id = s.table("dynamic_challenge").unwrap().column("id").unwrap();
+    assert_eq!(id.type_.as_deref(), Some("Integer"));
+}
+
+/// Issue 25, ckan: annotations on a class mapped imperatively to a
+/// `Table` are for type checkers; the table is the `Table`.
+#[test]
+fn imperatively_mapped_classes_are_their_table() {
+    let s = schema(
+        "task_status_table = Table('task_status', meta.metadata,\n    Column('id', types.UnicodeText, primary_key=True),\n    Column('entity_type', types.UnicodeText, nullable=False),\n)\nclass TaskStatus(domain_object.DomainObject):\n    id: Mapped[str]\n    entity_type: Mapped[str]\nmeta.registry.map_imperatively(TaskStatus, task_status_table)\n",
+    );
+    let names: Vec<_> = s.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["task_status"]);
+}

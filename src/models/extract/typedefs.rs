@@ -114,6 +114,18 @@ impl<'m> TypeDefs<'m> {
         let Some(body) = node.child_by_field_name("body") else {
             return;
         };
+        // Most classes are models: only a type base, an `impl` or a
+        // `type_annotation_map` makes the body worth reading.
+        let type_base = bases.iter().any(|b| {
+            matches!(
+                last(b),
+                "TypeDecorator" | "UserDefinedType" | "TypeEngine" | "Mutable"
+            )
+        });
+        let text = m.text(body);
+        if !type_base && !text.contains("impl") && !text.contains("type_annotation_map") {
+            return;
+        }
         let mut class = TypeClass {
             opaque: bases
                 .iter()
