@@ -7,7 +7,7 @@
 //! severity overrides and path allowlists are applied here, so rules stay
 //! ignorant of configuration they do not need.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -121,159 +121,260 @@ pub fn run_with_progress(
     selection: &Selection,
     progress: &Progress,
 ) -> anyhow::Result<Outcome> {
-    let families: Vec<&dyn Rule> = rules::families()
-        .into_iter()
-        .filter(|f| f.ids().iter().any(|id| selection.is_enabled(*id)))
-        .collect();
-    let allow = glob_set(&config.allow);
-    let max_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    let enabled = |id: RuleId| selection.is_enabled(id);
+    let mut scan = Scan::new(config, reader, selection, progress);
+    scan.add(sets)?;
+    Ok(scan.finish())
+}
 
-    // Every file to examine, each distinct blob once per path (range mode):
-    // rules judge names too, so the same bytes under two names (two empty
-    // `.env` files, one database copied) are two files to report.
-    let mut seen: HashSet<(ObjectId, &str)> = HashSet::new();
-    let mut work: Vec<(usize, &Change)> = Vec::new();
-    for (i, set) in sets.iter().enumerate() {
-        for change in set.changes.iter() {
-            if !change.status.has_new_content()
-                || change.mode == EntryMode::Submodule
-                || allow.is_match(&change.path)
-            {
-                continue;
-            }
-            if set.mode == Mode::Range
-                && let Some(id) = change.new.as_ref().and_then(|b| b.object_id())
-                && !seen.insert((id, change.path.as_str()))
-            {
-                continue;
-            }
-            work.push((i, change));
+/// One check fed its change sets in batches (a long range, a batch of
+/// commits at a time, oldest first), so that only the batch in flight is
+/// in memory. The findings are those of [`run`] over all the sets at once,
+/// in the same order: each distinct blob is still examined once per path,
+/// at the first commit that introduced it.
+pub struct Scan<'a> {
+    config: &'a Config,
+    reader: &'a dyn ContentReader,
+    selection: &'a Selection,
+    progress: &'a Progress,
+    families: Vec<&'static dyn Rule>,
+    allow: globset::GlobSet,
+    max_size: u64,
+    /// Each (blob, path) examined so far, the path by its number in
+    /// `paths` (a history's paths repeat in every commit that touches
+    /// them).
+    seen: HashSet<(ObjectId, u32)>,
+    paths: HashMap<Box<str>, u32>,
+    /// Findings of the file checks and of the set checks, each in the
+    /// order [`run`] lists them; joined, then sorted, at the end.
+    file_findings: Vec<Finding>,
+    set_findings: Vec<Finding>,
+    /// How many of each list were left by the last [`keep_first`].
+    file_kept: usize,
+    set_kept: usize,
+    /// (index of the set in the whole run, 0 file / 1 set check, what).
+    missing: Vec<(usize, usize, Box<Unread>)>,
+    files_scanned: usize,
+    /// Sets fed so far.
+    offset: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// A check with nothing fed yet.
+    pub fn new(
+        config: &'a Config,
+        reader: &'a dyn ContentReader,
+        selection: &'a Selection,
+        progress: &'a Progress,
+    ) -> Scan<'a> {
+        let families: Vec<&'static dyn Rule> = rules::families()
+            .into_iter()
+            .filter(|f| f.ids().iter().any(|id| selection.is_enabled(*id)))
+            .collect();
+        Scan {
+            config,
+            reader,
+            selection,
+            progress,
+            families,
+            allow: glob_set(&config.allow),
+            max_size: config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            seen: HashSet::new(),
+            paths: HashMap::new(),
+            file_findings: Vec::new(),
+            set_findings: Vec::new(),
+            file_kept: 0,
+            set_kept: 0,
+            missing: Vec::new(),
+            files_scanned: 0,
+            offset: 0,
         }
     }
-    // Not needed while the files are checked (7.5 MB for a history that
-    // adds 60,000 files).
-    drop(seen);
-    let files_scanned = work.len();
-    progress.total.store(files_scanned, Ordering::Relaxed);
 
-    // Set checks (revision graphs, the tree's migration environments) do
-    // not wait for the file checks: with a few files staged, the files
-    // keep one core busy and the set checks take the other.
-    // One entry per file of the history (150,000 on ckan): the rare
-    // unread file is boxed so that each entry stays four words.
-    type Found = Vec<anyhow::Result<(Vec<Finding>, Option<Box<Unread>>)>>;
-    let (per_file, per_set): (Found, Found) = rayon::join(
-        || {
-            work.par_iter()
-                .map(|(i, change)| {
-                    let set = &sets[*i];
-                    let ctx = Context::new(config, set, reader, &enabled);
-                    let file = FileInput::new(change, reader, max_size);
-                    let mut out = Vec::new();
-                    let mut missing = None;
-                    for family in &families {
-                        // A blob that cannot be had costs this file its
-                        // content checks, not the run: the checks by name
-                        // still report.
-                        if let Err(e) = family.check_file(&ctx, &file, &mut out) {
-                            missing = Some(MissingObject::find(&e).ok_or(e)?);
+    /// Checks the next sets (after those fed before, in history order).
+    pub fn add(&mut self, sets: &[ChangeSet]) -> anyhow::Result<()> {
+        let config = self.config;
+        let reader = self.reader;
+        let selection = self.selection;
+        let progress = self.progress;
+        let families = &self.families;
+        let max_size = self.max_size;
+        let enabled = |id: RuleId| selection.is_enabled(id);
+
+        // Every file to examine, each distinct blob once per path (range
+        // mode): rules judge names too, so the same bytes under two names
+        // (two empty `.env` files, one database copied) are two files to
+        // report.
+        let mut work: Vec<(usize, &Change)> = Vec::new();
+        for (i, set) in sets.iter().enumerate() {
+            for change in set.changes.iter() {
+                if !change.status.has_new_content()
+                    || change.mode == EntryMode::Submodule
+                    || self.allow.is_match(&change.path)
+                {
+                    continue;
+                }
+                if set.mode == Mode::Range
+                    && let Some(id) = change.new.as_ref().and_then(|b| b.object_id())
+                {
+                    let next = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+                    let path = match self.paths.get(change.path.as_str()) {
+                        Some(&n) => n,
+                        None => {
+                            self.paths.insert(change.path.as_str().into(), next);
+                            next
                         }
+                    };
+                    if !self.seen.insert((id, path)) {
+                        continue;
                     }
-                    // Inline `dbguard: allow` comments, for every rule.
-                    if missing.is_none()
-                        && out.iter().any(|f| f.line.is_some())
-                        && let Some(text) = file.content()?
-                    {
-                        out.retain(|f| {
-                            f.line
-                                .is_none_or(|l| !suppress::is_suppressed(text, l, f.rule))
+                }
+                work.push((i, change));
+            }
+        }
+        self.files_scanned += work.len();
+        progress.total.fetch_add(work.len(), Ordering::Relaxed);
+
+        // Set checks (revision graphs, the tree's migration environments)
+        // do not wait for the file checks: with a few files staged, the
+        // files keep one core busy and the set checks take the other.
+        // One entry per file of the batch: the rare unread file is boxed
+        // so that each entry stays four words.
+        type Found = Vec<anyhow::Result<(Vec<Finding>, Option<Box<Unread>>)>>;
+        let (per_file, per_set): (Found, Found) = rayon::join(
+            || {
+                work.par_iter()
+                    .map(|(i, change)| {
+                        let set = &sets[*i];
+                        let ctx = Context::new(config, set, reader, &enabled);
+                        let file = FileInput::new(change, reader, max_size);
+                        let mut out = Vec::new();
+                        let mut missing = None;
+                        for family in families {
+                            // A blob that cannot be had costs this file
+                            // its content checks, not the run: the checks
+                            // by name still report.
+                            if let Err(e) = family.check_file(&ctx, &file, &mut out) {
+                                missing = Some(MissingObject::find(&e).ok_or(e)?);
+                            }
+                        }
+                        // Inline `dbguard: allow` comments, for every rule.
+                        if missing.is_none()
+                            && out.iter().any(|f| f.line.is_some())
+                            && let Some(text) = file.content()?
+                        {
+                            out.retain(|f| {
+                                f.line
+                                    .is_none_or(|l| !suppress::is_suppressed(text, l, f.rule))
+                            });
+                        }
+                        for f in &mut out {
+                            f.commit.clone_from(&set.commit);
+                        }
+                        progress.done.fetch_add(1, Ordering::Relaxed);
+                        let unread = missing.map(|blob| {
+                            Box::new(Unread {
+                                commit: set.commit.clone(),
+                                path: change.path.clone(),
+                                blob,
+                            })
                         });
-                    }
-                    for f in &mut out {
-                        f.commit.clone_from(&set.commit);
-                    }
-                    progress.done.fetch_add(1, Ordering::Relaxed);
-                    let unread = missing.map(|blob| {
-                        Box::new(Unread {
-                            commit: set.commit.clone(),
-                            path: change.path.clone(),
-                            blob,
-                        })
-                    });
-                    Ok((out, unread))
-                })
-                .collect()
-        },
-        || {
-            sets.par_iter()
-                .map(|set| {
-                    let ctx = Context::new(config, set, reader, &enabled);
-                    let mut out = Vec::new();
-                    let mut missing = None;
-                    // A merge commit wrote nothing itself; only the families that
-                    // judge the merged result (the revision graph) look at it.
-                    for family in families
-                        .iter()
-                        .filter(|f| !set.is_merge || f.check_merges())
-                    {
-                        if let Err(e) = family.check_set(&ctx, &mut out) {
-                            missing = Some(MissingObject::find(&e).ok_or(e)?);
+                        Ok((out, unread))
+                    })
+                    .collect()
+            },
+            || {
+                sets.par_iter()
+                    .map(|set| {
+                        let ctx = Context::new(config, set, reader, &enabled);
+                        let mut out = Vec::new();
+                        let mut missing = None;
+                        // A merge commit wrote nothing itself; only the
+                        // families that judge the merged result (the
+                        // revision graph) look at it.
+                        for family in families
+                            .iter()
+                            .filter(|f| !set.is_merge || f.check_merges())
+                        {
+                            if let Err(e) = family.check_set(&ctx, &mut out) {
+                                missing = Some(MissingObject::find(&e).ok_or(e)?);
+                            }
                         }
-                    }
-                    for f in &mut out {
-                        f.commit.clone_from(&set.commit);
-                    }
-                    let unread = missing.map(|blob| {
-                        Box::new(Unread {
-                            commit: set.commit.clone(),
-                            path: path_of(set, blob),
-                            blob,
-                        })
-                    });
-                    Ok((out, unread))
-                })
-                .collect()
-        },
-    );
+                        for f in &mut out {
+                            f.commit.clone_from(&set.commit);
+                        }
+                        let unread = missing.map(|blob| {
+                            Box::new(Unread {
+                                commit: set.commit.clone(),
+                                path: path_of(set, blob),
+                                blob,
+                            })
+                        });
+                        Ok((out, unread))
+                    })
+                    .collect()
+            },
+        );
 
-    let mut findings = Vec::new();
-    // Each missing blob is named once, where the history first needed it
-    // (files before set checks within a commit).
-    let mut missing: Vec<(usize, usize, Box<Unread>)> = Vec::new();
-    for (r, (i, _)) in per_file.into_iter().zip(&work) {
-        let (f, u) = r?;
-        findings.extend(f);
-        missing.extend(u.map(|u| (*i, 0, u)));
+        // Each missing blob is named once, where the history first needed
+        // it (files before set checks within a commit).
+        for (r, (i, _)) in per_file.into_iter().zip(&work) {
+            let (f, u) = r?;
+            self.file_findings.extend(f);
+            self.missing.extend(u.map(|u| (self.offset + *i, 0, u)));
+        }
+        for (i, r) in per_set.into_iter().enumerate() {
+            let (f, u) = r?;
+            self.set_findings.extend(f);
+            self.missing.extend(u.map(|u| (self.offset + i, 1, u)));
+        }
+        self.offset += sets.len();
+        // A finding that stays in the tree is found again in every commit
+        // that rechecks it (a second head, a broken link): keep only the
+        // first of each, as the report will.
+        keep_first(&mut self.file_findings, &mut self.file_kept);
+        keep_first(&mut self.set_findings, &mut self.set_kept);
+        Ok(())
     }
-    for (i, r) in per_set.into_iter().enumerate() {
-        let (f, u) = r?;
-        findings.extend(f);
-        missing.extend(u.map(|u| (i, 1, u)));
-    }
-    missing.sort_by_key(|(i, k, _)| (*i, *k));
-    let mut named: HashSet<ObjectId> = HashSet::new();
-    let unread: Vec<Unread> = missing
-        .into_iter()
-        .map(|(_, _, u)| *u)
-        .filter(|u| named.insert(u.blob))
-        .collect();
-    findings.retain(|f| selection.is_enabled(f.rule) && !allow.is_match(&f.path));
-    // Only a configured severity overrides: a rule may report some
-    // findings below its default (a warning-level sub-kind).
-    for f in &mut findings {
-        if config.severity.contains_key(&f.rule)
-            && let Some(sev) = config.severity_of(f.rule)
-        {
-            f.severity = sev;
+
+    /// The findings of every set fed, filtered, sorted and without
+    /// repeats.
+    pub fn finish(self) -> Outcome {
+        let Scan {
+            config,
+            selection,
+            allow,
+            file_findings,
+            set_findings,
+            mut missing,
+            files_scanned,
+            ..
+        } = self;
+        missing.sort_by_key(|(i, k, _)| (*i, *k));
+        let mut named: HashSet<ObjectId> = HashSet::new();
+        let unread: Vec<Unread> = missing
+            .into_iter()
+            .map(|(_, _, u)| *u)
+            .filter(|u| named.insert(u.blob))
+            .collect();
+        let mut findings = file_findings;
+        findings.extend(set_findings);
+        findings.retain(|f| selection.is_enabled(f.rule) && !allow.is_match(&f.path));
+        // Only a configured severity overrides: a rule may report some
+        // findings below its default (a warning-level sub-kind).
+        for f in &mut findings {
+            if config.severity.contains_key(&f.rule)
+                && let Some(sev) = config.severity_of(f.rule)
+            {
+                f.severity = sev;
+            }
+        }
+        sort_and_dedup(&mut findings);
+        Outcome {
+            findings,
+            files_scanned,
+            unread,
         }
     }
-    sort_and_dedup(&mut findings);
-    Ok(Outcome {
-        findings,
-        files_scanned,
-        unread,
-    })
 }
 
 /// Where `blob` sits in the set's trees, for naming a missing blob that a
@@ -294,6 +395,17 @@ fn path_of(set: &ChangeSet, blob: ObjectId) -> String {
     .flatten()
     .find_map(|t| t.get().ok().and_then(|s| find(&s)))
     .unwrap_or_else(|| format!("(object {blob})"))
+}
+
+/// [`sort_and_dedup`] on `findings` once it has doubled since the last
+/// time (`kept`: its length then). The report keeps the first of each
+/// repeat in the order found, and so does this (a stable sort), so the
+/// report is the same as if nothing had been dropped early.
+fn keep_first(findings: &mut Vec<Finding>, kept: &mut usize) {
+    if findings.len() > 2 * (*kept).max(512) {
+        sort_and_dedup(findings);
+        *kept = findings.len();
+    }
 }
 
 /// Orders findings by commit order, then path, line, column and rule, and
@@ -400,6 +512,138 @@ mod tests {
         let progress = Progress::default();
         run_with_progress(&[set], &config, &MemoryReader, &sel, &progress).unwrap();
         assert_eq!((progress.done(), progress.total()), (3, 3));
+    }
+
+    /// A range checked in batches of any size finds what it finds checked
+    /// whole, in the same order, with the same commits and counts: a blob
+    /// seen in an earlier batch is not examined again, a finding repeated
+    /// in later commits is reported once, at its first commit, and a
+    /// commit whose parent is in an earlier batch still sees its old tree.
+    #[test]
+    fn a_range_checked_in_batches_finds_what_it_finds_whole() {
+        use crate::git::{Repo, test_git};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        test_git(p, &["init", "-q", "-b", "main"]);
+        let commit = |n: usize, files: &[(&str, &str)]| {
+            for (path, text) in files {
+                let f = p.join(path);
+                std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+                std::fs::write(f, text).unwrap();
+            }
+            test_git(p, &["add", "-A"]);
+            test_git(
+                p,
+                &["commit", "-q", "--allow-empty", "-m", &format!("c{n}")],
+            );
+        };
+        let head = |rev: &str, down: &str| {
+            format!(
+                "revision = '{rev}'\ndown_revision = {down}\n\ndef upgrade():\n    op.create_table('t{rev}')\n\ndef downgrade():\n    pass\n"
+            )
+        };
+        commit(
+            0,
+            &[
+                ("alembic.ini", "[alembic]\nscript_location = migrations\n"),
+                ("migrations/env.py", ""),
+                ("migrations/versions/a1_one.py", &head("a1", "None")),
+            ],
+        );
+        // Two heads from here on: reported once, at this commit.
+        commit(
+            1,
+            &[
+                ("migrations/versions/b2_two.py", &head("b2", "'a1'")),
+                ("migrations/versions/c3_three.py", &head("c3", "'a1'")),
+            ],
+        );
+        commit(2, &[(".env", "A=1\n"), ("app.db", "")]);
+        commit(
+            3,
+            &[(
+                "db.py",
+                "def f(cur, name):\n    cur.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n",
+            )],
+        );
+        commit(
+            4,
+            &[(
+                "settings.py",
+                "DATABASE_URL = 'postgresql://app:s3cretpw@db/app'\n",
+            )],
+        );
+        // The same .env bytes again, and under a second name.
+        commit(
+            5,
+            &[
+                (".env", "A=1\n"),
+                ("copy/.env", "A=1\n"),
+                ("db.py", "x = 1\n"),
+            ],
+        );
+        commit(
+            6,
+            &[(
+                "db.py",
+                "def f(cur, name):\n    cur.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n",
+            )],
+        );
+        commit(7, &[("readme.md", "hi\n")]);
+
+        let repo = Repo::open(p).unwrap();
+        let config = Config::default();
+        let sel = Selection::new(&config, &[], &[]);
+        let store = repo.store();
+        let whole = run(&repo.range("HEAD").unwrap(), &config, store.as_ref(), &sel).unwrap();
+        let shown = |o: &Outcome| {
+            o.findings
+                .iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+        };
+        assert!(whole.findings.len() >= 5, "{:?}", shown(&whole));
+        let rules: HashSet<RuleId> = whole.findings.iter().map(|f| f.rule).collect();
+        for r in [
+            RuleId::MigrationMultipleHeads,
+            RuleId::EnvFile,
+            RuleId::DbFile,
+            RuleId::SqlInjection,
+            RuleId::Credential,
+        ] {
+            assert!(rules.contains(&r), "{r:?} in {:?}", shown(&whole));
+        }
+        for batch in [1, 2, 3] {
+            let progress = Progress::default();
+            let mut scan = Scan::new(&config, store.as_ref(), &sel, &progress);
+            repo.range_batches("HEAD", Some(batch), &mut |sets| scan.add(&sets))
+                .unwrap();
+            let got = scan.finish();
+            assert_eq!(shown(&got), shown(&whole), "batches of {batch}");
+            assert_eq!(got.files_scanned, whole.files_scanned, "batches of {batch}");
+            assert_eq!(progress.total(), whole.files_scanned);
+        }
+    }
+
+    #[test]
+    fn keep_first_drops_later_repeats_only() {
+        let f = |path: &str, commit: &str| {
+            let mut f = Finding::new(RuleId::EnvFile, path, "m");
+            f.commit = Some(commit.into());
+            f
+        };
+        let mut all: Vec<Finding> = (0..1200)
+            .map(|i| f(&format!("p{}", i % 7), &i.to_string()))
+            .collect();
+        let mut whole = all.clone();
+        sort_and_dedup(&mut whole);
+        let mut kept = 0;
+        keep_first(&mut all, &mut kept);
+        assert_eq!(kept, 7);
+        all.extend((0..5).map(|i| f("p3", &format!("late{i}"))));
+        sort_and_dedup(&mut all);
+        assert_eq!(all, whole);
+        assert_eq!(all[3].commit.as_deref(), Some("3"));
     }
 
     #[test]

@@ -126,11 +126,22 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     // `pre-commit run --files`/`--all-files`: the names pre-commit passed,
     // findings elsewhere are left out (checked with every file in view).
     let mut only: Option<HashSet<String>> = None;
-    let sets = if args.from_pre_commit {
-        match pre_commit_source() {
-            HookSource::Range(range) => repo.range(&range)?,
-            HookSource::Staged => vec![repo.staged()?],
-            HookSource::Names => {
+    let store = repo.store();
+    // A range is checked a batch of commits at a time (a long history's
+    // changes do not fit in memory together); anything else is one set.
+    let hook = args.from_pre_commit.then(pre_commit_source);
+    let range = match &hook {
+        Some(HookSource::Range(range)) => Some(range.as_str()),
+        Some(_) => None,
+        None => args.range.as_deref(),
+    };
+    let mut outcome = if let Some(range) = range {
+        let mut scan = engine::Scan::new(&config, store.as_ref(), &selection, &progress);
+        repo.range_batches(range, None, &mut |sets| scan.add(&sets))?;
+        scan.finish()
+    } else {
+        let sets = match hook {
+            Some(HookSource::Names) => {
                 let staged = repo.staged()?;
                 let names = hook_names(&args.paths);
                 if all_staged(&staged, &names) {
@@ -140,25 +151,22 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
                     vec![repo.tracked()?]
                 }
             }
-        }
-    } else if let Some(range) = &args.range {
-        repo.range(range)?
-    } else if args.all {
-        vec![repo.tracked()?]
-    } else if !args.paths.is_empty() {
-        vec![repo.paths(start, &args.paths)?]
-    } else {
-        vec![repo.staged()?]
+            Some(_) => vec![repo.staged()?],
+            None if args.all => vec![repo.tracked()?],
+            None if !args.paths.is_empty() => vec![repo.paths(start, &args.paths)?],
+            None => vec![repo.staged()?],
+        };
+        let outcome =
+            engine::run_with_progress(&sets, &config, store.as_ref(), &selection, &progress)?;
+        // The change sets hold whole trees (60,000 paths on a large
+        // repository): freeing them one by one cost a tenth of a staged
+        // check, and the process ends right after the report. Nothing
+        // they hold needs flushing.
+        std::mem::forget(sets);
+        outcome
     };
-    let store = repo.store();
-    let mut outcome =
-        engine::run_with_progress(&sets, &config, store.as_ref(), &selection, &progress)?;
     drop(ticker);
-    // The change sets hold whole trees (60,000 paths on a large
-    // repository) and the store a pool of libgit2 handles: freeing them
-    // one by one cost a tenth of a staged check, and the process ends
-    // right after the report. Nothing they hold needs flushing.
-    std::mem::forget(sets);
+    // The store holds a pool of libgit2 handles: as above.
     std::mem::forget(store);
     if let Some(file) = &args.write_baseline {
         let path = start.join(file);

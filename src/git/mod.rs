@@ -542,8 +542,36 @@ impl Repo {
 
     /// Every commit of a range (`A..B`, `A...B`, or a single revision for
     /// its whole history), oldest first, each compared with its first
-    /// parent.
+    /// parent, all at once: for tests and small ranges ([`Repo::range_each`]
+    /// keeps a long history out of memory).
     pub fn range(&self, spec: &str) -> anyhow::Result<Vec<ChangeSet>> {
+        let mut all = Vec::new();
+        self.range_each(spec, usize::MAX, &mut |sets| {
+            all.extend(sets);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// [`Repo::range`] handed to `each` in batches of `batch` consecutive
+    /// commits (`None`: the default size), each dropped before the next is
+    /// listed, so that a long history is checked in the memory of one
+    /// batch.
+    pub fn range_batches(
+        &self,
+        spec: &str,
+        batch: Option<usize>,
+        each: &mut dyn FnMut(Vec<ChangeSet>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.range_each(spec, batch.unwrap_or(range::BATCH), each)
+    }
+
+    fn range_each(
+        &self,
+        spec: &str,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<ChangeSet>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let shallow = self.repo.is_shallow();
         let bad = |e: git2::Error| {
             if shallow && e.code() == ErrorCode::NotFound {
@@ -634,6 +662,7 @@ impl Repo {
             oids,
             before_range,
             &broken,
+            range::Batches { size: batch, each },
         )
     }
 

@@ -42,8 +42,23 @@ struct Commit {
     is_merge: bool,
 }
 
+/// Commits listed and handed to the rules at a time: the memory of a
+/// range is this many commits' changes, not the history's (listing all
+/// 28,440 of ckan's first held 217 MB). Large enough that each batch
+/// keeps both cores busy and its trees are built from one another.
+pub(super) const BATCH: usize = 512;
+
+/// Where the change sets of a range go: to `each`, `size` consecutive
+/// commits at a time.
+pub(super) struct Batches<'a> {
+    pub size: usize,
+    pub each: &'a mut dyn FnMut(Vec<ChangeSet>) -> anyhow::Result<()>,
+}
+
 /// Every commit of `spec`, oldest first, each compared with its first
-/// parent. `bad` turns a git error into the user's error message.
+/// parent, handed over in [`Batches`] (each batch is dropped before the
+/// next is listed). `bad` turns a git error
+/// into the user's error message.
 pub(super) fn change_sets(
     repo: &Repository,
     store: &Arc<GitStore>,
@@ -51,7 +66,8 @@ pub(super) fn change_sets(
     oids: Vec<Oid>,
     before_range: Option<Arc<LazySnapshot>>,
     bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
-) -> anyhow::Result<Vec<ChangeSet>> {
+    batches: Batches<'_>,
+) -> anyhow::Result<()> {
     let mut commits = Vec::with_capacity(oids.len());
     for oid in oids {
         let commit = repo.find_commit(oid).map_err(bad)?;
@@ -69,7 +85,28 @@ pub(super) fn change_sets(
             is_merge: commit.parent_count() > 1,
         });
     }
-    // The tree diffs, on every core.
+    for part in commits.chunks(batches.size.max(1)) {
+        (batches.each)(batch_sets(
+            store,
+            excludes,
+            part,
+            before_range.as_ref(),
+            bad,
+        )?)?;
+    }
+    Ok(())
+}
+
+/// The change sets of consecutive commits `commits`. A commit whose first
+/// parent is in an earlier batch has its old tree listed from git, when a
+/// rule asks for it.
+fn batch_sets(
+    store: &Arc<GitStore>,
+    excludes: &Arc<crate::changes::Excludes>,
+    commits: &[Commit],
+    before_range: Option<&Arc<LazySnapshot>>,
+    bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
+) -> anyhow::Result<Vec<ChangeSet>> {
     // The tree diffs, on every core, in runs of consecutive commits: a
     // commit's old tree is mostly its predecessor's new one, so each run
     // keeps the trees it listed (libgit2 re-inflates a tree's whole delta
@@ -136,7 +173,7 @@ pub(super) fn change_sets(
                 old_tree,
                 new_tree: trees.lazy(i),
                 excludes: Arc::clone(excludes),
-                before_range: before_range.clone(),
+                before_range: before_range.cloned(),
             }
         })
         .collect())
