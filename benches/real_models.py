@@ -302,6 +302,14 @@ def measure(args):
                   f"{s[f'{mode}:lost']:4} {fmt(ratio(caught, wanted)):>6}")
         if s is not total:
             total.update(s)
+    failed = bool(unlabelled)
+    judged = total["range:real"] + total["range:false"] + total["range:unlabelled"] + \
+        total["all:real"] + total["all:false"] + total["all:unlabelled"]
+    precision = ratio(total["range:real"] + total["all:real"], judged)
+    caught = total["range:real"] + total["all:real"] + total["recall:caught"]
+    recall = ratio(caught, caught + total["range:lost"] + total["all:lost"]
+                   + total["recall:total"] - total["recall:caught"])
+    print(f"\nrange and all together: precision {fmt(precision)}, recall {fmt(recall)}")
     if causes:
         print("\nfalse findings by cause (a finding with two causes counts under both):")
         for (mode, cause), n in sorted(causes.items(), key=lambda kv: (kv[0][0] != "range", -kv[1], kv[0][1])):
@@ -313,13 +321,6 @@ def measure(args):
     for line in unlabelled:
         print("unlabelled:", line)
 
-    failed = bool(unlabelled)
-    judged = total["range:real"] + total["range:false"] + total["range:unlabelled"] + \
-        total["all:real"] + total["all:false"] + total["all:unlabelled"]
-    precision = ratio(total["range:real"] + total["all:real"], judged)
-    caught = total["range:real"] + total["all:real"] + total["recall:caught"]
-    recall = ratio(caught, caught + total["range:lost"] + total["all:lost"]
-                   + total["recall:total"] - total["recall:caught"])
     if args.min_precision is not None and precision is not None and precision < args.min_precision:
         failed = True
     if args.min_recall is not None and recall is not None and recall < args.min_recall:
