@@ -605,13 +605,15 @@ fn helpers_and_type_spellings_of_real_histories_are_read_as_the_database_sees_th
             "type_annotation_map changed",
             "{str: String(100)}",
             "{str: String(200)}",
-            "incident_type.code type String(100) -> String(200)",
+            // No migration of the fixture creates these tables: the
+            // reference (the migration head) says so first.
+            "incident_type table is not created by any migration",
         ),
         (
             "foreign key retargeted",
             "Column(None, ForeignKey(\"incident_type.id\"))",
             "Column(None, ForeignKey(\"task_status.id\"))",
-            "incident_cost.incident_type_id",
+            "incident_cost table is not created by any migration",
         ),
     ];
     for (what, old, new, message) in changed {

@@ -91,7 +91,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Vec<Change> {
 /// What Alembic's autogenerate compares (issue 25): foreign keys without
 /// their name and `use_alter` (neither is compared), no CHECK constraints
 /// (their text is not compared either, and it is spelled differently by
-/// every database).
+/// every database), no functional indexes (autogenerate skips them).
 fn alembic_view(s: &Schema) -> Schema {
     let unnamed = |options: &[String]| -> Vec<String> {
         options
@@ -106,6 +106,9 @@ fn alembic_view(s: &Schema) -> Schema {
     let mut s = s.clone();
     for t in &mut s.tables {
         t.checks.clear();
+        // Autogenerate skips functional indexes (`lower(email)`).
+        t.indexes
+            .retain(|i| !i.columns.iter().any(|c| c.contains('(')));
         for k in &mut t.foreign_keys {
             k.name = None;
             k.options = unnamed(&k.options);

@@ -86,14 +86,22 @@ impl Rule for ModelMigration {
         }
         let (snapshot, envs) = ctx.environments()?;
         let is_migration = |p: &str| environment_of(envs, p).is_some();
-        // Migration folders hold old models in upgrade scripts, not models.
-        let not_model = |p: &str| is_migration(p) || model_head::in_script_folder(envs, p);
+        // Nothing in a migrations folder is a model file: an upgrade
+        // script there may declare the tables it moves data between.
+        let in_migrations = |p: &str| {
+            is_migration(p)
+                || envs.iter().any(|e| {
+                    !e.script_location.is_empty()
+                        && p.strip_prefix(e.script_location.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                })
+        };
         let model_changes: Vec<&Change> = ctx
             .set
             .changes
             .iter()
             .enumerate()
-            .filter(|(i, c)| touching.contains(i) && !not_model(&c.path))
+            .filter(|(i, c)| touching.contains(i) && !in_migrations(&c.path))
             .map(|(_, c)| c)
             .collect();
         if model_changes.is_empty() {
@@ -164,7 +172,7 @@ impl Rule for ModelMigration {
             for e in snapshot.entries() {
                 if changed.contains(e.path)
                     || !paths.may_be_model(e.path)
-                    || not_model(e.path)
+                    || in_migrations(e.path)
                     || !paths.is_model(e.path, e.blob, || ctx.reader.read(e.blob, limit))?
                 {
                     continue;

@@ -15,6 +15,7 @@
 //! [`crate::models::schema::Schema`] (models never import alembic).
 
 pub mod apply;
+pub mod sql;
 pub mod steps;
 
 pub use apply::{Head, Knows};

@@ -14,10 +14,11 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
+use super::sql::{ddl_tables, dropped_indexes};
 use crate::alembic::effect::{is_ddl, sql_of};
 use crate::alembic::ops::{Op, ops_in};
 use crate::models::canon::{Prefixes, canon_type};
-use crate::models::extract::CallReader;
+use crate::models::extract::{CallReader, extract_source};
 use crate::models::schema::{Column, Table};
 use crate::python::{Module, Position, descendants};
 
@@ -384,6 +385,17 @@ impl<'m> Reader<'m> {
                 }
                 .copied()
                 .or(call.keyword("column"));
+                if op.column.is_none()
+                    && let Some(columns) = col.and_then(|c| self.columns_named_by_loop(c, bound))
+                {
+                    for column in columns {
+                        out.push(Step::AddColumn {
+                            table: table.clone(),
+                            column,
+                        });
+                    }
+                    return;
+                }
                 match col
                     .filter(|_| op.column.is_some())
                     .and_then(|c| self.calls.column(c))
@@ -599,6 +611,52 @@ impl<'m> Reader<'m> {
             .or(call.keyword("source_table"))
     }
 
+    /// `sa.Column(name, ...)` whose name is a loop variable (`for column
+    /// in _columns: op.add_column("package", sa.Column(column, ...))`):
+    /// one column per value, read as the model extractor reads columns.
+    /// `None` when the name is not a loop variable over literals.
+    fn columns_named_by_loop(
+        &self,
+        col: Node<'m>,
+        bound: &Bindings<'m>,
+    ) -> Option<Vec<crate::models::schema::Column>> {
+        let m = self.m;
+        let call = m.call(col)?;
+        let name = *call.positional.first()?;
+        if name.kind() != "identifier" {
+            return None;
+        }
+        let values: Vec<Node<'m>> = match bound.get(m.text(name)) {
+            Some(v) => vec![*v],
+            None => self
+                .loop_bindings(name)?
+                .into_iter()
+                .map(|b| b.get(m.text(name)).copied())
+                .collect::<Option<Vec<_>>>()?,
+        };
+        let mut imports = String::new();
+        for stmt in m.module_statements() {
+            if matches!(stmt.kind(), "import_statement" | "import_from_statement") {
+                imports.push_str(m.text(stmt));
+                imports.push('\n');
+            }
+        }
+        let text = m.text(col);
+        let (start, end) = (
+            name.start_byte() - col.start_byte(),
+            name.end_byte() - col.start_byte(),
+        );
+        let mut out = Vec::new();
+        for v in values {
+            let literal = m.string_value(v)?;
+            let column = format!("{}{literal:?}{}", &text[..start], &text[end..]);
+            let src = format!("{imports}_t = Table(\"__dbguard_column\", {column})\n");
+            let schema = extract_source(self.path, src.as_bytes())?;
+            out.push(schema.table("__dbguard_column")?.columns.first()?.clone());
+        }
+        Some(out)
+    }
+
     /// The values a name takes, one binding of the loop variables per
     /// iteration: `for t in ("a", "b"):` around `arg`, a loop over a
     /// module-level list (of literals, or of tuples: `for t, c in KEYS:`),
@@ -787,7 +845,7 @@ fn method_name<'m>(m: &'m Module, function: Node<'m>) -> &'m str {
 }
 
 /// A list or tuple of string literals.
-fn literal_list(m: &Module, node: Node<'_>) -> Option<Vec<String>> {
+pub(super) fn literal_list(m: &Module, node: Node<'_>) -> Option<Vec<String>> {
     if !matches!(node.kind(), "list" | "tuple") {
         return None;
     }
@@ -798,237 +856,6 @@ fn literal_list(m: &Module, node: Node<'_>) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The indexes `DROP INDEX [CONCURRENTLY] [IF EXISTS] name` drops.
-fn dropped_indexes(sql: &str) -> Vec<String> {
-    let words: Vec<&str> = sql
-        .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let mut out = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        if w.eq_ignore_ascii_case("DROP")
-            && words
-                .get(i + 1)
-                .is_some_and(|x| x.eq_ignore_ascii_case("INDEX"))
-        {
-            let mut j = i + 2;
-            while words.get(j).is_some_and(|x| {
-                ["CONCURRENTLY", "IF", "EXISTS"]
-                    .iter()
-                    .any(|k| x.eq_ignore_ascii_case(k))
-            }) {
-                j += 1;
-            }
-            if let Some(name) = words.get(j) {
-                let name = name.trim_matches(|c| c == '"' || c == '`');
-                out.push(name.rsplit('.').next().unwrap_or(name).to_string());
-            }
-        }
-    }
-    out
-}
-
-/// The tables a DDL statement names: after `TABLE`, `ON` (an index), or
-/// `INDEX ... ON`, with quotes and `IF [NOT] EXISTS` skipped.
-pub fn ddl_tables(sql: &str) -> Vec<String> {
-    let words: Vec<String> = sql
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ';' || c == ',')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_string())
-        .collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        let w = words[i].to_ascii_uppercase();
-        if w == "TABLE" || w == "ON" || w == "REFERENCES" || w == "INTO" {
-            let mut j = i + 1;
-            while j < words.len()
-                && matches!(
-                    words[j].to_ascii_uppercase().as_str(),
-                    "IF" | "NOT" | "EXISTS" | "ONLY" | "CONCURRENTLY"
-                )
-            {
-                j += 1;
-            }
-            if let Some(name) = words.get(j) {
-                let name: String = name
-                    .trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
-                    .replace('"', "");
-                if !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-                {
-                    out.push(name);
-                }
-            }
-            i = j;
-        }
-        i += 1;
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn steps(upgrade: &str) -> Vec<Step> {
-        let src = format!("import sqlalchemy as sa\nfrom alembic import op\n\n{upgrade}");
-        read(src.as_bytes(), "v/a.py")
-    }
-
-    #[test]
-    fn create_table_reads_columns_through_the_model_extractor() {
-        let s = steps(
-            "def upgrade():\n    op.create_table('users',\n        sa.Column('id', sa.Integer(), nullable=False),\n        sa.Column('email', sa.String(length=255), nullable=True),\n        sa.Column('org_id', sa.Integer(), sa.ForeignKey('orgs.id')),\n        sa.PrimaryKeyConstraint('id'),\n        sa.UniqueConstraint('email'),\n    )\n",
-        );
-        let [Step::CreateTable(t)] = s.as_slice() else {
-            panic!("{s:?}")
-        };
-        assert_eq!(t.name, "users");
-        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["id", "email", "org_id"]);
-        assert!(!t.column("id").unwrap().nullable);
-        assert!(t.column("email").unwrap().nullable);
-        assert_eq!(t.primary_key, ["id"]);
-        assert_eq!(t.uniques[0].columns, ["email"]);
-        assert_eq!(
-            t.column("org_id").unwrap().foreign_keys[0].target,
-            "orgs.id"
-        );
-    }
-
-    #[test]
-    fn batch_and_plain_column_operations() {
-        let s = steps(
-            "def upgrade():\n    op.add_column('users', sa.Column('bio', sa.Text(), nullable=True), schema='auth')\n    with op.batch_alter_table('users') as b:\n        b.alter_column('name', new_column_name='full_name', nullable=False, type_=sa.String(100))\n        b.drop_column('legacy')\n        b.create_index('ix_users_email', ['email'], unique=True)\n",
-        );
-        let got: Vec<String> = s.iter().map(|s| format!("{s:?}")).collect();
-        assert!(
-            matches!(&s[0], Step::AddColumn { table, column } if table == "auth.users" && column.name == "bio"),
-            "{got:?}"
-        );
-        assert!(
-            matches!(&s[1], Step::AlterColumn { table, column, type_: Some(t), nullable: Some(false), new_name: Some(n) }
-                if table == "users" && column == "name" && t == "String(100)" && n == "full_name"),
-            "{got:?}"
-        );
-        assert!(matches!(&s[2], Step::DropColumn { column, .. } if column == "legacy"));
-        assert!(
-            matches!(&s[3], Step::CreateIndex { table, columns, unique: true, .. } if table == "users" && columns == &["email"])
-        );
-    }
-
-    #[test]
-    fn raw_ddl_makes_its_table_unknown_and_data_changes_nothing() {
-        let s = steps(
-            "def upgrade():\n    op.execute('ALTER TABLE users ADD COLUMN x int')\n    op.execute(\"UPDATE users SET x = 1\")\n    op.execute(sa.text('CREATE INDEX ix_a ON orders (a)'))\n",
-        );
-        let got: Vec<String> = s
-            .iter()
-            .map(|s| match s {
-                Step::Unknown(t) => t.clone(),
-                other => format!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(got, ["users", "orders"]);
-    }
-
-    #[test]
-    fn what_cannot_be_read_is_opaque() {
-        for body in [
-            "    for t in TABLES:\n        op.drop_table(t)\n",
-            "    create_all_tables(op)\n",
-            "    op.execute(build_sql())\n",
-            "    op.execute(f'ALTER TABLE {name} ADD x int')\n",
-        ] {
-            let s = steps(&format!("def upgrade():\n{body}"));
-            assert!(
-                s.iter().any(|s| matches!(s, Step::Opaque(_))),
-                "{body}: {s:?}"
-            );
-        }
-        assert!(matches!(
-            read(b"def upgrade(:\n", "x.py").as_slice(),
-            [Step::Opaque(_)]
-        ));
-    }
-
-    #[test]
-    fn a_loop_over_literal_table_names_is_one_step_per_name() {
-        let s = steps(
-            "TABLES = ('a', 'b')\n\ndef upgrade():\n    for t in TABLES:\n        op.drop_column(t, 'x')\n    for t in ['c']:\n        with op.batch_alter_table(t) as b:\n            b.drop_column('y')\n    connection.execute(users.update().where(users.c.id == 1).values(x=2))\n    session.query(User).all()\n    roles[1].append(2)\n",
-        );
-        let got: Vec<String> = s
-            .iter()
-            .map(|s| match s {
-                Step::DropColumn { table, column } => format!("{table}.{column}"),
-                other => format!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(got, ["a.x", "b.x", "c.y"]);
-        // ckan's `for name, table, columns in indexes: op.create_index(...)`.
-        let s = steps(
-            "INDEXES = (('ix_a', 'a', ['x']), ('ix_b', 'b', ['y', 'z']))\n\ndef upgrade():\n    for name, table, columns in INDEXES:\n        op.create_index(name, table, columns)\n",
-        );
-        let got: Vec<String> = s
-            .iter()
-            .map(|s| match s {
-                Step::CreateIndex {
-                    table,
-                    name,
-                    columns,
-                    ..
-                } => {
-                    format!(
-                        "{table}:{}:{}",
-                        name.as_deref().unwrap_or("?"),
-                        columns.join("+")
-                    )
-                }
-                other => format!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(got, ["a:ix_a:x", "b:ix_b:y+z"]);
-        let s = steps(
-            "KEYS = [('a', 'x_id'), ('b', 'y_id')]\n\ndef upgrade():\n    for table, column in KEYS:\n        op.drop_column(table, column)\n        op.add_column(table, sa.Column(column, sa.Text))\n",
-        );
-        let got: Vec<String> = s.iter().map(|s| format!("{s:?}")).collect();
-        assert_eq!(
-            got,
-            [
-                "DropColumn { table: \"a\", column: \"x_id\" }",
-                "DropColumn { table: \"b\", column: \"y_id\" }",
-                // A column whose name is a loop variable: not read.
-                "Unknown(\"a\")",
-                "Unknown(\"b\")"
-            ]
-        );
-    }
-
-    #[test]
-    fn helpers_defined_in_the_file_are_read() {
-        let s = steps(
-            "def _add(table):\n    op.add_column('users', sa.Column('a', sa.Integer()))\n\ndef upgrade():\n    _add('users')\n    print('done')\n",
-        );
-        assert!(
-            matches!(s.as_slice(), [Step::AddColumn { column, .. }] if column.name == "a"),
-            "{s:?}"
-        );
-    }
-
-    #[test]
-    fn foreign_keys_and_constraints() {
-        let s = steps(
-            "def upgrade():\n    op.create_foreign_key('fk_a_b', 'a', 'b', ['b_id'], ['id'], referent_schema='s')\n    op.create_unique_constraint('uq_a_x', 'a', ['x', 'y'])\n    op.drop_constraint('fk_old', 'a', type_='foreignkey')\n",
-        );
-        assert!(
-            matches!(&s[0], Step::CreateForeignKey { targets, columns, .. } if targets == &["s.b.id"] && columns == &["b_id"])
-        );
-        assert!(matches!(&s[1], Step::CreateUnique { columns, .. } if columns.len() == 2));
-        assert!(matches!(&s[2], Step::DropConstraint { name, .. } if name == "fk_old"));
-    }
-}
+#[path = "steps_tests.rs"]
+mod tests;
