@@ -171,6 +171,60 @@ fn a_real_missing_migration_is_an_error_naming_the_column_and_the_command() {
     );
 }
 
+/// Alembic's comparison lets `String` pass for `String(255)`; a commit
+/// that makes exactly that change in the models still needs its migration
+/// (real history: a template adding `max_length`). A `String` turned
+/// `Enum` stays lenient: on SQLite autogenerate writes nothing for it.
+#[test]
+fn a_retyped_column_the_migrations_still_have_with_its_old_type_is_an_error() {
+    let repo = project();
+    let base = head(&repo);
+    repo.stage(
+        MODELS,
+        MODELS_PY.replace("name = Column(String(50)", "name = Column(String"),
+    );
+    let unbounded = repo.commit("users.name loses its length, forget the migration");
+    repo.stage(MODELS, MODELS_PY);
+    repo.commit("back to what the migrations have: silent");
+    repo.stage(
+        MODELS,
+        MODELS_PY
+            .replace("import Column,", "import Column, Enum,")
+            .replace("name = Column(String(50)", "name = Column(Enum(Kind)"),
+    );
+    let enumed = repo.commit("users.name becomes an enum: lenient, as autogenerate on SQLite");
+    let run = range(&repo, &base);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let got: Vec<(String, String)> = found(&run).into_iter().map(|f| (f.0, f.2)).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let message = |sha: &str| {
+        got.iter()
+            .find(|(c, _)| c == sha)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        message(&unbounded).starts_with(
+            "users.name type is String(length=50) in the migrations, String in the models"
+        ),
+        "{got:?}"
+    );
+    assert_eq!(message(&enumed), "", "{got:?}");
+    // Spelling the same type differently is still no change.
+    let repo = project();
+    let base = head(&repo);
+    repo.stage(
+        MODELS,
+        MODELS_PY.replace(
+            "name = Column(String(50)",
+            "name = Column(VARCHAR(length=50)",
+        ),
+    );
+    repo.commit("the same type, spelled the SQL way");
+    let run = range(&repo, &base);
+    assert_eq!(found(&run), [], "{}", run.stdout);
+}
+
 #[test]
 fn raw_sql_makes_the_table_unknown_and_the_check_falls_back() {
     let repo = project();

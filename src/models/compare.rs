@@ -31,6 +31,14 @@ pub struct Scope {
     /// The reference does not know all of the table's indexes, uniques
     /// and foreign keys: they are not compared.
     pub loose: bool,
+    /// Columns (lowercase) whose database type the change itself
+    /// altered within one type family, with the type they had before.
+    /// Alembic's comparison lets `String` pass for `String(255)`; when the
+    /// author changed exactly that and the migrations still have the old
+    /// type, the change has no migration. (A `String` turned `Enum` is
+    /// left to the lenient comparison: a non-native enum is a VARCHAR on
+    /// SQLite and MySQL, and autogenerate there writes nothing for it.)
+    pub retyped: HashMap<String, String>,
 }
 
 impl Scope {
@@ -70,8 +78,11 @@ pub fn touched(old: &Schema, new: &Schema) -> HashMap<String, Scope> {
                 for c in &t.columns {
                     match o.column(&c.name) {
                         Some(oc) if same_column(oc, c) => {}
-                        _ => {
+                        oc => {
                             s.columns.insert(c.name.to_lowercase());
+                            if let Some(old) = oc.and_then(|oc| retyped(oc, c)) {
+                                s.retyped.insert(c.name.to_lowercase(), old);
+                            }
                         }
                     }
                 }
@@ -97,6 +108,15 @@ pub fn touched(old: &Schema, new: &Schema) -> HashMap<String, Scope> {
         }
     }
     out
+}
+
+/// The old column's type when both versions' database types are known
+/// and differ.
+fn retyped(old: &Column, new: &Column) -> Option<String> {
+    let (a, b) = (old.type_.as_deref()?, new.type_.as_deref()?);
+    let (ka, kb) = (dbtype::key(a)?, dbtype::key(b)?);
+    let family = |k: &str| k.split('(').next().unwrap_or(k).to_string();
+    (ka != kb && family(&ka) == family(&kb)).then(|| a.to_string())
 }
 
 fn same_column(a: &Column, b: &Column) -> bool {
@@ -177,7 +197,7 @@ pub fn compare(
             continue;
         };
         if let (Some(a), Some(b)) = (&h.type_, &c.type_)
-            && !same_type(a, b)
+            && (!same_type(a, b) || still_old_type(scope, &c.name, a, b))
         {
             out.push(change(
                 t,
@@ -527,6 +547,19 @@ fn comparable(type_text: &str) -> Option<(&'static str, Vec<String>)> {
         })
         .collect();
     Some((family, args))
+}
+
+/// Whether the change retyped column `name` and the migrations still
+/// have exactly its old type `head` rather than the new `model` one.
+fn still_old_type(scope: &Scope, name: &str, head: &str, model: &str) -> bool {
+    let Some(old) = scope.retyped.get(&name.to_lowercase()) else {
+        return false;
+    };
+    let (Some(kh), Some(ko), Some(km)) = (dbtype::key(head), dbtype::key(old), dbtype::key(model))
+    else {
+        return false;
+    };
+    kh == ko && kh != km
 }
 
 /// Whether two type expressions create the same column type; unknown
