@@ -225,6 +225,31 @@ fn a_retyped_column_the_migrations_still_have_with_its_old_type_is_an_error() {
     assert_eq!(found(&run), [], "{}", run.stdout);
 }
 
+/// A change that deletes the migrations with the models (a project giving
+/// up its database; on CTFd's history, a subtree squash whose tree is
+/// another project) leaves nothing to migrate; deleting only the models
+/// is still a drop without a migration.
+#[test]
+fn deleting_the_migrations_with_the_models_is_silent() {
+    let repo = project();
+    let base = head(&repo);
+    repo.git(&["rm", "-q", "-r", "app", "migrations", "alembic.ini"]);
+    repo.stage("README.md", "this project no longer has a database\n");
+    repo.commit("drop the database layer");
+    let run = range(&repo, &base);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(found(&run), []);
+
+    let repo = project();
+    let base = head(&repo);
+    repo.stage(MODELS, "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n");
+    repo.git(&["rm", "-q", "alembic.ini"]);
+    let sha = repo.commit("tables gone from the models, migrations folder kept");
+    let run = range(&repo, &base);
+    let commits: Vec<String> = found(&run).into_iter().map(|f| f.0).collect();
+    assert!(commits.contains(&sha), "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn raw_sql_makes_the_table_unknown_and_the_check_falls_back() {
     let repo = project();

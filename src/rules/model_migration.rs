@@ -25,6 +25,7 @@ use aho_corasick::AhoCorasick;
 use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
+use crate::alembic::pyconfig;
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
@@ -320,7 +321,18 @@ impl Rule for ModelMigration {
         // revert that deletes its own migration is no finding. The tables
         // it cannot know are judged as before.
         let changes = if envs.is_empty() {
-            changes
+            if deletes_a_revision(ctx, limit)? {
+                // The change deletes the migrations themselves (a project
+                // that gives up its database, a subtree squash whose tree
+                // is another project): the tables it removes from the
+                // models have no history left to migrate.
+                changes
+                    .into_iter()
+                    .filter(|c| new.table(&c.table).is_some())
+                    .collect()
+            } else {
+                changes
+            }
         } else {
             let reference = Reference::load(envs, &snapshot, ctx.reader)?;
             let modules: Vec<&Module> = new_files
@@ -423,6 +435,26 @@ impl Rule for ModelMigration {
         }
         Ok(())
     }
+}
+
+/// Whether the change deletes an Alembic revision file: a Python file
+/// that declares `revision` and `down_revision` (or, in a clone missing
+/// the blob, whose name carries a revision id).
+fn deletes_a_revision(ctx: &Context<'_>, limit: u64) -> anyhow::Result<bool> {
+    for c in ctx.set.changes.iter() {
+        if c.status != Status::Deleted || !c.path.ends_with(".py") {
+            continue;
+        }
+        let Some(blob) = &c.old else { continue };
+        let revision = match ctx.reader.read(blob, limit)? {
+            Some(bytes) => pyconfig::declares_revision(&String::from_utf8_lossy(&bytes)),
+            None => pyconfig::may_be_revision(&c.path),
+        };
+        if revision {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Tables (lowercase) the old models declare and the new ones do not,
