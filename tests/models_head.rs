@@ -250,6 +250,34 @@ fn deleting_the_migrations_with_the_models_is_silent() {
     assert!(commits.contains(&sha), "{}{}", run.stdout, run.stderr);
 }
 
+/// A history that starts from `create_all` (it alters tables it never
+/// creates) cannot say which other tables exist, but a table it drops is
+/// gone: a model removing it later catches up (dispatch's history).
+#[test]
+fn a_model_dropping_a_table_the_migrations_dropped_is_silent() {
+    let repo = TestRepo::new();
+    repo.stage("alembic.ini", "[alembic]\nscript_location = migrations\n")
+        .stage("migrations/env.py", "from alembic import context\n")
+        .stage("app/__init__.py", "")
+        .stage(MODELS, MODELS_PY)
+        .stage(
+            INITIAL,
+            migration(
+                "a1",
+                None,
+                "    op.add_column('users', sa.Column('bio', sa.Text(), nullable=True))\n    op.drop_table('posts')\n",
+            ),
+        );
+    repo.commit("a history that starts from create_all; posts dropped");
+    let base = head(&repo);
+    let (users, _) = MODELS_PY.split_at(MODELS_PY.find("\n\nclass Post").unwrap());
+    repo.stage(MODELS, format!("{users}\n"));
+    repo.commit("the model drops posts too");
+    let run = range(&repo, &base);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(found(&run), []);
+}
+
 #[test]
 fn raw_sql_makes_the_table_unknown_and_the_check_falls_back() {
     let repo = project();

@@ -70,11 +70,14 @@ impl Reference {
         // the table.
         let mut found = Vec::new();
         let mut opaque = false;
+        let mut dropped = false;
+        let mut maybe = false;
         for (_, h) in &self.heads {
+            dropped |= h.drops(&table.name);
             match h.knows(&table.name) {
                 Knows::Table(t) => found.push((t, h.as_ref())),
                 Knows::Unknown if h.opaque.is_some() => opaque = true,
-                Knows::Maybe => opaque = true,
+                Knows::Maybe => maybe = true,
                 Knows::Unknown => return Known::Unknown,
                 Knows::Absent => {}
             }
@@ -84,7 +87,9 @@ impl Reference {
             // Created by two environments: which one is the database's
             // cannot be told.
             [_, _, ..] => Known::Unknown,
-            [] if opaque => Known::Unknown,
+            // A table some history drops is gone, though another history
+            // starts from a schema made elsewhere.
+            [] if opaque || (maybe && !dropped) => Known::Unknown,
             [] => Known::Absent,
         }
     }

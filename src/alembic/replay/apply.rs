@@ -32,6 +32,10 @@ pub struct Head {
     /// starts from a schema made elsewhere (`metadata.create_all` and
     /// `alembic stamp`), so a table it does not create may still exist.
     pub preexisting: bool,
+    /// Tables (lowercase) a revision drops or renames away and none
+    /// creates again: known to be gone even from a history that starts
+    /// from a schema made elsewhere.
+    pub dropped: HashSet<String>,
 }
 
 /// What the head says about one table.
@@ -53,7 +57,7 @@ impl Head {
         }
         match self.find(name) {
             Some(i) => Knows::Table(&self.schema.tables[i]),
-            None if self.preexisting => Knows::Maybe,
+            None if self.preexisting && !self.drops(name) => Knows::Maybe,
             None => Knows::Absent,
         }
     }
@@ -88,6 +92,11 @@ impl Head {
         self.unknown_by
             .get(&table.to_lowercase())
             .map(String::as_str)
+    }
+
+    /// Whether the history drops `table` (and does not create it again).
+    pub fn drops(&self, table: &str) -> bool {
+        self.find(table).is_none() && self.dropped.contains(&table.to_lowercase())
     }
 
     /// Applies one revision's steps (`loc` says where they come from).
@@ -146,6 +155,7 @@ impl Head {
                 }
                 let key = t.name.to_lowercase();
                 self.unknown.remove(&key);
+                self.dropped.remove(&key);
                 let mut t = t.clone();
                 t.loc = loc.clone();
                 for c in &mut t.columns {
@@ -160,9 +170,14 @@ impl Head {
                 if let Some(i) = self.find(name) {
                     self.schema.tables.remove(i);
                 }
-                self.unknown.remove(&name.to_lowercase());
+                let key = name.to_lowercase();
+                self.unknown.remove(&key);
+                // Steps waiting for the table to be created are moot.
+                self.pending.remove(&key);
+                self.dropped.insert(key);
             }
             Step::RenameTable { from, to } => {
+                self.dropped.remove(&to.to_lowercase());
                 let was_unknown = self.unknown.remove(&from.to_lowercase());
                 if self.loose.remove(&from.to_lowercase()) {
                     self.loose.insert(to.to_lowercase());

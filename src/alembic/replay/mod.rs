@@ -408,6 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn a_table_the_history_drops_is_gone_even_when_it_starts_elsewhere() {
+        let (h, s) = history(&[
+            (
+                "a",
+                &[],
+                "    op.add_column('legacy', sa.Column('x', sa.Integer()))\n    op.drop_table('old_tags')",
+            ),
+            ("b", &["a"], "    op.drop_table('tags')\n    op.create_table('tags', sa.Column('id', sa.Integer()))"),
+        ]);
+        let head = replay(&h, &s);
+        assert!(head.preexisting);
+        assert!(matches!(head.knows("old_tags"), Knows::Absent));
+        assert!(matches!(head.knows("tags"), Knows::Table(_)));
+        assert!(matches!(head.knows("other"), Knows::Maybe));
+    }
+
+    #[test]
     fn dropping_an_unnamed_constraint_by_its_database_name() {
         let (h, s) = history(&[
             (
