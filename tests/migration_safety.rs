@@ -136,6 +136,33 @@ fn unknown_dialect_keeps_the_dialect_rules_silent_until_configured() {
     assert!(r.stderr.contains("dialect"), "{}", r.stderr);
 }
 
+/// Model files are found by what they declare, and revision files
+/// declare tables too (`op.create_table(..., sa.Column("legacy", ...))`):
+/// an older revision is history, never the models (dispatch).
+#[test]
+fn an_older_revision_declaring_the_column_is_not_the_models() {
+    let repo = repo_with("postgresql://app@localhost/app");
+    repo.stage(
+        "migrations/versions/a2_legacy.py",
+        mig(
+            "a2",
+            "'a1'",
+            "    op.create_table('events', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('legacy', sa.Boolean()))",
+        ),
+    );
+    repo.stage(
+        "migrations/upgrade_helpers.py",
+        "from sqlalchemy import Column, Integer, Boolean, Table, MetaData\n\nevents = Table('events', MetaData(), Column('id', Integer, primary_key=True), Column('legacy', Boolean))\n",
+    );
+    repo.commit("events with a legacy column");
+    repo.stage(
+        "migrations/versions/b2_drop.py",
+        mig("b2", "'a2'", "    op.drop_column('events', 'legacy')"),
+    );
+    let r = repo.check_json(&[]);
+    assert_eq!(found(&r), [], "{}", r.stdout);
+}
+
 #[test]
 fn a_drop_is_reported_while_the_models_still_map_it() {
     let repo = repo_with("postgresql://app@localhost/app");

@@ -242,7 +242,10 @@ fn deleting_the_migrations_with_the_models_is_silent() {
 
     let repo = project();
     let base = head(&repo);
-    repo.stage(MODELS, "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n");
+    repo.stage(
+        MODELS,
+        "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+    );
     repo.git(&["rm", "-q", "alembic.ini"]);
     let sha = repo.commit("tables gone from the models, migrations folder kept");
     let run = range(&repo, &base);

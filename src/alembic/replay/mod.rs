@@ -415,7 +415,11 @@ mod tests {
                 &[],
                 "    op.add_column('legacy', sa.Column('x', sa.Integer()))\n    op.drop_table('old_tags')",
             ),
-            ("b", &["a"], "    op.drop_table('tags')\n    op.create_table('tags', sa.Column('id', sa.Integer()))"),
+            (
+                "b",
+                &["a"],
+                "    op.drop_table('tags')\n    op.create_table('tags', sa.Column('id', sa.Integer()))",
+            ),
         ]);
         let head = replay(&h, &s);
         assert!(head.preexisting);

@@ -14,11 +14,13 @@ use rayon::prelude::*;
 use super::checks::Drop;
 use crate::alembic::History;
 use crate::alembic::ops::function_ops;
+use crate::alembic::{Environment, environment_of};
 use crate::changes::{ContentReader, Snapshot};
 use crate::models::ModelPaths;
 use crate::models::extract::{ModelFile, extract};
 use crate::models::schema::{Loc, Schema};
 use crate::python::Module;
+use crate::rules::model_head::in_script_folder;
 
 /// Where the models declare what `drop` removes, if they do.
 pub fn still_mapped(
@@ -26,6 +28,7 @@ pub fn still_mapped(
     snapshot: &Snapshot,
     reader: &dyn ContentReader,
     paths: &ModelPaths,
+    envs: &[Environment],
     limit: u64,
 ) -> anyhow::Result<Vec<Option<Loc>>> {
     if drops.is_empty() {
@@ -50,7 +53,12 @@ pub fn still_mapped(
         .collect();
     let mut entries = Vec::new();
     for e in snapshot.entries() {
-        if paths.may_be_model(e.path) {
+        // Revision files and the scripts beside them declare tables too,
+        // as they were: never the models.
+        if paths.may_be_model(e.path)
+            && !in_script_folder(envs, e.path)
+            && environment_of(envs, e.path).is_none()
+        {
             entries.push(e);
         }
     }

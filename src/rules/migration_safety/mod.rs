@@ -118,7 +118,7 @@ impl Rule for MigrationSafety {
         // Every drop against the models at once: one read of the model
         // files, whatever the number of migrations (`--all`).
         let drops: Vec<Drop> = pending.iter().map(|(_, _, d)| d.clone()).collect();
-        let locs = mapped::still_mapped(&drops, &snapshot, ctx.reader, &models, limit)?;
+        let locs = mapped::still_mapped(&drops, &snapshot, ctx.reader, &models, envs, limit)?;
         // Histories are loaded only for drops the models still declare.
         let mut histories: Vec<(&str, crate::alembic::History)> = Vec::new();
         for ((path, env, drop), loc) in pending.iter().zip(locs) {
