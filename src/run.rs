@@ -254,17 +254,28 @@ fn install(start: &Path, args: InstallArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The repository at `start`, its configuration (`config`: the
+/// `--config` given, relative to `start`) and the tracked files as they
+/// are in the working tree: where the read-only reports (`migrations`,
+/// `models`) start.
+fn working_tree(
+    start: &Path,
+    config: Option<&Path>,
+) -> anyhow::Result<(Repo, Config, Arc<crate::changes::Snapshot>)> {
+    let repo = Repo::open(start)?;
+    let explicit = config.map(|p| start.join(p));
+    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
+    let snapshot = repo.tracked()?.new_tree.get()?;
+    Ok((repo, config, snapshot))
+}
+
 /// `dbguard migrations`: the revision graph of every environment in the
 /// tracked files as they are in the working tree. Files whose revision
 /// cannot be read are left out of the graph and named on stderr.
 fn migrations(start: &Path, args: MigrationsArgs) -> anyhow::Result<ExitCode> {
     use crate::alembic::{History, environments};
     use crate::report::migrations::{EnvHistory, write_json, write_text};
-    let repo = Repo::open(start)?;
-    let explicit = args.config.as_ref().map(|p| start.join(p));
-    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
-    let set = repo.tracked()?;
-    let snapshot = set.new_tree.get()?;
+    let (repo, config, snapshot) = working_tree(start, args.config.as_deref())?;
     let store = repo.store();
     let mut envs = Vec::new();
     for env in environments(&snapshot, store.as_ref(), &config.migrations) {
@@ -291,11 +302,7 @@ fn models(start: &Path, args: ModelsArgs) -> anyhow::Result<ExitCode> {
     use crate::alembic::environments;
     use crate::report::models::{EnvHead, ModelsDiff, write_json, write_text};
     use crate::rules::model_head::{Known, Reference, all_differences, read_models};
-    let repo = Repo::open(start)?;
-    let explicit = args.config.as_ref().map(|p| start.join(p));
-    let (config, _) = Config::load(repo.root(), explicit.as_deref())?;
-    let set = repo.tracked()?;
-    let snapshot = set.new_tree.get()?;
+    let (repo, config, snapshot) = working_tree(start, args.config.as_deref())?;
     let store = repo.store();
     let envs = environments(&snapshot, store.as_ref(), &config.migrations);
     let models = read_models(&snapshot, store.as_ref(), &config, &envs)?;
