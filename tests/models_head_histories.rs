@@ -224,3 +224,61 @@ fn removing_tables_no_revision_ever_created_is_silent_beside_an_empty_environmen
         "{found:?}"
     );
 }
+
+const TYPES_PY: &str = "import sqlalchemy as sa\n\n\nclass UTCDateTime(sa.types.TypeDecorator):\n    impl = sa.DateTime\n    cache_ok = True\n";
+
+/// A revision names the project's `TypeDecorator` by its module path, as
+/// autogenerate writes it (flaskbb's `UTCDateTime`): the head stores its
+/// `impl`, so a model that changes the column back to a naive `DateTime`
+/// without a migration is seen.
+#[test]
+fn a_type_decorator_a_revision_names_by_module_path_is_resolved_in_the_head() {
+    let models = |ty: &str| {
+        format!(
+            "from sqlalchemy import Column, DateTime, Integer\nfrom sqlalchemy.orm import declarative_base\nfrom app.db.types import UTCDateTime\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    birthday = Column({ty})\n"
+        )
+    };
+    let repo = project(
+        &[
+            (
+                "migrations/versions/a1_users.py",
+                migration(
+                    "a1",
+                    None,
+                    "    op.create_table('users', sa.Column('id', sa.Integer(), nullable=False), sa.Column('birthday', sa.DateTime(), nullable=True), sa.PrimaryKeyConstraint('id'))\n",
+                ),
+            ),
+            (
+                "migrations/versions/b2_tz.py",
+                migration(
+                    "b2",
+                    Some("a1"),
+                    "    import app\n    op.alter_column('users', 'birthday', existing_type=sa.DateTime(), type_=app.db.types.UTCDateTime(timezone=True))\n",
+                ),
+            ),
+        ],
+        &models("UTCDateTime(timezone=True)"),
+    );
+    repo.stage("app/db/__init__.py", "")
+        .stage("app/db/types.py", TYPES_PY);
+    repo.commit("the type decorator");
+    repo.stage(MODELS, models("DateTime"));
+    repo.commit("no time zone on birthdays");
+    let (run, found) = last_commit(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("users.birthday"), "{found:?}");
+    assert!(found[0].contains("DateTime(timezone=True)"), "{found:?}");
+    // With the migration that takes the time zone away: silent.
+    repo.stage(
+        "migrations/versions/c3_naive.py",
+        migration(
+            "c3",
+            Some("b2"),
+            "    op.alter_column('users', 'birthday', type_=sa.DateTime(), existing_type=app.db.types.UTCDateTime(timezone=True))\n",
+        ),
+    );
+    repo.git(&["commit", "-q", "--amend", "--no-edit"]);
+    let (run, found) = last_commit(&repo);
+    assert_eq!(found, Vec::<String>::new(), "{}", run.stdout);
+}

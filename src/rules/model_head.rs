@@ -53,7 +53,9 @@ impl Reference {
     ) -> anyhow::Result<Reference> {
         let mut heads = Vec::new();
         for env in envs {
-            heads.push((env.clone(), replay::head(env, snapshot, reader)?));
+            let head = replay::head(env, snapshot, reader)?;
+            let head = super::head_types::resolve(&head, env, snapshot, reader)?;
+            heads.push((env.clone(), head));
         }
         Ok(Reference { heads })
     }
