@@ -6,8 +6,9 @@
 //! names assigned in branches, an enum type's `.create(bind)`,
 //! sqlalchemy-searchable's functions, a loop over the file's own helpers.
 //! Models read `Column = functools.partial(db.Column, nullable=False)` as
-//! nullable. Each test has its control: a real difference is still
-//! reported, so silence means the head was read, not given up.
+//! nullable; what env.py's `include_object` hides was compared. Each test
+//! has its control: a real difference is still reported, so silence
+//! means the head was read, not given up.
 
 mod common;
 
@@ -142,6 +143,34 @@ fn a_partial_column_with_nullable_false_matches_not_null_migrations() {
     let found = messages(&repo.check_json(&["--all"]));
     assert!(
         found.len() == 1 && found[0].starts_with("favorites.object_type"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn what_include_object_hides_from_autogenerate_is_not_compared() {
+    let env = "from alembic import context\n\nIGNORED = ('spatial_ref_sys',)\n\n\ndef include_object(object, name, type_, reflected, compare_to):\n    if type_ == 'unique_constraint' and name == 'units_name_key' and compare_to is None:\n        return False\n    if type_ == 'table' and name in IGNORED:\n        return False\n    return True\n\n\ncontext.configure(target_metadata=None, include_object=include_object)\n";
+    let models = "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Unit(Base):\n    __tablename__ = 'units'\n    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n    code = Column(String(10))\n\n\nclass Ref(Base):\n    __tablename__ = 'spatial_ref_sys'\n    srid = Column(Integer, primary_key=True)\n";
+    let history = vec![(
+        "migrations/versions/c1_units.py",
+        migration(
+            "c1",
+            None,
+            "",
+            "def upgrade():\n    op.create_table('units', sa.Column('id', sa.Integer(), nullable=False), sa.Column('name', sa.String(50)), sa.Column('code', sa.String(10)), sa.PrimaryKeyConstraint('id'), sa.UniqueConstraint('name', name='units_name_key'))\n",
+        ),
+    )];
+    let repo = project(&[("app/models.py", models)], &history);
+    repo.write("migrations/env.py", env);
+    let found = messages(&repo.check_json(&["--all"]));
+    assert!(found.is_empty(), "{found:?}");
+
+    // Control: without the hook, both are reported.
+    repo.write("migrations/env.py", "from alembic import context\n");
+    let found = messages(&repo.check_json(&["--all"]));
+    assert!(
+        found.iter().any(|m| m.contains("units unique constraint"))
+            && found.iter().any(|m| m.contains("spatial_ref_sys")),
         "{found:?}"
     );
 }

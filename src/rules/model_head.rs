@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::alembic::include_object;
 use crate::alembic::replay::{self, Head, Knows};
 use crate::alembic::{Environment, environment_of};
 use crate::blob_cache;
@@ -44,6 +45,59 @@ pub enum Known<'r> {
     Unknown,
 }
 
+/// `head` without what the environment's `include_object` hook hides
+/// from autogenerate: a hidden table is unknown, a table with a hidden
+/// column is unknown, and a table with a hidden index or constraint has
+/// its constraints unknown (its columns are still compared).
+fn hide(
+    head: Arc<Head>,
+    env: &Environment,
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+) -> anyhow::Result<Arc<Head>> {
+    let path = if env.script_location.is_empty() {
+        "env.py".to_string()
+    } else {
+        format!("{}/env.py", env.script_location)
+    };
+    let Some(e) = snapshot.get(&path) else {
+        return Ok(head);
+    };
+    let hidden = match blob_cache::module(e.blob, || reader.read(e.blob, DEFAULT_MAX_FILE_SIZE))? {
+        Some(m) => blob_cache::derived("include-object", e.blob.object_id(), &path, || {
+            include_object::hidden(&m)
+        }),
+        None => return Ok(head),
+    };
+    if hidden.is_empty() {
+        return Ok(head);
+    }
+    let mut h = (*head).clone();
+    for t in &h.schema.tables {
+        let key = t.name.to_lowercase();
+        let bare = key.rsplit('.').next().unwrap_or(&key).to_string();
+        if hidden.tables.contains(&bare)
+            || t.columns.iter().any(|c| hidden.columns.contains(&c.name))
+        {
+            h.unknown.insert(key);
+            continue;
+        }
+        let named = t
+            .indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(t.uniques.iter().map(|u| &u.name))
+            .chain(t.foreign_keys.iter().map(|f| &f.name));
+        if named.flatten().any(|n| hidden.constraints.contains(n)) {
+            h.loose.insert(key);
+        }
+    }
+    for name in &hidden.tables {
+        h.unknown.insert(name.to_lowercase());
+    }
+    Ok(Arc::new(h))
+}
+
 impl Reference {
     /// Replays every environment of `snapshot`.
     pub fn load(
@@ -55,6 +109,7 @@ impl Reference {
         for env in envs {
             let head = replay::head(env, snapshot, reader)?;
             let head = super::head_types::resolve(&head, env, snapshot, reader)?;
+            let head = hide(head, env, snapshot, reader)?;
             heads.push((env.clone(), head));
         }
         Ok(Reference { heads })
