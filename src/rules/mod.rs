@@ -22,6 +22,7 @@ pub mod db_files;
 mod destructive;
 pub mod env_files;
 pub mod gitignore;
+mod head_types;
 mod migration_files;
 pub mod migration_ops;
 pub mod migration_safety;

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::alembic::include_object;
 use crate::alembic::replay::{self, Head, Knows};
 use crate::alembic::{Environment, environment_of};
 use crate::blob_cache;
@@ -45,6 +46,59 @@ pub enum Known<'r> {
     Unknown,
 }
 
+/// `head` without what the environment's `include_object` hook hides
+/// from autogenerate: a hidden table is unknown, a table with a hidden
+/// column is unknown, and a table with a hidden index or constraint has
+/// its constraints unknown (its columns are still compared).
+fn hide(
+    head: Arc<Head>,
+    env: &Environment,
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+) -> anyhow::Result<Arc<Head>> {
+    let path = if env.script_location.is_empty() {
+        "env.py".to_string()
+    } else {
+        format!("{}/env.py", env.script_location)
+    };
+    let Some(e) = snapshot.get(&path) else {
+        return Ok(head);
+    };
+    let hidden = match blob_cache::module(e.blob, || reader.read(e.blob, DEFAULT_MAX_FILE_SIZE))? {
+        Some(m) => blob_cache::derived("include-object", e.blob.object_id(), &path, || {
+            include_object::hidden(&m)
+        }),
+        None => return Ok(head),
+    };
+    if hidden.is_empty() {
+        return Ok(head);
+    }
+    let mut h = (*head).clone();
+    for t in &h.schema.tables {
+        let key = t.name.to_lowercase();
+        let bare = key.rsplit('.').next().unwrap_or(&key).to_string();
+        if hidden.tables.contains(&bare)
+            || t.columns.iter().any(|c| hidden.columns.contains(&c.name))
+        {
+            h.unknown.insert(key);
+            continue;
+        }
+        let named = t
+            .indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(t.uniques.iter().map(|u| &u.name))
+            .chain(t.foreign_keys.iter().map(|f| &f.name));
+        if named.flatten().any(|n| hidden.constraints.contains(n)) {
+            h.loose.insert(key);
+        }
+    }
+    for name in &hidden.tables {
+        h.unknown.insert(name.to_lowercase());
+    }
+    Ok(Arc::new(h))
+}
+
 impl Reference {
     /// Replays every environment of `snapshot`.
     pub fn load(
@@ -54,13 +108,28 @@ impl Reference {
     ) -> anyhow::Result<Reference> {
         let mut heads = Vec::new();
         for env in envs {
-            heads.push((env.clone(), replay::head(env, snapshot, reader)?));
+            let head = replay::head(env, snapshot, reader)?;
+            let head = super::head_types::resolve(&head, env, snapshot, reader)?;
+            let head = hide(head, env, snapshot, reader)?;
+            heads.push((env.clone(), head));
         }
         Ok(Reference { heads })
     }
 
     /// What the heads know about `table` (its name unknown: unknown).
     pub fn knows<'r>(&'r self, table: &Table) -> Known<'r> {
+        self.knows_as(table, false)
+    }
+
+    /// What the heads know about `table` that the models no longer
+    /// declare: as [`Reference::knows`], except that an environment with
+    /// no revision at all never created it (a table it could only have
+    /// received from a first migration still to be written).
+    pub fn knows_removed<'r>(&'r self, table: &Table) -> Known<'r> {
+        self.knows_as(table, true)
+    }
+
+    fn knows_as<'r>(&'r self, table: &Table, removed: bool) -> Known<'r> {
         if table.name_unknown || self.heads.is_empty() {
             return Known::Unknown;
         }
@@ -73,11 +142,13 @@ impl Reference {
         let mut opaque = false;
         let mut dropped = false;
         let mut maybe = false;
-        for (_, h) in &self.heads {
+        for (i, (_, h)) in self.heads.iter().enumerate() {
             dropped |= h.drops(&table.name);
             match h.knows(&table.name) {
                 Knows::Table(t) => found.push((t, h.as_ref())),
+                Knows::Unknown if removed && h.no_revisions => {}
                 Knows::Unknown if h.opaque.is_some() => opaque = true,
+                Knows::Maybe if !self.starts_elsewhere(i) => {}
                 Knows::Maybe => maybe = true,
                 Knows::Unknown => return Known::Unknown,
                 Knows::Absent => {}
@@ -93,6 +164,29 @@ impl Reference {
             [] if opaque || (maybe && !dropped) => Known::Unknown,
             [] => Known::Absent,
         }
+    }
+
+    /// Whether the history of head `i` starts from a schema made outside
+    /// every environment: it acts on a table that no environment creates.
+    /// A plugin's history that only alters the core's tables (ckan's
+    /// activity and tracking plugins) starts from the core's schema, which
+    /// the core's own head knows: a table neither creates is absent.
+    fn starts_elsewhere(&self, i: usize) -> bool {
+        let h = &self.heads[i].1;
+        h.preexisting
+            && h.foreign.iter().any(|t| {
+                !self
+                    .heads
+                    .iter()
+                    .enumerate()
+                    .any(|(j, (_, o))| j != i && matches!(o.knows(t), Knows::Table(_)))
+            })
+    }
+
+    /// Whether some history acts on `table` without creating it (see
+    /// [`Head::acts_on_existing`]): the database has it.
+    pub fn acts_on_existing(&self, table: &str) -> bool {
+        self.heads.iter().any(|(_, h)| h.acts_on_existing(table))
     }
 
     /// The table names a head knows (lowercase), for foreign keys.
@@ -305,14 +399,25 @@ pub fn split(
             keys.push(k);
         }
     }
+    let by_name = |s: &Schema, key: &str| {
+        s.tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(key))
+            .cloned()
+    };
+    // Tables the change adds to the models that the database has (the
+    // migrations create them, or act on them though none creates them):
+    // a removed table with the same columns is their old, wrong name.
+    let existing: Vec<Table> = keys
+        .iter()
+        .filter(|k| by_name(old, k).is_none())
+        .filter_map(|k| by_name(new, k))
+        .filter(|t| {
+            matches!(reference.knows(t), Known::Table(..)) || reference.acts_on_existing(&t.name)
+        })
+        .collect();
     for key in keys {
-        let by_name = |s: &Schema| {
-            s.tables
-                .iter()
-                .find(|t| t.name.eq_ignore_ascii_case(&key))
-                .cloned()
-        };
-        let (n, o) = (by_name(new), by_name(old));
+        let (n, o) = (by_name(new, &key), by_name(old, &key));
         if n.as_ref().is_none_or(|t| t.columns.is_empty())
             && o.as_ref().is_none_or(|t| t.columns.is_empty())
         {
@@ -323,15 +428,21 @@ pub fn split(
         let mut scope = scopes.get(&key).cloned().unwrap_or_else(Scope::whole);
         scope.partial = partial.contains(&key);
         match (n, o) {
-            (Some(t), _) => match differences(reference, &t, &scope) {
+            (Some(t), o) => match differences(reference, &t, &scope) {
                 Some(d) => found.extend(d),
+                // A table the models add that the history acts on though
+                // none of its revisions creates it (it came from
+                // `create_all`): the model catches up with the database.
+                None if o.is_none() && reference.acts_on_existing(&t.name) => {}
                 None => {
                     unknown.insert(key);
                 }
             },
             // Declared now in a file that is not read as a model file.
             (None, Some(_)) if moved.contains(&key) => {}
-            (None, Some(o)) => match reference.knows(&o) {
+            // Renamed in the models to a name the database has.
+            (None, Some(o)) if existing.iter().any(|t| same_columns(t, &o)) => {}
+            (None, Some(o)) => match reference.knows_removed(&o) {
                 // The models dropped a table the migrations still create.
                 Known::Table(..) => found.push(compare::extra_table(&o.name, &o.loc)),
                 // Both agree it is gone (a revert, a migration that landed
@@ -354,6 +465,15 @@ pub fn split(
         differences: found,
         fallback,
     }
+}
+
+/// Whether two tables declare the same column names (any order, any
+/// case): one table under two names.
+fn same_columns(a: &Table, b: &Table) -> bool {
+    let names = |t: &Table| -> std::collections::BTreeSet<String> {
+        t.columns.iter().map(|c| c.name.to_lowercase()).collect()
+    };
+    !a.columns.is_empty() && names(a) == names(b)
 }
 
 /// `check --all`: every model against the schema the migrations build, a

@@ -26,6 +26,7 @@ use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
 use crate::alembic::pyconfig;
+use crate::alembic::replay::steps::{self, Step};
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
@@ -423,7 +424,18 @@ impl Rule for ModelMigration {
                         && c.old != c.new
                 })
                 .collect();
-            if !edited.is_empty() && covers(&edited)? {
+            // An edit that takes an operation on a changed table out (the
+            // model goes back to what the database had) covers it too.
+            let before: Vec<Change> = edited
+                .iter()
+                .map(|c| Change {
+                    new: c.old.clone(),
+                    ..(*c).clone()
+                })
+                .collect();
+            if !edited.is_empty()
+                && (covers(&edited)? || covers(&before.iter().collect::<Vec<_>>())?)
+            {
                 return Ok(());
             }
             for (path, group) in &by_file {
@@ -730,18 +742,32 @@ fn migration_mentions(bytes: &[u8], tables: &[String]) -> bool {
     if m.has_errors() || ops.is_empty() {
         return true;
     }
-    ops.iter().any(|op| {
-        let named = [op.table.as_deref(), op.new_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|t| tables.iter().any(|x| x == t));
-        let in_sql = op
-            .sql
-            .as_deref()
-            .is_some_and(|s| tables.iter().any(|x| mentions(s, x)));
-        let opaque_sql = op.name == "execute" && op.sql.is_none();
-        named || in_sql || opaque_sql
-    })
+    // Tables named through a loop (`for t in ["a", "b"]: op.add_column(t,
+    // ...)`) or a helper's parameter, as the replay reads them.
+    let replayed = steps::read(bytes, "").iter().any(|step| {
+        let table = match step {
+            Step::CreateTable(t) => Some(t.name.as_str()),
+            Step::DropTable(t) | Step::Unknown(t) => Some(t.as_str()),
+            other => other.existing_table(),
+        };
+        table.is_some_and(|t| {
+            let bare = t.rsplit('.').next().unwrap_or(t);
+            tables.iter().any(|x| x == bare)
+        })
+    });
+    replayed
+        || ops.iter().any(|op| {
+            let named = [op.table.as_deref(), op.new_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|t| tables.iter().any(|x| x == t));
+            let in_sql = op
+                .sql
+                .as_deref()
+                .is_some_and(|s| tables.iter().any(|x| mentions(s, x)));
+            let opaque_sql = op.name == "execute" && op.sql.is_none();
+            named || in_sql || opaque_sql
+        })
 }
 
 #[cfg(test)]
@@ -830,6 +856,27 @@ mod tests {
         let out = run(&old, &new);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].kind.as_deref(), Some("no-migration"));
+    }
+
+    #[test]
+    fn an_edit_through_a_loop_or_taking_an_operation_out_covers_the_model() {
+        let path = "backend/migrations/versions/b_add_email.py";
+        // The edited revision adds the column to tables named by a loop.
+        const LOOP: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    for t in ['groups', 'users']:\n        op.add_column(t, sa.Column('email', sa.String(), nullable=False))\ndef downgrade():\n    pass\n";
+        const LOOP_OLD: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    for t in ['groups']:\n        op.add_column(t, sa.Column('email', sa.String()))\ndef downgrade():\n    pass\n";
+        let mut old = base(MODELS);
+        old.push((path, LOOP_OLD));
+        let mut new = base(MODELS2);
+        new.push((path, LOOP));
+        assert!(run(&old, &new).is_empty());
+        // The model goes back (email removed) and the edit takes the
+        // revision's operation on `users` out.
+        const WITH: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    op.add_column('users', sa.Column('email', sa.String(255)))\n    op.create_table('tmp')\ndef downgrade():\n    pass\n";
+        let mut old = base(MODELS2);
+        old.push((path, WITH));
+        let mut new = base(MODELS);
+        new.push((path, OTHER));
+        assert!(run(&old, &new).is_empty());
     }
 
     #[test]
