@@ -282,3 +282,45 @@ fn a_type_decorator_a_revision_names_by_module_path_is_resolved_in_the_head() {
     let (run, found) = last_commit(&repo);
     assert_eq!(found, Vec::<String>::new(), "{}", run.stdout);
 }
+
+/// flaskbb f5035599: `String(20)` turned `Enum`. Alembic's `compare_type`
+/// reports it (a native enum is a type of its own; a non-native one is a
+/// `VARCHAR` as long as its longest value, 14 here); renaming the enum's
+/// class afterwards is nothing Alembic compares.
+#[test]
+fn a_string_turned_enum_needs_a_migration_and_renaming_the_enum_does_not() {
+    let models = |ty: &str| {
+        format!(
+            "import enum\nfrom sqlalchemy import Column, Enum, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass ValueTypes(enum.Enum):\n    string = 'string'\n    selectmultiple = 'selectmultiple'\n\n\nclass Setting(Base):\n    __tablename__ = \"settings\"\n    id = Column(Integer, primary_key=True)\n    value_type = Column({ty}, nullable=False)\n"
+        )
+    };
+    let repo = project(
+        &[(
+            "migrations/versions/a1_settings.py",
+            migration(
+                "a1",
+                None,
+                "    op.create_table('settings', sa.Column('id', sa.Integer(), nullable=False), sa.Column('value_type', sa.String(length=20), nullable=False), sa.PrimaryKeyConstraint('id'))\n",
+            ),
+        )],
+        &models("String(20)"),
+    );
+    repo.stage(MODELS, models("Enum(ValueTypes)"));
+    repo.commit("value types are an enum");
+    let (run, found) = last_commit(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "settings.value_type type is String(length=20) in the migrations, Enum(ValueTypes) in the models"
+        ),
+        "{found:?}"
+    );
+    repo.stage(
+        MODELS,
+        models("Enum(ValueType)").replace("class ValueTypes(", "class ValueType("),
+    );
+    repo.commit("singular");
+    let (run, found) = last_commit(&repo);
+    assert_eq!(found, Vec::<String>::new(), "{}", run.stdout);
+}

@@ -425,7 +425,13 @@ pub fn split(
             // table inheritance): no table of its own either way.
             continue;
         }
-        let mut scope = scopes.get(&key).cloned().unwrap_or_else(Scope::whole);
+        let mut scope = match scopes.get(&key) {
+            Some(s) => s.clone(),
+            // In both versions, and nothing changed that Alembic compares
+            // (an enum's values or name): nothing to compare.
+            None if n.is_some() && o.is_some() => continue,
+            None => Scope::whole(),
+        };
         scope.partial = partial.contains(&key);
         match (n, o) {
             (Some(t), o) => match differences(reference, &t, &scope) {
