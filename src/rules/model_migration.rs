@@ -5,7 +5,7 @@
 //! commit of a range); not with `--all`, which has no before state. The
 //! models the change touches are read before and after (together with the
 //! unchanged model files that mention their bases or declare-site mixins,
-//! see [`context_names`]), their schemas compared (`src/models/`), and:
+//! see [`crate::models::extract::context_names`]), their schemas compared (`src/models/`), and:
 //!
 //! - a schema change with no new migration file in any Alembic
 //!   environment is an error, reported at the model file, at the first
@@ -30,14 +30,15 @@ use crate::alembic::replay::steps::{self, Step};
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
-use super::model_head::{self, Reference, partial_tables};
+use super::model_facts::{self, ModuleFacts};
+use super::model_head::{self, Reference};
 use crate::blob_cache;
 use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::extract::{SharedFile, extract_shared};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -161,8 +162,12 @@ impl Rule for ModelMigration {
             .flat_map(|c| std::iter::once(c.path.as_str()).chain(c.old_path.as_deref()))
             .collect();
         let mut names: Vec<String> = Vec::new();
-        for (_, m) in old_files.iter().chain(&new_files) {
-            names.extend(context_names(m));
+        for ((_, m), id) in old_files
+            .iter()
+            .chain(&new_files)
+            .zip(old_ids.iter().chain(&new_ids))
+        {
+            names.extend(ModuleFacts::cached(*id, m).context_names.iter().cloned());
         }
         names.sort();
         names.dedup();
@@ -268,16 +273,16 @@ impl Rule for ModelMigration {
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
             blob_cache::schema(key, || {
-                let all: Vec<ModelFile<'_>> = files
+                let all: Vec<SharedFile<'_>> = files
                     .iter()
                     .chain(&context)
-                    .map(|(path, module)| ModelFile { path, module })
+                    .map(|(path, module)| SharedFile { path, module })
                     .collect();
-                let libs: Vec<ModelFile<'_>> = libraries
+                let libs: Vec<SharedFile<'_>> = libraries
                     .iter()
-                    .map(|(path, module)| ModelFile { path, module })
+                    .map(|(path, module)| SharedFile { path, module })
                     .collect();
-                extract_with(&all, &libs)
+                extract_shared(&all, &libs)
             })
         };
         let old = schema(&old_files, &old_ids);
@@ -336,12 +341,13 @@ impl Rule for ModelMigration {
             }
         } else {
             let reference = Reference::load(envs, &snapshot, ctx.reader)?;
-            let modules: Vec<&Module> = new_files
+            let facts: Vec<Arc<ModuleFacts>> = new_files
                 .iter()
                 .chain(&context)
-                .map(|(_, m)| m.as_ref())
+                .zip(new_ids.iter().chain(&context_ids))
+                .map(|((_, m), id)| ModuleFacts::cached(*id, m))
                 .collect();
-            let partial = partial_tables(&new, &modules);
+            let partial = model_facts::partial_tables(&new, &facts);
             let moved = moved_out(ctx, &old, &new, &changed, &is_migration, limit)?;
             let split = model_head::split(&reference, &old, &new, changes, &partial, &moved);
             let edited_any = ctx
