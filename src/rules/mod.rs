@@ -27,6 +27,7 @@ mod migration_files;
 pub mod migration_ops;
 pub mod migration_safety;
 pub mod migrations;
+pub mod model_facts;
 pub mod model_head;
 pub mod model_migration;
 pub mod sql_injection;

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::alembic::include_object;
 use crate::alembic::replay::{self, Head, Knows};
 use crate::alembic::{Environment, environment_of};
 use crate::blob_cache;
@@ -19,11 +20,12 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::models::ModelPaths;
 use crate::models::compare::{self, Scope};
 use crate::models::diff::Change;
-use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::extract::{ModelFile, extract_with};
 use crate::models::imports;
 use crate::models::schema::{Schema, Table};
 use crate::python::Module;
 
+use super::model_facts::ModuleFacts;
 use super::{Context, RuleId};
 use crate::changes::Mode;
 use crate::finding::Finding;
@@ -44,6 +46,59 @@ pub enum Known<'r> {
     Unknown,
 }
 
+/// `head` without what the environment's `include_object` hook hides
+/// from autogenerate: a hidden table is unknown, a table with a hidden
+/// column is unknown, and a table with a hidden index or constraint has
+/// its constraints unknown (its columns are still compared).
+fn hide(
+    head: Arc<Head>,
+    env: &Environment,
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+) -> anyhow::Result<Arc<Head>> {
+    let path = if env.script_location.is_empty() {
+        "env.py".to_string()
+    } else {
+        format!("{}/env.py", env.script_location)
+    };
+    let Some(e) = snapshot.get(&path) else {
+        return Ok(head);
+    };
+    let hidden = match blob_cache::module(e.blob, || reader.read(e.blob, DEFAULT_MAX_FILE_SIZE))? {
+        Some(m) => blob_cache::derived("include-object", e.blob.object_id(), &path, || {
+            include_object::hidden(&m)
+        }),
+        None => return Ok(head),
+    };
+    if hidden.is_empty() {
+        return Ok(head);
+    }
+    let mut h = (*head).clone();
+    for t in &h.schema.tables {
+        let key = t.name.to_lowercase();
+        let bare = key.rsplit('.').next().unwrap_or(&key).to_string();
+        if hidden.tables.contains(&bare)
+            || t.columns.iter().any(|c| hidden.columns.contains(&c.name))
+        {
+            h.unknown.insert(key);
+            continue;
+        }
+        let named = t
+            .indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(t.uniques.iter().map(|u| &u.name))
+            .chain(t.foreign_keys.iter().map(|f| &f.name));
+        if named.flatten().any(|n| hidden.constraints.contains(n)) {
+            h.loose.insert(key);
+        }
+    }
+    for name in &hidden.tables {
+        h.unknown.insert(name.to_lowercase());
+    }
+    Ok(Arc::new(h))
+}
+
 impl Reference {
     /// Replays every environment of `snapshot`.
     pub fn load(
@@ -55,6 +110,7 @@ impl Reference {
         for env in envs {
             let head = replay::head(env, snapshot, reader)?;
             let head = super::head_types::resolve(&head, env, snapshot, reader)?;
+            let head = hide(head, env, snapshot, reader)?;
             heads.push((env.clone(), head));
         }
         Ok(Reference { heads })
@@ -208,69 +264,15 @@ pub struct Models {
 }
 
 /// The tables (lowercase) of `schema` whose class names a base that is
-/// not a class of `modules` (see [`Models::partial`]).
+/// not a class of `modules` (see [`Models::partial`] and
+/// [`super::model_facts::partial_tables`], which reads the same from facts
+/// kept per blob).
 pub fn partial_tables(schema: &Schema, modules: &[&Module]) -> HashSet<String> {
-    let mut unresolved: HashSet<String> = HashSet::new();
-    let mut defined: HashSet<String> = HashSet::new();
-    let mut bases: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for m in modules {
-        unresolved.extend(context_names(m));
-        // `Base = declarative_base()`, `Model = db.Model`: defined here.
-        for stmt in m.module_statements() {
-            if let Some(a) = m.assignment(stmt) {
-                defined.insert(a.name.to_string());
-            }
-        }
-        for n in crate::python::descendants(m.root()) {
-            if n.kind() != "class_definition" {
-                continue;
-            }
-            let Some(name) = n.child_by_field_name("name") else {
-                continue;
-            };
-            let name = m.text(name).to_string();
-            let supers: Vec<String> = n
-                .child_by_field_name("superclasses")
-                .map(|a| {
-                    crate::python::named_children(a)
-                        .into_iter()
-                        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
-                        .map(|b| {
-                            let t = m.text(b);
-                            t.rsplit('.').next().unwrap_or(t).to_string()
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            bases.entry(name.clone()).or_default().extend(supers);
-            defined.insert(name);
-        }
-    }
-    unresolved.retain(|b| !defined.contains(b));
-    // A class is partial when it, or a base it inherits from, names an
-    // unresolved base.
-    let partial_class = |class: &str| {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut stack = vec![class];
-        while let Some(c) = stack.pop() {
-            if !seen.insert(c) {
-                continue;
-            }
-            for b in bases.get(c).into_iter().flatten() {
-                if unresolved.contains(b) {
-                    return true;
-                }
-                stack.push(b);
-            }
-        }
-        false
-    };
-    schema
-        .tables
+    let facts: Vec<Arc<ModuleFacts>> = modules
         .iter()
-        .filter(|t| t.class_name.as_deref().is_some_and(partial_class))
-        .map(|t| t.name.to_lowercase())
-        .collect()
+        .map(|m| Arc::new(ModuleFacts::of(m)))
+        .collect();
+    super::model_facts::partial_tables(schema, &facts)
 }
 
 /// Every model file of `snapshot` read together (migration files and
