@@ -148,10 +148,7 @@ pub fn only_enums_changed(old: &Table, new: &Table) -> bool {
             c.type_ = oc.type_.clone();
         }
     }
-    let one = |t: Table| Schema {
-        tables: vec![t],
-        ..Schema::default()
-    };
+    let one = |t: Table| Schema { tables: vec![t] };
     super::diff::diff(&one(old.clone()), &one(n)).is_empty()
 }
 
