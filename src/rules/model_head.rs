@@ -429,7 +429,13 @@ pub fn split(
             Some(s) => s.clone(),
             // In both versions, and nothing changed that Alembic compares
             // (an enum's values or name): nothing to compare.
-            None if n.is_some() && o.is_some() => continue,
+            None if n
+                .as_ref()
+                .zip(o.as_ref())
+                .is_some_and(|(n, o)| compare::only_enums_changed(o, n)) =>
+            {
+                continue;
+            }
             None => Scope::whole(),
         };
         scope.partial = partial.contains(&key);
