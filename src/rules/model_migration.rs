@@ -282,7 +282,7 @@ impl Rule for ModelMigration {
                     .iter()
                     .map(|(path, module)| SharedFile { path, module })
                     .collect();
-                extract_shared(&all, &libs)
+                extract_shared(&all, &libs, &blob_cache::holds)
             })
         };
         let old = schema(&old_files, &old_ids);

@@ -270,6 +270,11 @@ impl<'m> Resolver<'m> {
                 spec.name = Some(name);
                 continue;
             }
+            if i == 0 && arg.kind() == "string" {
+                // An f-string name, known while a loop or helper binds it.
+                spec.name = self.bound_string(scan, *arg);
+                continue;
+            }
             self.apply_column_positional(scan, spec, *arg, true);
         }
         for (k, v) in &call.keywords {

@@ -12,9 +12,9 @@
 //! Scans hold tree-sitter nodes, which cannot cross threads: each worker
 //! thread keeps its own (a range's commits are split between threads, so
 //! each thread sees its own part of the history anyway). A scan is kept
-//! only while its module is also held elsewhere (by the parsed modules of
-//! `blob_cache`, or by the caller): keeping scans costs no more trees in
-//! memory than those, and a count and byte bound cap it besides.
+//! only while the caller's cache of parsed modules (`blob_cache`) holds
+//! its module too: keeping scans costs no more trees in memory than that
+//! cache, and a count and byte bound cap it besides.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -30,7 +30,7 @@ use crate::models::canon::Prefixes;
 use crate::python::Module;
 
 /// Modules whose scans one thread keeps at once.
-const KEPT: usize = 96;
+const KEPT: usize = 64;
 
 /// Their sources add up to at most this (a parsed tree takes ~35 bytes
 /// per byte of source, and the trees are mostly shared with
@@ -127,7 +127,13 @@ thread_local! {
 /// The kept scan of `module` read at `path`, made now when this thread
 /// keeps none. The same parsed module (the same `Arc`) is the same text:
 /// a kept entry holds its module, so its address names no other.
-pub(super) fn get(path: &str, module: &Arc<Module>) -> Rc<Kept> {
+/// `held`: whether the caller's own cache of parsed modules still holds
+/// a module (the scans of the others are let go).
+pub(super) fn get(
+    path: &str,
+    module: &Arc<Module>,
+    held: &dyn Fn(&Arc<Module>) -> bool,
+) -> Rc<Kept> {
     CACHE.with(|cell| {
         let mut c = cell.borrow_mut();
         let hit = c.kept.iter().position(|k| {
@@ -143,11 +149,11 @@ pub(super) fn get(path: &str, module: &Arc<Module>) -> Rc<Kept> {
         let k = Rc::new(Kept::new_for(path, module));
         c.bytes += k.bytes();
         c.kept.push_back(Rc::clone(&k));
-        // A module nobody else holds any more (dropped from the parsed
-        // modules of `blob_cache`) is parsed again before it is read
-        // again, into a new module: its scan would never be asked for.
-        c.kept
-            .retain(|k| Arc::strong_count(&k.borrow_owner().module) > 1);
+        // A module the caller's cache let go of is parsed again before it
+        // is read again, into a new module: its scan would never be asked
+        // for, and keeping it would keep its tree (another thread's kept
+        // scans may hold the same module: a count of holders cannot say).
+        c.kept.retain(|k| held(&k.borrow_owner().module));
         c.bytes = c.kept.iter().map(|k| k.bytes()).sum();
         while c.kept.len() > KEPT || (c.bytes > BYTES_KEPT && c.kept.len() > 1) {
             if let Some(old) = c.kept.pop_front() {
@@ -187,7 +193,7 @@ mod tests {
             .collect();
         (
             format!("{:?}", extract_with(&plain, &[])),
-            format!("{:?}", extract_shared(&shared, &[])),
+            format!("{:?}", extract_shared(&shared, &[], &|_| true)),
         )
     }
 
@@ -230,23 +236,22 @@ mod tests {
     #[test]
     fn a_scan_is_kept_per_module_and_path() {
         let m = parse("class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer)\n");
-        let first = get("a.py", &m);
-        assert!(Rc::ptr_eq(&first, &get("a.py", &m)));
-        assert!(!Rc::ptr_eq(&first, &get("b.py", &m)));
+        let first = get("a.py", &m, &|_| true);
+        assert!(Rc::ptr_eq(&first, &get("a.py", &m, &|_| true)));
+        assert!(!Rc::ptr_eq(&first, &get("b.py", &m, &|_| true)));
         // The same text parsed again is another module.
         let again = parse("class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer)\n");
-        assert!(!Rc::ptr_eq(&first, &get("a.py", &again)));
+        assert!(!Rc::ptr_eq(&first, &get("a.py", &again, &|_| true)));
     }
 
     #[test]
-    fn a_module_held_by_nobody_else_is_not_kept() {
+    fn a_module_the_callers_cache_let_go_of_is_not_kept() {
         let m = parse("class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer)\n");
-        let first = get("a.py", &m);
-        drop(m);
-        drop(first);
-        // The next insertion lets go of the modules only the cache holds.
+        let _first = get("a.py", &m, &|_| true);
+        // The next insertion lets go of the modules the caller's cache no
+        // longer holds, though they are alive.
         let other = parse("x = 1\n");
-        let _kept = get("c.py", &other);
+        let _kept = get("c.py", &other, &|x| Arc::ptr_eq(x, &other));
         CACHE.with(|c| {
             let c = c.borrow();
             assert_eq!(c.kept.len(), 1);

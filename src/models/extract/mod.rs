@@ -91,12 +91,17 @@ pub struct SharedFile<'a> {
 /// [`extract_with`] for modules a caller keeps parsed across calls (a
 /// `--range` reads the same model files in commit after commit): the
 /// first pass over each file is kept with its module (see `kept`) and
-/// reused, with the same result.
-pub fn extract_shared(files: &[SharedFile<'_>], libraries: &[SharedFile<'_>]) -> Schema {
+/// reused, with the same result, while `held` says the caller's own
+/// cache of parsed modules holds the module.
+pub fn extract_shared(
+    files: &[SharedFile<'_>],
+    libraries: &[SharedFile<'_>],
+    held: &dyn Fn(&Arc<Module>) -> bool,
+) -> Schema {
     let kept: Vec<Rc<kept::Kept>> = files
         .iter()
         .chain(libraries)
-        .map(|f| kept::get(f.path, f.module))
+        .map(|f| kept::get(f.path, f.module, held))
         .collect();
     let scans: Vec<Scan<'_>> = kept.iter().map(|k| k.scan()).collect();
     let mut classes = Vec::new();

@@ -224,3 +224,28 @@ fn a_partial_of_column_gives_its_keywords_to_every_column() {
         s.render()
     );
 }
+
+#[test]
+fn tables_made_in_a_module_level_loop_over_literals_are_read_per_value() {
+    let s = schema(
+        "from sqlalchemy import Boolean, Column, ForeignKey, Table\n\nfor entity in ('user', 'group'):\n    table = Table(\n        f'{entity}_role_map',\n        Base.metadata,\n        Column(f'{entity}_id', ForeignKey(f'{entity}s.id', ondelete='CASCADE'), primary_key=True),\n        Column('managed', Boolean, default=False),\n    )\n",
+    );
+    let t = s.table("group_role_map").expect("group_role_map");
+    assert_eq!(t.primary_key, ["group_id"]);
+    assert_eq!(
+        t.column("group_id").unwrap().foreign_keys[0].target,
+        "groups.id"
+    );
+    assert!(t.column("managed").unwrap().nullable);
+    assert!(
+        s.table("user_role_map")
+            .unwrap()
+            .column("user_id")
+            .is_some()
+    );
+    // A loop over names that are not literals makes no table.
+    let s = schema(
+        "for entity in ENTITIES:\n    Table(f'{entity}_map', Base.metadata, Column('id', Integer))\n",
+    );
+    assert!(s.tables.is_empty(), "{}", s.render());
+}
