@@ -32,10 +32,13 @@ use crate::python::Module;
 /// Modules whose scans one thread keeps at once.
 const KEPT: usize = 64;
 
-/// Their sources add up to at most this (a parsed tree takes ~35 bytes
-/// per byte of source, and the trees are mostly shared with
-/// `blob_cache`'s parsed modules).
-const BYTES_KEPT: usize = 512 << 10;
+/// Their sources add up to at most this. The trees are `blob_cache`'s
+/// parsed modules when a scan is kept, but a thread that stops reading
+/// models (a batch of commits done) keeps them until it reads again, so
+/// this bounds what stays alive that `blob_cache` let go of: ~35 bytes of
+/// tree per byte of source, per worker thread. Half of `blob_cache`'s
+/// 256 KB: each of the two threads of a 2-core machine keeps its part.
+const BYTES_KEPT: usize = 128 << 10;
 
 /// What a scan borrows from: the module and the path it was read at.
 pub(super) struct Source {
