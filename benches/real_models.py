@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Precision and recall of `model-without-migration` on real histories.
 
-For each project of benches/real/projects.tsv (a checkout at DIR/NAME,
-default /work/real), at its recorded commit TIP:
+For each project of a set (`--set main`: benches/real/projects.tsv, checkouts
+at /work/real/NAME, labels models.tsv, recall models_recall.tsv; `--set
+holdout`: projects_holdout.tsv, /work/unseen/NAME, models_holdout.tsv,
+models_holdout_recall.tsv -- projects nobody tuned the rule on), a checkout
+at DIR/NAME, at its recorded commit TIP:
 
 - range: BASE..TIP, where BASE is the parent of the oldest of the last
   --commits (1,500) commits that `git rev-list --max-count=N TIP` lists
@@ -29,7 +32,7 @@ label them); any unlabelled finding makes the exit status 1, as does
 --min-precision/--min-recall not met. A missing checkout or a failing
 binary is one line on stderr and exit 2.
 
-    benches/real_models.py [--bin target/release/dbguard] [--real /work/real]
+    benches/real_models.py [--set main|holdout] [--bin target/release/dbguard] [--real DIR]
                            [--scratch DIR] [--save-json DIR | --from-json DIR]
                            [--no-recall] [--no-all] [--project NAME]
 """
@@ -58,11 +61,22 @@ REVISION = re.compile(rb"^\s*down_revision\s*(?::[^=]*)?=", re.M)
 FIXED_DATE = "2000-01-01T00:00:00+0000"
 
 
+# The measured sets: which projects, where their checkouts are, their labels.
+SETS = {
+    "main": {"projects": "projects.tsv", "root": "/work/real",
+             "labels": "models.tsv", "recall": "models_recall.tsv"},
+    "holdout": {"projects": "projects_holdout.tsv", "root": "/work/unseen",
+                "labels": "models_holdout.tsv", "recall": "models_holdout_recall.tsv"},
+}
+
+
 class Failure(Exception):
     """A run that cannot be measured: one line, exit 2."""
 
 
 def read_tsv(path):
+    if not os.path.isfile(path):
+        raise Failure(f"no label file {path}")
     with open(path, newline="", encoding="utf-8") as f:
         lines = [l for l in f if l.strip() and not l.startswith("#")]
     return list(csv.DictReader(lines, delimiter="\t"))
@@ -155,9 +169,11 @@ def scratch_clone(real_checkout, scratch_root, name):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "dbguard"))
-    ap.add_argument("--real", default="/work/real")
-    ap.add_argument("--labels", default=os.path.join(HERE, "real", "models.tsv"))
-    ap.add_argument("--recall-set", default=os.path.join(HERE, "real", "models_recall.tsv"))
+    ap.add_argument("--set", default="main", choices=sorted(SETS),
+                    help="which projects, checkouts and labels (default main)")
+    ap.add_argument("--real", default=None, help="where the checkouts are (default: the set's)")
+    ap.add_argument("--labels", default=None, help="default: the set's labels")
+    ap.add_argument("--recall-set", default=None, help="default: the set's recall commits")
     ap.add_argument("--commits", type=int, default=1500, help="length of each measured history")
     ap.add_argument("--scratch", default=None, help="where recall clones go (default: a temporary dir)")
     ap.add_argument("--save-json", default=None, help="write the findings to DIR/<project>.{range,all}.json")
@@ -168,6 +184,11 @@ def main():
     ap.add_argument("--min-precision", type=float)
     ap.add_argument("--min-recall", type=float)
     args = ap.parse_args()
+    chosen = SETS[args.set]
+    args.real = args.real or chosen["root"]
+    args.labels = args.labels or os.path.join(HERE, "real", chosen["labels"])
+    args.recall_set = args.recall_set or os.path.join(HERE, "real", chosen["recall"])
+    args.projects = os.path.join(HERE, "real", chosen["projects"])
     try:
         return measure(args)
     except Failure as e:
@@ -192,7 +213,9 @@ def measure(args):
         labels[key] = row
     recall_rows = [] if args.no_recall else read_tsv(args.recall_set)
     # projects.tsv: name, source, commit under a commented header.
-    with open(os.path.join(HERE, "real", "projects.tsv"), encoding="utf-8") as f:
+    if not os.path.isfile(args.projects):
+        raise Failure(f"no project list {args.projects}")
+    with open(args.projects, encoding="utf-8") as f:
         projects = [dict(zip(("name", "source", "commit"), l.rstrip("\n").split("\t")))
                     for l in f if l.strip() and not l.startswith("#")]
     if args.project:

@@ -192,11 +192,13 @@ fn a_retyped_column_the_migrations_still_have_with_its_old_type_is_an_error() {
             .replace("import Column,", "import Column, Enum,")
             .replace("name = Column(String(50)", "name = Column(Enum(Kind)"),
     );
-    let enumed = repo.commit("users.name becomes an enum: lenient, as autogenerate on SQLite");
+    // Alembic's compare_type reports VARCHAR(50) against an enum (its
+    // values are shorter), on SQLite too (checked with alembic 1.20).
+    let enumed = repo.commit("users.name becomes an enum");
     let run = range(&repo, &base);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let got: Vec<(String, String)> = found(&run).into_iter().map(|f| (f.0, f.2)).collect();
-    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
     let message = |sha: &str| {
         got.iter()
             .find(|(c, _)| c == sha)
@@ -209,7 +211,12 @@ fn a_retyped_column_the_migrations_still_have_with_its_old_type_is_an_error() {
         ),
         "{got:?}"
     );
-    assert_eq!(message(&enumed), "", "{got:?}");
+    assert!(
+        message(&enumed).starts_with(
+            "users.name type is String(length=50) in the migrations, Enum(Kind) in the models"
+        ),
+        "{got:?}"
+    );
     // Spelling the same type differently is still no change.
     let repo = project();
     let base = head(&repo);

@@ -69,10 +69,21 @@ pub fn changes_schema(m: &Module, def: Node<'_>) -> bool {
 /// Shared with `downgrade-asymmetric`, which reads the SQL a downgrade
 /// runs through a connection (`conn.execute(sa.text(...))`).
 pub fn sql_of(m: &Module, arg: Node<'_>) -> Option<String> {
-    if let Some(call) = m.call(arg)
-        && call.short_name() == Some("text")
-    {
-        return call.positional.first().and_then(|a| sql_of(m, *a));
+    if let Some(call) = m.call(arg) {
+        if call.short_name() == Some("text") {
+            return call.positional.first().and_then(|a| sql_of(m, *a));
+        }
+        // `text("...").bindparams(x=1)`: the statement is the text's.
+        if call.function.kind() == "attribute"
+            && let Some(method) = call.function.child_by_field_name("attribute")
+            && matches!(
+                m.text(method),
+                "bindparams" | "columns" | "execution_options"
+            )
+            && let Some(object) = call.function.child_by_field_name("object")
+        {
+            return sql_of(m, object);
+        }
     }
     if let Some(s) = m.string_value(arg) {
         return Some(s);
@@ -183,6 +194,10 @@ mod tests {
     fn data_fixes_early_returns_extensions_and_enum_values_do_not() {
         assert!(!schema(
             "def upgrade():\n    op.execute(\"UPDATE t SET c = 1 WHERE c IS NULL\")\n"
+        ));
+        // A data statement with bound parameters, run by a session.
+        assert!(!schema(
+            "def upgrade():\n    session.execute(sa.text(f\"UPDATE {T.__tablename__} SET a=:a\").bindparams(a=1))\n"
         ));
         assert!(!schema(
             "def upgrade():\n    session = Session(bind=op.get_bind())\n    for x in session.query(X):\n        x.y = 1\n    session.commit()\n"

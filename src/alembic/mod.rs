@@ -20,6 +20,7 @@ pub mod dialect;
 pub mod discover;
 pub mod effect;
 pub mod graph;
+pub mod include_object;
 pub mod ini;
 pub mod ops;
 pub mod parse;

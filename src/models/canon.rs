@@ -36,6 +36,7 @@ const DEFAULT_PREFIXES: &[&str] = &[
 /// The module prefixes one file uses for SQLAlchemy: the defaults plus the
 /// names its imports of `sqlalchemy*`, `sqlmodel*` and `flask_sqlalchemy*`
 /// bind (`import sqlalchemy as sqla`).
+#[derive(Clone)]
 pub struct Prefixes(HashSet<String>);
 
 impl Prefixes {

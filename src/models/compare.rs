@@ -36,8 +36,8 @@ pub struct Scope {
     /// Alembic's comparison lets `String` pass for `String(255)`; when the
     /// author changed exactly that and the migrations still have the old
     /// type, the change has no migration. (A `String` turned `Enum` is
-    /// left to the lenient comparison: a non-native enum is a VARCHAR on
-    /// SQLite and MySQL, and autogenerate there writes nothing for it.)
+    /// judged by [`same_type`]: a non-native enum is a VARCHAR as long
+    /// as its longest value.)
     pub retyped: HashMap<String, String>,
 }
 
@@ -120,12 +120,36 @@ fn retyped(old: &Column, new: &Column) -> Option<String> {
 }
 
 fn same_column(a: &Column, b: &Column) -> bool {
-    a.type_ == b.type_
+    (a.type_ == b.type_ || both_enums(a, b))
         && a.nullable == b.nullable
         && a.unique == b.unique
         && a.index == b.index
         && a.foreign_keys == b.foreign_keys
         && a.primary_key == b.primary_key
+}
+
+/// Whether both columns are enums: Alembic compares neither an enum's
+/// values nor its name, so a change between two enums is nothing the
+/// migrations are compared on (flaskbb ee64c2a5 renamed its enum class).
+fn both_enums(a: &Column, b: &Column) -> bool {
+    let family = |c: &Column| c.type_.as_deref().and_then(comparable).map(|(f, _)| f);
+    family(a) == Some("Enum") && family(b) == Some("Enum")
+}
+
+/// Whether `new` differs from `old` only in the types of columns that
+/// are enums in both (see [`both_enums`]): a change the head is not
+/// compared on.
+pub fn only_enums_changed(old: &Table, new: &Table) -> bool {
+    let mut n = new.clone();
+    for c in &mut n.columns {
+        if let Some(oc) = old.column(&c.name)
+            && both_enums(oc, c)
+        {
+            c.type_ = oc.type_.clone();
+        }
+    }
+    let one = |t: Table| Schema { tables: vec![t] };
+    super::diff::diff(&one(old.clone()), &one(n)).is_empty()
 }
 
 /// A model table that no migration creates.
@@ -562,6 +586,58 @@ fn still_old_type(scope: &Scope, name: &str, head: &str, model: &str) -> bool {
     kh == ko && kh != km
 }
 
+/// Whether the enum type `enum` (as written) creates the same column as a
+/// `family(args)` one, as Alembic's `compare_type` sees it: a
+/// non-native enum is a `VARCHAR` as long as its longest value (SQLite,
+/// MySQL's and PostgreSQL's `native_enum=False`), and Alembic lets a
+/// `VARCHAR` without a length pass for it; any other type, or another
+/// length, is a type change (a native enum is a type of its own on
+/// PostgreSQL and MySQL). An enum whose values are not string literals
+/// (a Python `Enum` class) has no length dbguard can tell: only a
+/// `String` without a length passes for it.
+fn enum_passes_for(enum_: &str, family: &str, args: &[String]) -> bool {
+    if family != "String" {
+        return false;
+    }
+    let Some(length) = args.first() else {
+        return true;
+    };
+    let inner = match enum_.find('(') {
+        Some(i) if enum_.ends_with(')') => &enum_[i + 1..enum_.len() - 1],
+        _ => return false,
+    };
+    let all: Vec<&str> = dbtype::split_args(inner)
+        .into_iter()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
+    let keyword = |a: &str| {
+        a.split_once('=')
+            .filter(|(k, _)| !k.contains(['"', '\'']))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+    };
+    if let Some((_, v)) = all
+        .iter()
+        .filter_map(|a| keyword(a))
+        .find(|(k, _)| k == "length")
+    {
+        return v == *length;
+    }
+    let mut longest = 0;
+    for a in all {
+        if keyword(a).is_some() {
+            continue;
+        }
+        let quoted = a.len() >= 2
+            && (a.starts_with('"') && a.ends_with('"') || a.starts_with('\'') && a.ends_with('\''));
+        if !quoted {
+            return false;
+        }
+        longest = longest.max(a.chars().count() - 2);
+    }
+    longest > 0 && longest.to_string() == *length
+}
+
 /// Whether two type expressions create the same column type; unknown
 /// types are the same as anything.
 pub fn same_type(a: &str, b: &str) -> bool {
@@ -569,9 +645,11 @@ pub fn same_type(a: &str, b: &str) -> bool {
         return true;
     };
     if fa != fb {
-        // An enum may be emitted as VARCHAR (non-native enums): only an
-        // enum against an enum is compared.
-        return fa == "Enum" || fb == "Enum";
+        return match (fa, fb) {
+            ("Enum", _) => enum_passes_for(a, fb, &ab),
+            (_, "Enum") => enum_passes_for(b, fa, &aa),
+            _ => false,
+        };
     }
     let literal = |args: &[String]| {
         args.iter().all(|a| {
@@ -638,7 +716,49 @@ mod tests {
         assert!(same_type("MyJSONType", "Text"));
         assert!(same_type("String", "String(255)"));
         assert!(same_type("TIMESTAMP", "DateTime"));
-        assert!(same_type("Enum(Kind)", "String(length=20)"));
+        assert!(same_type("Enum(Kind)", "String"));
+    }
+
+    #[test]
+    fn an_enum_renamed_touches_nothing_alembic_compares() {
+        let schema = |ty: &str| {
+            extract_source(
+                "m.py",
+                format!("class S(Base):\n    __tablename__ = 's'\n    id = Column(Integer, primary_key=True)\n    kind = Column({ty})\n").as_bytes(),
+            )
+            .unwrap()
+        };
+        let t = touched(&schema("Enum(Kinds)"), &schema("Enum(Kind)"));
+        assert!(t.is_empty(), "{:?}", t.keys());
+        let (a, b) = (schema("Enum(Kinds)"), schema("Enum(Kind)"));
+        assert!(only_enums_changed(&a.tables[0], &b.tables[0]));
+        // A server default is no enum: the diff sees it.
+        let c = schema("Enum(Kind), server_default='a'");
+        assert!(!only_enums_changed(&a.tables[0], &c.tables[0]));
+        let t = touched(&schema("String(20)"), &schema("Enum(Kind)"));
+        assert!(t["s"].columns.contains("kind"));
+    }
+
+    /// Alembic 1.x `compare_type` against a SQLite table (checked with
+    /// alembic 1.20, SQLAlchemy 2.1): `VARCHAR(20)` against an enum whose
+    /// longest value has 14 characters is `modify_type`, native or not;
+    /// `VARCHAR(14)` and `VARCHAR` pass; `TEXT` does not (flaskbb
+    /// f5035599: `String(20)` turned `Enum(SettingsValueTypes)`).
+    #[test]
+    fn a_string_turned_enum_is_a_change_unless_the_varchar_fits_exactly() {
+        assert!(!same_type("Enum(SettingsValueTypes)", "String(length=20)"));
+        assert!(!same_type("String(20)", "Enum('string', 'selectmultiple')"));
+        assert!(same_type(
+            "String(14)",
+            "Enum('string', 'selectmultiple', name='v')"
+        ));
+        assert!(same_type("VARCHAR", "Enum('a', 'b')"));
+        assert!(!same_type("Text", "Enum('a', 'b')"));
+        assert!(!same_type("Integer", "Enum('a', 'b')"));
+        assert!(same_type(
+            "Enum(Kind, native_enum=False, length=20)",
+            "String(20)"
+        ));
         assert!(same_type("Unicode(MAX_TAG_LENGTH)", "Unicode(100)"));
     }
 

@@ -269,7 +269,7 @@ pub fn same(a: &str, b: &str) -> bool {
 }
 
 /// Splits a call's arguments at top-level commas.
-fn split_args(args: &str) -> Vec<&str> {
+pub(crate) fn split_args(args: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut start = 0;

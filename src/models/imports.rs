@@ -193,6 +193,8 @@ pub fn may_define_types(bytes: &[u8]) -> bool {
                 "type_annotation_map",
                 "as_mutable",
                 "dialects",
+                // `Column = functools.partial(db.Column, nullable=False)`.
+                "partial",
             ])
             .expect("fixed patterns")
         })
@@ -245,6 +247,9 @@ mod tests {
             b"class GUID(TypeDecorator):\n    impl = CHAR\n"
         ));
         assert!(may_define_types(b"str50 = Annotated[str, 50]\n"));
+        assert!(may_define_types(
+            b"Column = functools.partial(db.Column, nullable=False)\n"
+        ));
         assert!(!may_define_types(b"def helper():\n    return 1\n"));
     }
 }

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::alembic::include_object;
 use crate::alembic::replay::{self, Head, Knows};
 use crate::alembic::{Environment, environment_of};
 use crate::blob_cache;
@@ -19,11 +20,12 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::models::ModelPaths;
 use crate::models::compare::{self, Scope};
 use crate::models::diff::Change;
-use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::extract::{ModelFile, extract_with};
 use crate::models::imports;
 use crate::models::schema::{Schema, Table};
 use crate::python::Module;
 
+use super::model_facts::ModuleFacts;
 use super::{Context, RuleId};
 use crate::changes::Mode;
 use crate::finding::Finding;
@@ -44,6 +46,59 @@ pub enum Known<'r> {
     Unknown,
 }
 
+/// `head` without what the environment's `include_object` hook hides
+/// from autogenerate: a hidden table is unknown, a table with a hidden
+/// column is unknown, and a table with a hidden index or constraint has
+/// its constraints unknown (its columns are still compared).
+fn hide(
+    head: Arc<Head>,
+    env: &Environment,
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+) -> anyhow::Result<Arc<Head>> {
+    let path = if env.script_location.is_empty() {
+        "env.py".to_string()
+    } else {
+        format!("{}/env.py", env.script_location)
+    };
+    let Some(e) = snapshot.get(&path) else {
+        return Ok(head);
+    };
+    let hidden = match blob_cache::module(e.blob, || reader.read(e.blob, DEFAULT_MAX_FILE_SIZE))? {
+        Some(m) => blob_cache::derived("include-object", e.blob.object_id(), &path, || {
+            include_object::hidden(&m)
+        }),
+        None => return Ok(head),
+    };
+    if hidden.is_empty() {
+        return Ok(head);
+    }
+    let mut h = (*head).clone();
+    for t in &h.schema.tables {
+        let key = t.name.to_lowercase();
+        let bare = key.rsplit('.').next().unwrap_or(&key).to_string();
+        if hidden.tables.contains(&bare)
+            || t.columns.iter().any(|c| hidden.columns.contains(&c.name))
+        {
+            h.unknown.insert(key);
+            continue;
+        }
+        let named = t
+            .indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(t.uniques.iter().map(|u| &u.name))
+            .chain(t.foreign_keys.iter().map(|f| &f.name));
+        if named.flatten().any(|n| hidden.constraints.contains(n)) {
+            h.loose.insert(key);
+        }
+    }
+    for name in &hidden.tables {
+        h.unknown.insert(name.to_lowercase());
+    }
+    Ok(Arc::new(h))
+}
+
 impl Reference {
     /// Replays every environment of `snapshot`.
     pub fn load(
@@ -53,13 +108,28 @@ impl Reference {
     ) -> anyhow::Result<Reference> {
         let mut heads = Vec::new();
         for env in envs {
-            heads.push((env.clone(), replay::head(env, snapshot, reader)?));
+            let head = replay::head(env, snapshot, reader)?;
+            let head = super::head_types::resolve(&head, env, snapshot, reader)?;
+            let head = hide(head, env, snapshot, reader)?;
+            heads.push((env.clone(), head));
         }
         Ok(Reference { heads })
     }
 
     /// What the heads know about `table` (its name unknown: unknown).
     pub fn knows<'r>(&'r self, table: &Table) -> Known<'r> {
+        self.knows_as(table, false)
+    }
+
+    /// What the heads know about `table` that the models no longer
+    /// declare: as [`Reference::knows`], except that an environment with
+    /// no revision at all never created it (a table it could only have
+    /// received from a first migration still to be written).
+    pub fn knows_removed<'r>(&'r self, table: &Table) -> Known<'r> {
+        self.knows_as(table, true)
+    }
+
+    fn knows_as<'r>(&'r self, table: &Table, removed: bool) -> Known<'r> {
         if table.name_unknown || self.heads.is_empty() {
             return Known::Unknown;
         }
@@ -72,11 +142,13 @@ impl Reference {
         let mut opaque = false;
         let mut dropped = false;
         let mut maybe = false;
-        for (_, h) in &self.heads {
+        for (i, (_, h)) in self.heads.iter().enumerate() {
             dropped |= h.drops(&table.name);
             match h.knows(&table.name) {
                 Knows::Table(t) => found.push((t, h.as_ref())),
+                Knows::Unknown if removed && h.no_revisions => {}
                 Knows::Unknown if h.opaque.is_some() => opaque = true,
+                Knows::Maybe if !self.starts_elsewhere(i) => {}
                 Knows::Maybe => maybe = true,
                 Knows::Unknown => return Known::Unknown,
                 Knows::Absent => {}
@@ -92,6 +164,29 @@ impl Reference {
             [] if opaque || (maybe && !dropped) => Known::Unknown,
             [] => Known::Absent,
         }
+    }
+
+    /// Whether the history of head `i` starts from a schema made outside
+    /// every environment: it acts on a table that no environment creates.
+    /// A plugin's history that only alters the core's tables (ckan's
+    /// activity and tracking plugins) starts from the core's schema, which
+    /// the core's own head knows: a table neither creates is absent.
+    fn starts_elsewhere(&self, i: usize) -> bool {
+        let h = &self.heads[i].1;
+        h.preexisting
+            && h.foreign.iter().any(|t| {
+                !self
+                    .heads
+                    .iter()
+                    .enumerate()
+                    .any(|(j, (_, o))| j != i && matches!(o.knows(t), Knows::Table(_)))
+            })
+    }
+
+    /// Whether some history acts on `table` without creating it (see
+    /// [`Head::acts_on_existing`]): the database has it.
+    pub fn acts_on_existing(&self, table: &str) -> bool {
+        self.heads.iter().any(|(_, h)| h.acts_on_existing(table))
     }
 
     /// The table names a head knows (lowercase), for foreign keys.
@@ -169,69 +264,15 @@ pub struct Models {
 }
 
 /// The tables (lowercase) of `schema` whose class names a base that is
-/// not a class of `modules` (see [`Models::partial`]).
+/// not a class of `modules` (see [`Models::partial`] and
+/// [`super::model_facts::partial_tables`], which reads the same from facts
+/// kept per blob).
 pub fn partial_tables(schema: &Schema, modules: &[&Module]) -> HashSet<String> {
-    let mut unresolved: HashSet<String> = HashSet::new();
-    let mut defined: HashSet<String> = HashSet::new();
-    let mut bases: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for m in modules {
-        unresolved.extend(context_names(m));
-        // `Base = declarative_base()`, `Model = db.Model`: defined here.
-        for stmt in m.module_statements() {
-            if let Some(a) = m.assignment(stmt) {
-                defined.insert(a.name.to_string());
-            }
-        }
-        for n in crate::python::descendants(m.root()) {
-            if n.kind() != "class_definition" {
-                continue;
-            }
-            let Some(name) = n.child_by_field_name("name") else {
-                continue;
-            };
-            let name = m.text(name).to_string();
-            let supers: Vec<String> = n
-                .child_by_field_name("superclasses")
-                .map(|a| {
-                    crate::python::named_children(a)
-                        .into_iter()
-                        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
-                        .map(|b| {
-                            let t = m.text(b);
-                            t.rsplit('.').next().unwrap_or(t).to_string()
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            bases.entry(name.clone()).or_default().extend(supers);
-            defined.insert(name);
-        }
-    }
-    unresolved.retain(|b| !defined.contains(b));
-    // A class is partial when it, or a base it inherits from, names an
-    // unresolved base.
-    let partial_class = |class: &str| {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut stack = vec![class];
-        while let Some(c) = stack.pop() {
-            if !seen.insert(c) {
-                continue;
-            }
-            for b in bases.get(c).into_iter().flatten() {
-                if unresolved.contains(b) {
-                    return true;
-                }
-                stack.push(b);
-            }
-        }
-        false
-    };
-    schema
-        .tables
+    let facts: Vec<Arc<ModuleFacts>> = modules
         .iter()
-        .filter(|t| t.class_name.as_deref().is_some_and(partial_class))
-        .map(|t| t.name.to_lowercase())
-        .collect()
+        .map(|m| Arc::new(ModuleFacts::of(m)))
+        .collect();
+    super::model_facts::partial_tables(schema, &facts)
 }
 
 /// Every model file of `snapshot` read together (migration files and
@@ -358,14 +399,25 @@ pub fn split(
             keys.push(k);
         }
     }
+    let by_name = |s: &Schema, key: &str| {
+        s.tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(key))
+            .cloned()
+    };
+    // Tables the change adds to the models that the database has (the
+    // migrations create them, or act on them though none creates them):
+    // a removed table with the same columns is their old, wrong name.
+    let existing: Vec<Table> = keys
+        .iter()
+        .filter(|k| by_name(old, k).is_none())
+        .filter_map(|k| by_name(new, k))
+        .filter(|t| {
+            matches!(reference.knows(t), Known::Table(..)) || reference.acts_on_existing(&t.name)
+        })
+        .collect();
     for key in keys {
-        let by_name = |s: &Schema| {
-            s.tables
-                .iter()
-                .find(|t| t.name.eq_ignore_ascii_case(&key))
-                .cloned()
-        };
-        let (n, o) = (by_name(new), by_name(old));
+        let (n, o) = (by_name(new, &key), by_name(old, &key));
         if n.as_ref().is_none_or(|t| t.columns.is_empty())
             && o.as_ref().is_none_or(|t| t.columns.is_empty())
         {
@@ -373,18 +425,36 @@ pub fn split(
             // table inheritance): no table of its own either way.
             continue;
         }
-        let mut scope = scopes.get(&key).cloned().unwrap_or_else(Scope::whole);
+        let mut scope = match scopes.get(&key) {
+            Some(s) => s.clone(),
+            // In both versions, and nothing changed that Alembic compares
+            // (an enum's values or name): nothing to compare.
+            None if n
+                .as_ref()
+                .zip(o.as_ref())
+                .is_some_and(|(n, o)| compare::only_enums_changed(o, n)) =>
+            {
+                continue;
+            }
+            None => Scope::whole(),
+        };
         scope.partial = partial.contains(&key);
         match (n, o) {
-            (Some(t), _) => match differences(reference, &t, &scope) {
+            (Some(t), o) => match differences(reference, &t, &scope) {
                 Some(d) => found.extend(d),
+                // A table the models add that the history acts on though
+                // none of its revisions creates it (it came from
+                // `create_all`): the model catches up with the database.
+                None if o.is_none() && reference.acts_on_existing(&t.name) => {}
                 None => {
                     unknown.insert(key);
                 }
             },
             // Declared now in a file that is not read as a model file.
             (None, Some(_)) if moved.contains(&key) => {}
-            (None, Some(o)) => match reference.knows(&o) {
+            // Renamed in the models to a name the database has.
+            (None, Some(o)) if existing.iter().any(|t| same_columns(t, &o)) => {}
+            (None, Some(o)) => match reference.knows_removed(&o) {
                 // The models dropped a table the migrations still create.
                 Known::Table(..) => found.push(compare::extra_table(&o.name, &o.loc)),
                 // Both agree it is gone (a revert, a migration that landed
@@ -407,6 +477,15 @@ pub fn split(
         differences: found,
         fallback,
     }
+}
+
+/// Whether two tables declare the same column names (any order, any
+/// case): one table under two names.
+fn same_columns(a: &Table, b: &Table) -> bool {
+    let names = |t: &Table| -> std::collections::BTreeSet<String> {
+        t.columns.iter().map(|c| c.name.to_lowercase()).collect()
+    };
+    !a.columns.is_empty() && names(a) == names(b)
 }
 
 /// `check --all`: every model against the schema the migrations build, a

@@ -5,7 +5,7 @@
 //! commit of a range); not with `--all`, which has no before state. The
 //! models the change touches are read before and after (together with the
 //! unchanged model files that mention their bases or declare-site mixins,
-//! see [`context_names`]), their schemas compared (`src/models/`), and:
+//! see [`crate::models::extract::context_names`]), their schemas compared (`src/models/`), and:
 //!
 //! - a schema change with no new migration file in any Alembic
 //!   environment is an error, reported at the model file, at the first
@@ -26,17 +26,19 @@ use super::migration_ops::mentions;
 use super::{Context, Rule, RuleId};
 use crate::alembic::ops::function_ops;
 use crate::alembic::pyconfig;
+use crate::alembic::replay::steps::{self, Step};
 use crate::alembic::{Environment, Origin, environment_of};
 use std::sync::Arc;
 
-use super::model_head::{self, Reference, partial_tables};
+use super::model_facts::{self, ModuleFacts};
+use super::model_head::{self, Reference};
 use crate::blob_cache;
 use crate::changes::{BlobRef, Change, Mode, ObjectId, Status};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, context_names, extract_with};
+use crate::models::extract::{SharedFile, extract_shared};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -160,8 +162,12 @@ impl Rule for ModelMigration {
             .flat_map(|c| std::iter::once(c.path.as_str()).chain(c.old_path.as_deref()))
             .collect();
         let mut names: Vec<String> = Vec::new();
-        for (_, m) in old_files.iter().chain(&new_files) {
-            names.extend(context_names(m));
+        for ((_, m), id) in old_files
+            .iter()
+            .chain(&new_files)
+            .zip(old_ids.iter().chain(&new_ids))
+        {
+            names.extend(ModuleFacts::cached(*id, m).context_names.iter().cloned());
         }
         names.sort();
         names.dedup();
@@ -267,16 +273,16 @@ impl Rule for ModelMigration {
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
             blob_cache::schema(key, || {
-                let all: Vec<ModelFile<'_>> = files
+                let all: Vec<SharedFile<'_>> = files
                     .iter()
                     .chain(&context)
-                    .map(|(path, module)| ModelFile { path, module })
+                    .map(|(path, module)| SharedFile { path, module })
                     .collect();
-                let libs: Vec<ModelFile<'_>> = libraries
+                let libs: Vec<SharedFile<'_>> = libraries
                     .iter()
-                    .map(|(path, module)| ModelFile { path, module })
+                    .map(|(path, module)| SharedFile { path, module })
                     .collect();
-                extract_with(&all, &libs)
+                extract_shared(&all, &libs, &blob_cache::holds)
             })
         };
         let old = schema(&old_files, &old_ids);
@@ -335,12 +341,13 @@ impl Rule for ModelMigration {
             }
         } else {
             let reference = Reference::load(envs, &snapshot, ctx.reader)?;
-            let modules: Vec<&Module> = new_files
+            let facts: Vec<Arc<ModuleFacts>> = new_files
                 .iter()
                 .chain(&context)
-                .map(|(_, m)| m.as_ref())
+                .zip(new_ids.iter().chain(&context_ids))
+                .map(|((_, m), id)| ModuleFacts::cached(*id, m))
                 .collect();
-            let partial = partial_tables(&new, &modules);
+            let partial = model_facts::partial_tables(&new, &facts);
             let moved = moved_out(ctx, &old, &new, &changed, &is_migration, limit)?;
             let split = model_head::split(&reference, &old, &new, changes, &partial, &moved);
             let edited_any = ctx
@@ -417,7 +424,20 @@ impl Rule for ModelMigration {
                         && c.old != c.new
                 })
                 .collect();
-            if !edited.is_empty() && covers(&edited)? {
+            // An edit that takes a column operation on a changed table out
+            // (the model goes back to what the revision no longer changes)
+            // covers it too. A table creation taken out does not: where the
+            // history starts elsewhere the table may still exist.
+            let mut took_out = false;
+            for c in &edited {
+                if let Some(blob) = &c.old
+                    && let Some(bytes) = ctx.reader.read(blob, limit)?
+                    && column_steps_mention(&bytes, &bare)
+                {
+                    took_out = true;
+                }
+            }
+            if !edited.is_empty() && (covers(&edited)? || took_out) {
                 return Ok(());
             }
             for (path, group) in &by_file {
@@ -714,6 +734,20 @@ fn unreadable(c: &Change, m: &Module) -> Finding {
 /// Whether a migration names any of `tables` in the table arguments of
 /// its `upgrade()` operations or in the SQL it executes. A migration whose
 /// `upgrade()` cannot be read counts as naming them (no false warning).
+/// Whether a revision adds, drops or alters a column of one of `tables`
+/// (bare names), as the replay reads it.
+fn column_steps_mention(bytes: &[u8], tables: &[String]) -> bool {
+    steps::read(bytes, "").iter().any(|step| match step {
+        Step::AddColumn { table, .. }
+        | Step::DropColumn { table, .. }
+        | Step::AlterColumn { table, .. } => {
+            let bare = table.rsplit('.').next().unwrap_or(table);
+            tables.iter().any(|x| x == bare)
+        }
+        _ => false,
+    })
+}
+
 fn migration_mentions(bytes: &[u8], tables: &[String]) -> bool {
     let Some(m) = Module::parse(bytes) else {
         return true;
@@ -724,18 +758,32 @@ fn migration_mentions(bytes: &[u8], tables: &[String]) -> bool {
     if m.has_errors() || ops.is_empty() {
         return true;
     }
-    ops.iter().any(|op| {
-        let named = [op.table.as_deref(), op.new_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|t| tables.iter().any(|x| x == t));
-        let in_sql = op
-            .sql
-            .as_deref()
-            .is_some_and(|s| tables.iter().any(|x| mentions(s, x)));
-        let opaque_sql = op.name == "execute" && op.sql.is_none();
-        named || in_sql || opaque_sql
-    })
+    // Tables named through a loop (`for t in ["a", "b"]: op.add_column(t,
+    // ...)`) or a helper's parameter, as the replay reads them.
+    let replayed = steps::read(bytes, "").iter().any(|step| {
+        let table = match step {
+            Step::CreateTable(t) => Some(t.name.as_str()),
+            Step::DropTable(t) | Step::Unknown(t) => Some(t.as_str()),
+            other => other.existing_table(),
+        };
+        table.is_some_and(|t| {
+            let bare = t.rsplit('.').next().unwrap_or(t);
+            tables.iter().any(|x| x == bare)
+        })
+    });
+    replayed
+        || ops.iter().any(|op| {
+            let named = [op.table.as_deref(), op.new_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|t| tables.iter().any(|x| x == t));
+            let in_sql = op
+                .sql
+                .as_deref()
+                .is_some_and(|s| tables.iter().any(|x| mentions(s, x)));
+            let opaque_sql = op.name == "execute" && op.sql.is_none();
+            named || in_sql || opaque_sql
+        })
 }
 
 #[cfg(test)]
@@ -824,6 +872,27 @@ mod tests {
         let out = run(&old, &new);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].kind.as_deref(), Some("no-migration"));
+    }
+
+    #[test]
+    fn an_edit_through_a_loop_or_taking_an_operation_out_covers_the_model() {
+        let path = "backend/migrations/versions/b_add_email.py";
+        // The edited revision adds the column to tables named by a loop.
+        const LOOP: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    for t in ['groups', 'users']:\n        op.add_column(t, sa.Column('email', sa.String(), nullable=False))\ndef downgrade():\n    pass\n";
+        const LOOP_OLD: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    for t in ['groups']:\n        op.add_column(t, sa.Column('email', sa.String()))\ndef downgrade():\n    pass\n";
+        let mut old = base(MODELS);
+        old.push((path, LOOP_OLD));
+        let mut new = base(MODELS2);
+        new.push((path, LOOP));
+        assert!(run(&old, &new).is_empty());
+        // The model goes back (email removed) and the edit takes the
+        // revision's operation on `users` out.
+        const WITH: &[u8] = b"revision = 'b'\ndown_revision = 'a'\ndef upgrade():\n    op.add_column('users', sa.Column('email', sa.String(255)))\n    op.create_table('tmp')\ndef downgrade():\n    pass\n";
+        let mut old = base(MODELS2);
+        old.push((path, WITH));
+        let mut new = base(MODELS);
+        new.push((path, OTHER));
+        assert!(run(&old, &new).is_empty());
     }
 
     #[test]

@@ -165,6 +165,9 @@ CASES = [
     ("server default added", [(TITLE, "    title: Mapped[str] = mapped_column(String(200), server_default=\"untitled\")\n")], None),
     ("self-referencing fk removed", [('sa.Column(sa.Integer, sa.ForeignKey("categories.id"))', "sa.Column(sa.Integer)")], None),
     ("explicit column name", [(NAME, '    name: Mapped[str] = mapped_column("full_name", String(50))\n')], None),
+    # A non-native enum is a VARCHAR as long as its longest value on
+    # SQLite: VARCHAR(200) against 6 characters is a type change.
+    ("string to enum", [(TITLE, '    title: Mapped[str] = mapped_column(sa.Enum("draft", "online", name="post_title"))\n')], None),
     # Autogenerate does not compare check constraints; neither does dbguard.
     ("check constraint added", [('    __table_args__ = (Index("ix_posts_title", "title"),)\n', '    __table_args__ = (Index("ix_posts_title", "title"), CheckConstraint("price >= 0", name="ck_posts_price"))\n')], None),
 ]

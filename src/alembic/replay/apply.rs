@@ -36,6 +36,12 @@ pub struct Head {
     /// creates again: known to be gone even from a history that starts
     /// from a schema made elsewhere.
     pub dropped: HashSet<String>,
+    /// Tables (lowercase) a revision acts on (alters, adds to, renames)
+    /// though no revision creates them: the database has them, whatever
+    /// made them, so a model that declares one is catching up with it.
+    pub foreign: HashSet<String>,
+    /// The environment has no revision at all: it never created a table.
+    pub no_revisions: bool,
 }
 
 /// What the head says about one table.
@@ -84,7 +90,15 @@ impl Head {
     /// A revision acts on `table`, which no revision created.
     fn missing(&mut self, table: &str) {
         self.preexisting = true;
+        self.foreign.insert(table.to_lowercase());
         self.forget(table);
+    }
+
+    /// Whether the history acts on `table` without creating it, and does
+    /// not drop it afterwards: it exists in the database (see
+    /// [`Head::foreign`]), with columns the history cannot tell.
+    pub fn acts_on_existing(&self, table: &str) -> bool {
+        self.opaque.is_none() && self.foreign.contains(&table.to_lowercase()) && !self.drops(table)
     }
 
     /// The revision file that made `table` unknown, when one did.

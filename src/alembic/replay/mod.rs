@@ -124,6 +124,7 @@ pub fn head(
 pub fn replay(history: &History, steps: &[Option<Arc<Vec<Step>>>]) -> Head {
     let mut head = Head::default();
     let g = &history.graph;
+    head.no_revisions = history.files.is_empty();
     let opaque = if history.files.is_empty() {
         // Nothing to compare with yet: the first migration is still to
         // be written, which the change itself says.
@@ -405,6 +406,32 @@ mod tests {
         // not create may exist.
         assert!(head.preexisting);
         assert!(matches!(head.knows("other"), Knows::Maybe));
+        // The history acts on it: the database has it.
+        assert!(head.acts_on_existing("Legacy"));
+        assert!(!head.acts_on_existing("other"));
+    }
+
+    #[test]
+    fn a_table_acted_on_then_dropped_or_created_is_not_foreign() {
+        let (h, s) = history(&[
+            (
+                "a",
+                &[],
+                "    op.add_column('gone', sa.Column('x', sa.Integer()))\n    op.add_column('made', sa.Column('x', sa.Integer()))",
+            ),
+            (
+                "b",
+                &["a"],
+                "    op.drop_table('gone')\n    op.create_table('made', sa.Column('id', sa.Integer()))",
+            ),
+        ]);
+        let head = replay(&h, &s);
+        assert!(!head.acts_on_existing("gone"));
+        assert!(!head.acts_on_existing("made"));
+        assert!(matches!(head.knows("made"), Knows::Table(_)));
+        let (h, s) = history(&[]);
+        let head = replay(&h, &s);
+        assert!(head.no_revisions && head.opaque.is_some());
     }
 
     #[test]

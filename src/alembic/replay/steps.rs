@@ -155,6 +155,26 @@ const HARMLESS: &[&str] = &[
     "join",
     "set_major_version",
     "execution_options",
+    // Builtins that end the run or compute values: none touches a table.
+    "exit",
+    "quit",
+    "range",
+    "enumerate",
+    "zip",
+    "str",
+    "int",
+    "bool",
+    "any",
+    "all",
+    "min",
+    "max",
+    "map",
+    "filter",
+    "next",
+    "iter",
+    "hasattr",
+    "repr",
+    "input",
 ];
 
 /// The steps of `upgrade()` in a migration's source; a file that does
@@ -216,10 +236,11 @@ impl<'m> Reader<'m> {
         let mut bodies = Vec::new();
         while let Some(f) = queue.pop() {
             bodies.push(f);
+            // Called by name, or handed around (`for f in (fix_a, fix_b):
+            // f(session)`).
             for n in descendants(f) {
-                let Some(call) = self.m.call(n) else { continue };
-                if call.function.kind() == "identifier"
-                    && let Some(def) = self.functions.get(self.m.text(call.function))
+                if n.kind() == "identifier"
+                    && let Some(def) = self.functions.get(self.m.text(n))
                     && !seen.contains(&def.id())
                 {
                     seen.push(def.id());
@@ -384,7 +405,17 @@ impl<'m> Reader<'m> {
                     call.positional.get(1)
                 }
                 .copied()
-                .or(call.keyword("column"));
+                .or(call.keyword("column"))
+                .map(|c| bound.get(m.text(c)).copied().unwrap_or(c));
+                if op.column.is_none()
+                    && let Some(c) = col.filter(|c| bound.values().any(|v| v.id() == c.id()))
+                    && let Some(column) = self.calls.column(c)
+                {
+                    // A helper's `column` parameter bound to the
+                    // `sa.Column(...)` its caller passes.
+                    out.push(Step::AddColumn { table, column });
+                    return;
+                }
                 if op.column.is_none()
                     && let Some(columns) = col.and_then(|c| self.columns_named_by_loop(c, bound))
                 {
@@ -564,13 +595,54 @@ impl<'m> Reader<'m> {
     fn may_change_schema(&self, call: &crate::python::Call<'m>, short: &str) -> bool {
         let m = self.m;
         if call.function.kind() == "identifier" {
-            return !self.functions.contains_key(short) && !HARMLESS.contains(&short);
+            if self.functions.contains_key(short) || HARMLESS.contains(&short) {
+                return false;
+            }
+            // A loop variable over helpers of this file, read as helpers.
+            let helpers = self.loop_bindings(call.function).is_some_and(|iterations| {
+                iterations.iter().all(|b| {
+                    b.get(short).is_some_and(|v| {
+                        v.kind() == "identifier" && self.functions.contains_key(m.text(*v))
+                    })
+                })
+            });
+            return !helpers;
         }
         let hands_op = call
             .positional
             .iter()
             .any(|a| matches!(m.text(*a), "op" | "batch_op"));
+        if matches!(short, "create" | "drop") && self.is_enum_type(call.function) {
+            // `status_enum.create(op.get_bind())`: a PostgreSQL type, no table.
+            return hands_op;
+        }
         hands_op || matches!(short, "create_all" | "drop_all" | "create" | "drop")
+    }
+
+    /// Whether `x.create`/`x.drop` is called on an enum type: `x` is
+    /// `sa.Enum(...)`/`postgresql.ENUM(...)`, or a name assigned one in the
+    /// function or at module level.
+    fn is_enum_type(&self, function: Node<'m>) -> bool {
+        let m = self.m;
+        let Some(mut object) = function.child_by_field_name("object") else {
+            return false;
+        };
+        if object.kind() == "identifier" {
+            let name = m.text(object);
+            let module_value = || {
+                m.module_statements().into_iter().find_map(|stmt| {
+                    m.assignment(stmt)
+                        .filter(|a| a.name == name)
+                        .and_then(|a| a.value)
+                })
+            };
+            match self.local_value(object).or_else(module_value) {
+                Some(v) => object = v,
+                None => return false,
+            }
+        }
+        m.call(object)
+            .is_some_and(|c| matches!(c.short_name(), Some("Enum" | "ENUM")))
     }
 
     /// The node that names an operation's table.
@@ -662,6 +734,12 @@ impl<'m> Reader<'m> {
     /// module-level list (of literals, or of tuples: `for t, c in KEYS:`),
     /// or a module-level constant.
     fn loop_bindings(&self, arg: Node<'m>) -> Option<Vec<Bindings<'m>>> {
+        self.bindings_of(arg, true)
+    }
+
+    /// [`Reader::loop_bindings`]; `params`: also a helper's parameter
+    /// (one level: what the callers pass must be literals or their loops').
+    fn bindings_of(&self, arg: Node<'m>, params: bool) -> Option<Vec<Bindings<'m>>> {
         let m = self.m;
         if arg.kind() != "identifier" {
             return None;
@@ -727,9 +805,130 @@ impl<'m> Reader<'m> {
                 .collect();
         }
         // A module-level constant: `table = "harvested_document"`.
-        module_value(name)
-            .filter(|v| m.string_value(*v).is_some())
-            .map(|v| vec![Bindings::from([(name.to_string(), v)])])
+        if let Some(v) = module_value(name).filter(|v| m.string_value(*v).is_some()) {
+            return Some(vec![Bindings::from([(name.to_string(), v)])]);
+        }
+        if !params {
+            return None;
+        }
+        self.parameter_bindings(arg)
+    }
+
+    /// The values a parameter of a helper in this file takes, one binding
+    /// of all its parameters per call (`def add_if_exists(table, column):
+    /// op.add_column(table, column)` called as `add_if_exists("users",
+    /// sa.Column(...))`, or inside `for t in TABLES:`). `None` when the name
+    /// is no parameter, the helper is never called, or a call passes what
+    /// is not a literal or a loop variable over literals.
+    fn parameter_bindings(&self, arg: Node<'m>) -> Option<Vec<Bindings<'m>>> {
+        let m = self.m;
+        let name = m.text(arg);
+        let mut def = arg.parent()?;
+        while def.kind() != "function_definition" {
+            def = def.parent()?;
+        }
+        let helper = m.text(def.child_by_field_name("name")?);
+        let params: Vec<&str> =
+            crate::python::named_children(def.child_by_field_name("parameters")?)
+                .into_iter()
+                .map(|p| match p.kind() {
+                    "identifier" => Some(m.text(p)),
+                    "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
+                        .child_by_field_name("name")
+                        .or_else(|| p.named_child(0))
+                        .map(|n| m.text(n)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+        let index = params.iter().position(|p| *p == name)?;
+        if self.functions.get(helper).map(|d| d.id()) != Some(def.id()) {
+            return None;
+        }
+        let root = m.root();
+        let mut out = Vec::new();
+        for n in descendants(root) {
+            let Some(call) = m.call(n) else { continue };
+            if call.function.kind() != "identifier" || m.text(call.function) != helper {
+                continue;
+            }
+            let passed = |i: usize, p: &str| call.positional.get(i).copied().or(call.keyword(p));
+            let value = passed(index, name)?;
+            // Each value of the table argument: a literal, or each
+            // iteration of the caller's loop over literals.
+            let iterations = if m.string_value(value).is_some() {
+                vec![Bindings::new()]
+            } else {
+                self.bindings_of(value, false)?
+            };
+            for iteration in iterations {
+                let mut b = Bindings::new();
+                for (i, p) in params.iter().enumerate() {
+                    if let Some(v) = passed(i, p) {
+                        let v = iteration.get(m.text(v)).copied().unwrap_or(v);
+                        b.insert(p.to_string(), v);
+                    }
+                }
+                out.push(b);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Every SQL text an `execute` argument can hold: through `text()`,
+    /// `dedent()`, `.strip()`/`.bindparams()`, and names assigned in the
+    /// function before the call (each branch's value). `None` when one of
+    /// them is not a string.
+    fn texts_of(&self, arg: Node<'m>, depth: usize) -> Option<Vec<String>> {
+        let m = self.m;
+        if depth > 4 {
+            return None;
+        }
+        if arg.kind() == "parenthesized_expression" {
+            return self.texts_of(arg.named_child(0)?, depth + 1);
+        }
+        if arg.kind() == "identifier" {
+            let name = m.text(arg);
+            let mut f = arg;
+            while f.kind() != "function_definition" {
+                f = f.parent()?;
+            }
+            let values: Vec<Node<'m>> = descendants(f)
+                .filter(|n| n.kind() == "assignment" && n.end_byte() <= arg.start_byte())
+                .filter(|n| {
+                    n.child_by_field_name("left")
+                        .is_some_and(|l| m.text(l) == name)
+                })
+                .filter_map(|n| n.child_by_field_name("right"))
+                .collect();
+            if values.is_empty() {
+                return None;
+            }
+            let mut out = Vec::new();
+            for v in values {
+                out.extend(self.texts_of(v, depth + 1)?);
+            }
+            return Some(out);
+        }
+        if let Some(call) = m.call(arg) {
+            let inner = match call.function.kind() {
+                "identifier" | "attribute"
+                    if matches!(call.short_name(), Some("text" | "dedent")) =>
+                {
+                    call.positional.first().copied()
+                }
+                "attribute"
+                    if matches!(
+                        method_name(m, call.function),
+                        "strip" | "bindparams" | "columns" | "execution_options"
+                    ) =>
+                {
+                    call.function.child_by_field_name("object")
+                }
+                _ => None,
+            };
+            return self.texts_of(inner?, depth + 1);
+        }
+        sql_of(m, arg).map(|s| vec![s])
     }
 
     /// The value last assigned to the name `ident` before it, in the
@@ -776,12 +975,25 @@ impl<'m> Reader<'m> {
         let m = self.m;
         let Some(mut arg) = arg else { return };
         if arg.kind() == "identifier"
+            && imported_from(m, m.text(arg)).is_some_and(|from| {
+                from == "sqlalchemy_searchable" || from.starts_with("sqlalchemy_searchable.")
+            })
+        {
+            // sqlalchemy-searchable's `sql_expressions`: the functions its
+            // search triggers call, no table.
+            return;
+        }
+        if arg.kind() == "identifier"
             && let Some(value) = self.local_value(arg)
         {
             // `sql = text("..."); conn.execute(sql)`.
             arg = value;
         }
-        let Some(sql) = sql_of(m, arg) else {
+        let sql = sql_of(m, arg).or_else(|| {
+            // `text(query)` with `query = dedent("""...""")` in each branch.
+            self.texts_of(arg, 0).map(|texts| texts.join(";\n"))
+        });
+        let Some(sql) = sql else {
             // A SQLAlchemy construct: `table.update().values(...)`,
             // `sa.insert(...)`, `select(...)`.
             let dml = descendants(arg).any(|n| {
@@ -831,6 +1043,26 @@ impl<'m> Reader<'m> {
             out.push(Step::Unknown(t));
         }
     }
+}
+
+/// The module a name is imported from at module level (`from M import
+/// name`, or `... import x as name`).
+fn imported_from<'m>(m: &'m Module, name: &str) -> Option<&'m str> {
+    m.module_statements().into_iter().find_map(|stmt| {
+        if stmt.kind() != "import_from_statement" {
+            return None;
+        }
+        let module = stmt.child_by_field_name("module_name")?;
+        let mut cursor = stmt.walk();
+        let imports = stmt.children_by_field_name("name", &mut cursor).any(|n| {
+            let local = match n.kind() {
+                "aliased_import" => n.child_by_field_name("alias"),
+                _ => Some(n),
+            };
+            local.is_some_and(|l| m.text(l) == name)
+        });
+        imports.then(|| m.text(module))
+    })
 }
 
 /// The called name: `values` of `t.update().values(...)`, `f` of `f(...)`.

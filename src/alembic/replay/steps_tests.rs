@@ -185,3 +185,81 @@ fn foreign_keys_and_constraints() {
     assert!(matches!(&s[1], Step::CreateUnique { columns, .. } if columns.len() == 2));
     assert!(matches!(&s[2], Step::DropConstraint { name, .. } if name == "fk_old"));
 }
+
+#[test]
+fn a_helper_parameter_takes_the_tables_its_callers_pass() {
+    let s = steps(
+        "TABLES = ('tokens', 'codes')\n\ndef add_if_exists(table, column):\n    if table not in sa.inspect(op.get_bind()).get_table_names():\n        return\n    op.add_column(table, column)\n\ndef upgrade():\n    for table in TABLES:\n        add_if_exists(table, sa.Column('session_id', sa.Unicode(255)))\n    add_if_exists('users', sa.Column('bio', sa.Text()))\n",
+    );
+    let got: Vec<String> = s
+        .iter()
+        .map(|s| match s {
+            Step::AddColumn { table, column } => format!("{table}.{}", column.name),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(got, ["tokens.session_id", "codes.session_id", "users.bio"]);
+}
+
+#[test]
+fn a_helper_parameter_no_caller_names_stays_unreadable() {
+    let s = steps(
+        "def helper(table):\n    op.drop_column(table, 'x')\n\ndef upgrade():\n    helper(compute())\n",
+    );
+    assert!(s.iter().any(|s| matches!(s, Step::Opaque(_))), "{s:?}");
+}
+
+#[test]
+fn exit_and_builtins_change_nothing_and_bound_text_is_data() {
+    let s = steps(
+        "def upgrade():\n    try:\n        op.add_column('q', sa.Column('d', sa.Boolean()))\n    except Exception:\n        print('stamp it')\n        exit()\n    session.execute(sa.text(f\"UPDATE {T.__tablename__} SET a=:a\").bindparams(a=1))\n",
+    );
+    assert!(
+        matches!(s.as_slice(), [Step::AddColumn { table, .. }] if table == "q"),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn creating_an_enum_type_and_searchable_functions_touch_no_table() {
+    let s = steps(
+        "from sqlalchemy_searchable import sql_expressions\n\nmethod = sa.Enum('A', 'B', name='method')\n\ndef upgrade():\n    op.execute(sql_expressions)\n    method.create(op.get_bind())\n    kind = postgresql.ENUM('x', name='kind')\n    kind.create(op.get_bind(), checkfirst=True)\n    op.add_column('users', sa.Column('method', method, nullable=False))\n",
+    );
+    assert!(
+        matches!(s.as_slice(), [Step::AddColumn { table, .. }] if table == "users"),
+        "{s:?}"
+    );
+    // Anything else imported and executed stays unreadable.
+    let s = steps("from app.sql import ddl\n\ndef upgrade():\n    op.execute(ddl)\n");
+    assert!(matches!(s.as_slice(), [Step::Opaque(_)]), "{s:?}");
+    let s = steps("def upgrade():\n    metadata.create(op.get_bind())\n");
+    assert!(matches!(s.as_slice(), [Step::Opaque(_)]), "{s:?}");
+}
+
+#[test]
+fn a_loop_over_helpers_of_the_file_reads_the_helpers() {
+    let s = steps(
+        "def fix_a(session):\n    session.execute(sa.text('DELETE FROM a'))\n\ndef fix_b(session):\n    op.drop_column('b', 'old')\n\ndef upgrade():\n    for name, fix in [('a', fix_a), ('b', fix_b)]:\n        fix(session)\n",
+    );
+    assert!(
+        matches!(s.as_slice(), [Step::DropColumn { table, column }] if table == "b" && column == "old"),
+        "{s:?}"
+    );
+    let s = steps("def upgrade():\n    for fix in HOOKS:\n        fix(session)\n");
+    assert!(matches!(s.as_slice(), [Step::Opaque(_)]), "{s:?}");
+}
+
+#[test]
+fn sql_built_in_branches_is_read_from_every_branch() {
+    let s = steps(
+        "def upgrade():\n    if pg():\n        q = dedent(\"\"\"\n        INSERT INTO r (a) VALUES (:a) ON CONFLICT DO NOTHING;\n        \"\"\")\n    else:\n        q = dedent(\"\"\"INSERT OR IGNORE INTO r (a) VALUES (:a)\"\"\")\n    for row in rows:\n        session.execute(sa.text(q), row)\n    q = (\n        f\"SELECT {cols} FROM r\"\n    )\n    session.execute(sa.text(q))\n",
+    );
+    assert!(s.is_empty(), "{s:?}");
+    let s = steps(
+        "def upgrade():\n    if pg():\n        q = 'UPDATE r SET a = 1'\n    else:\n        q = 'ALTER TABLE r ADD COLUMN a int'\n    conn.execute(sa.text(q))\n",
+    );
+    assert!(
+        matches!(s.as_slice(), [Step::Unknown(t)] if t == "r"),
+        "{s:?}"
+    );
+}

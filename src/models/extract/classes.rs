@@ -40,6 +40,7 @@ pub(super) enum TableNameSpec<'m> {
 }
 
 /// A model class attribute that may be a column.
+#[derive(Clone)]
 pub(super) enum Member<'m> {
     /// `x = Column(...)`, `x: Mapped[int] = mapped_column(...)`, a
     /// `declared_attr` that returns one, or `deferred(Column(...))`.
@@ -72,6 +73,7 @@ pub(super) enum Member<'m> {
     },
 }
 
+#[derive(Clone)]
 pub(super) struct ClassDef<'m> {
     pub(super) scan: usize,
     pub(super) name: String,

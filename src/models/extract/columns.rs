@@ -246,11 +246,33 @@ impl<'m> Resolver<'m> {
         let Some(call) = s.m.call(call_node) else {
             return;
         };
+        if let Some((ps, partial)) = self.column_partial(scan, call.function) {
+            // `Column = functools.partial(db.Column, nullable=False)`: its
+            // arguments first, the call's own over them.
+            let pm = self.scans[ps].m;
+            if let Some(p) = pm.call(partial) {
+                for arg in p.positional.iter().skip(1) {
+                    self.apply_column_positional(ps, spec, *arg, true);
+                }
+                for (k, v) in &p.keywords {
+                    self.apply_column_keyword(ps, spec, k, *v);
+                }
+            }
+        }
         for (i, arg) in call.positional.iter().enumerate() {
+            if matches!(arg.kind(), "list_splat" | "dictionary_splat") {
+                // `**kwargs` passed through a helper: nothing known.
+                continue;
+            }
             if i == 0
                 && let Some(name) = s.m.string_value(*arg)
             {
                 spec.name = Some(name);
+                continue;
+            }
+            if i == 0 && arg.kind() == "string" {
+                // An f-string name, known while a loop or helper binds it.
+                spec.name = self.bound_string(scan, *arg);
                 continue;
             }
             self.apply_column_positional(scan, spec, *arg, true);
@@ -258,6 +280,21 @@ impl<'m> Resolver<'m> {
         for (k, v) in &call.keywords {
             self.apply_column_keyword(scan, spec, k, *v);
         }
+    }
+
+    /// The `functools.partial(Column, ...)` call a column call's name is
+    /// bound to at module level (in this file or one it imports from),
+    /// with its file.
+    fn column_partial(&self, scan: usize, function: Node<'m>) -> Option<(usize, Node<'m>)> {
+        let m = self.scans[scan].m;
+        if function.kind() != "identifier" {
+            return None;
+        }
+        let (ps, value) = self.type_var(scan, m.text(function))?;
+        let (name, call) = self.scans[ps].short_call(value)?;
+        let wrapped = call.positional.first()?;
+        let target = self.scans[ps].m.dotted_name(*wrapped)?;
+        (name == "partial" && COLUMN_CALLS.contains(&last(&target))).then_some((ps, value))
     }
 
     pub(super) fn apply_column_positional(

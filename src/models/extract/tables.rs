@@ -5,7 +5,7 @@ use super::columns::BuiltColumn;
 use super::resolve::{Kind, Resolver};
 use super::syntax::*;
 use crate::models::schema::{Schema, Table};
-use crate::python::Call;
+use crate::python::{Call, block_statements, named_children};
 
 impl<'m> Resolver<'m> {
     pub(super) fn build(mut self) -> Schema {
@@ -30,6 +30,7 @@ impl<'m> Resolver<'m> {
                 }
             }
         }
+        self.loop_tables(&mut schema);
         let n = self.classes.len();
         let mut sti = Vec::new();
         for i in 0..n {
@@ -137,6 +138,55 @@ impl<'m> Resolver<'m> {
         }
         finish_columns(&mut table, cols, pk_constraint);
         Some(table)
+    }
+
+    /// `for entity in ("user", "group"): Table(f"{entity}_role_map", ...)`
+    /// at module level (jupyterhub's role maps): one table per literal the
+    /// loop runs over, its f-strings evaluated with the loop variable.
+    fn loop_tables(&self, schema: &mut Schema) {
+        for (si, scan) in self.scans.iter().enumerate().take(self.models) {
+            let m = scan.m;
+            for stmt in m.module_statements() {
+                if stmt.kind() != "for_statement" {
+                    continue;
+                }
+                let (Some(left), Some(right), Some(body)) = (
+                    stmt.child_by_field_name("left"),
+                    stmt.child_by_field_name("right"),
+                    stmt.child_by_field_name("body"),
+                ) else {
+                    continue;
+                };
+                if left.kind() != "identifier" || !matches!(right.kind(), "tuple" | "list") {
+                    continue;
+                }
+                let values: Option<Vec<String>> = named_children(right)
+                    .into_iter()
+                    .filter(|n| n.kind() != "comment")
+                    .map(|n| m.string_value(n))
+                    .collect();
+                let Some(values) = values else { continue };
+                let var = m.text(left).to_string();
+                for v in values {
+                    let env = vec![(var.clone(), v)];
+                    let previous = self.bindings.replace(env.clone());
+                    for inner in block_statements(body, true) {
+                        let Some((_, value)) = module_assignment(m, inner) else {
+                            continue;
+                        };
+                        if let Some((n, call)) = scan.short_call(value)
+                            && n == "Table"
+                            && let Some(first) = call.positional.first()
+                            && let Some(name) = self.eval_str(si, *first, &env, None, 0)
+                            && let Some(t) = self.table_from_call(si, &call, Some(name))
+                        {
+                            merge_table(schema, t);
+                        }
+                    }
+                    self.bindings.replace(previous);
+                }
+            }
+        }
     }
 
     /// `Index("ix", User.email)` at module level: added to the table of

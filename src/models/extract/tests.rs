@@ -184,3 +184,68 @@ fn imperatively_mapped_classes_are_their_table() {
     let names: Vec<_> = s.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["task_status"]);
 }
+
+#[test]
+fn a_partial_of_column_gives_its_keywords_to_every_column() {
+    let base = Module::parse(
+        b"import functools\nfrom flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\nColumn = functools.partial(db.Column, nullable=False)\n\ndef primary_key(name):\n    key_type, kwargs = KEYS[name]\n    return Column(key_type, primary_key=True, **kwargs)\n",
+    )
+    .unwrap();
+    let models = Module::parse(
+        b"from .base import Column, db, primary_key\n\nclass Fav(db.Model):\n    __tablename__ = 'favs'\n    id = primary_key('Fav')\n    kind = Column(db.Unicode(255))\n    note = Column(db.Text, nullable=True)\n    other = db.Column(db.Integer)\n",
+    )
+    .unwrap();
+    let s = extract(&[
+        ModelFile {
+            path: "app/models/__init__.py",
+            module: &models,
+        },
+        ModelFile {
+            path: "app/models/base.py",
+            module: &base,
+        },
+    ]);
+    let t = s.table("favs").unwrap();
+    assert!(!t.column("kind").unwrap().nullable, "{}", s.render());
+    assert!(t.column("note").unwrap().nullable);
+    assert!(
+        t.column("other").unwrap().nullable,
+        "db.Column is not the partial"
+    );
+    // `**kwargs` is no type.
+    assert!(
+        !t.column("id")
+            .unwrap()
+            .type_
+            .as_deref()
+            .unwrap_or("")
+            .contains("kwargs"),
+        "{}",
+        s.render()
+    );
+}
+
+#[test]
+fn tables_made_in_a_module_level_loop_over_literals_are_read_per_value() {
+    let s = schema(
+        "from sqlalchemy import Boolean, Column, ForeignKey, Table\n\nfor entity in ('user', 'group'):\n    table = Table(\n        f'{entity}_role_map',\n        Base.metadata,\n        Column(f'{entity}_id', ForeignKey(f'{entity}s.id', ondelete='CASCADE'), primary_key=True),\n        Column('managed', Boolean, default=False),\n    )\n",
+    );
+    let t = s.table("group_role_map").expect("group_role_map");
+    assert_eq!(t.primary_key, ["group_id"]);
+    assert_eq!(
+        t.column("group_id").unwrap().foreign_keys[0].target,
+        "groups.id"
+    );
+    assert!(t.column("managed").unwrap().nullable);
+    assert!(
+        s.table("user_role_map")
+            .unwrap()
+            .column("user_id")
+            .is_some()
+    );
+    // A loop over names that are not literals makes no table.
+    let s = schema(
+        "for entity in ENTITIES:\n    Table(f'{entity}_map', Base.metadata, Column('id', Integer))\n",
+    );
+    assert!(s.tables.is_empty(), "{}", s.render());
+}

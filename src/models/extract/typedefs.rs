@@ -14,6 +14,7 @@ use super::syntax::{dict_pairs_of, generic, last};
 use crate::python::{Module, block_statements, descendants, named_children};
 
 /// A class that defines a column type.
+#[derive(Clone)]
 pub(super) struct TypeClass<'m> {
     /// Dotted names of the base classes.
     pub(super) bases: Vec<String>,
@@ -27,7 +28,7 @@ pub(super) struct TypeClass<'m> {
 }
 
 /// One module's type definitions.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct TypeDefs<'m> {
     /// `alias -> imported name` for `from m import X as alias`.
     pub(super) aliases: HashMap<String, String>,

@@ -145,7 +145,7 @@ impl<'m> Resolver<'m> {
     }
 
     /// A module-level variable called `name` visible from file `scan`.
-    fn type_var(&self, scan: usize, name: &str) -> Option<(usize, Node<'m>)> {
+    pub(super) fn type_var(&self, scan: usize, name: &str) -> Option<(usize, Node<'m>)> {
         self.scans_for(scan, name)
             .find_map(|i| self.scans[i].types.vars.get(name).map(|v| (i, *v)))
     }
