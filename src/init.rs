@@ -201,6 +201,16 @@ pub fn starter(layout: &Layout) -> String {
          # setting paths replaces that:\n\
          # models:\n#   paths: ['backend/app/models/**/*.py']\n",
     );
+    if layout.environments.is_empty() && !layout.models.is_empty() {
+        // Models without Alembic: the rule asks for Alembic on every schema
+        // change. A project whose schema has another keeper (create_all,
+        // its own upgrade functions) says so once here, not in every commit.
+        s.push_str(
+            "# No Alembic environment was found, so model-without-migration asks for one\n\
+             # on every schema change in the models. If the schema is managed another way:\n\
+             # severity:\n#   model-without-migration: off\n",
+        );
+    }
     s
 }
 
@@ -261,6 +271,30 @@ mod tests {
         assert!(text.contains("# Found: backend/app/models.py"), "{text}");
         assert!(text.contains("#   backend/migrations (from backend/alembic.ini)\n"));
         assert!(text.contains("#   svc/migrations (env.py beside versions/)\n"));
+        assert!(!text.contains("No Alembic environment was found"), "{text}");
+    }
+
+    #[test]
+    fn models_without_alembic_are_told_how_to_turn_the_rule_off() {
+        let layout = Layout {
+            models: vec!["app/models.py".into()],
+            ..Layout::default()
+        };
+        let text = starter(&layout);
+        assert!(text.contains("No Alembic environment was found"), "{text}");
+        // The last commented `severity:` block is the one written for this
+        // layout; uncommented, it turns the rule off.
+        let lines: Vec<&str> = text
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .collect();
+        let at = lines.iter().rposition(|l| *l == "severity:").unwrap();
+        let uncommented = lines[at..at + 2].join("\n");
+        let c = parse(&uncommented);
+        assert_eq!(
+            c.severity_of(crate::rules::RuleId::ModelWithoutMigration),
+            None
+        );
     }
 
     #[test]
