@@ -424,18 +424,20 @@ impl Rule for ModelMigration {
                         && c.old != c.new
                 })
                 .collect();
-            // An edit that takes an operation on a changed table out (the
-            // model goes back to what the database had) covers it too.
-            let before: Vec<Change> = edited
-                .iter()
-                .map(|c| Change {
-                    new: c.old.clone(),
-                    ..(*c).clone()
-                })
-                .collect();
-            if !edited.is_empty()
-                && (covers(&edited)? || covers(&before.iter().collect::<Vec<_>>())?)
-            {
+            // An edit that takes a column operation on a changed table out
+            // (the model goes back to what the revision no longer changes)
+            // covers it too. A table creation taken out does not: where the
+            // history starts elsewhere the table may still exist.
+            let mut took_out = false;
+            for c in &edited {
+                if let Some(blob) = &c.old
+                    && let Some(bytes) = ctx.reader.read(blob, limit)?
+                    && column_steps_mention(&bytes, &bare)
+                {
+                    took_out = true;
+                }
+            }
+            if !edited.is_empty() && (covers(&edited)? || took_out) {
                 return Ok(());
             }
             for (path, group) in &by_file {
@@ -732,6 +734,20 @@ fn unreadable(c: &Change, m: &Module) -> Finding {
 /// Whether a migration names any of `tables` in the table arguments of
 /// its `upgrade()` operations or in the SQL it executes. A migration whose
 /// `upgrade()` cannot be read counts as naming them (no false warning).
+/// Whether a revision adds, drops or alters a column of one of `tables`
+/// (bare names), as the replay reads it.
+fn column_steps_mention(bytes: &[u8], tables: &[String]) -> bool {
+    steps::read(bytes, "").iter().any(|step| match step {
+        Step::AddColumn { table, .. }
+        | Step::DropColumn { table, .. }
+        | Step::AlterColumn { table, .. } => {
+            let bare = table.rsplit('.').next().unwrap_or(table);
+            tables.iter().any(|x| x == bare)
+        }
+        _ => false,
+    })
+}
+
 fn migration_mentions(bytes: &[u8], tables: &[String]) -> bool {
     let Some(m) = Module::parse(bytes) else {
         return true;
