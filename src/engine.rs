@@ -570,6 +570,7 @@ mod tests {
             4,
             &[(
                 "settings.py",
+                // A fake credential the engine test expects to find. dbguard: allow credential
                 "DATABASE_URL = 'postgresql://app:s3cretpw@db/app'\n",
             )],
         );
