@@ -338,3 +338,40 @@ fn a_string_turned_enum_needs_a_migration_and_renaming_the_enum_does_not() {
     let (run, found) = last_commit(&repo);
     assert_eq!(found, Vec::<String>::new(), "{}", run.stdout);
 }
+
+/// The same type imported by name into the revision that creates the
+/// column (`from app.db.types import UTCDateTime`).
+#[test]
+fn a_type_decorator_a_revision_imports_by_name_is_resolved_in_the_head() {
+    let models = |ty: &str| {
+        format!(
+            "from sqlalchemy import Column, DateTime, Integer\nfrom sqlalchemy.orm import declarative_base\nfrom app.db.types import UTCDateTime\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    birthday = Column({ty})\n"
+        )
+    };
+    let repo = project(
+        &[(
+            "migrations/versions/a1_users.py",
+            migration(
+                "a1",
+                None,
+                "    op.create_table('users', sa.Column('id', sa.Integer(), nullable=False), sa.Column('birthday', UTCDateTime(timezone=True), nullable=True), sa.PrimaryKeyConstraint('id'))\n",
+            )
+            .replace(
+                "import sqlalchemy as sa\n",
+                "import sqlalchemy as sa\nfrom app.db.types import UTCDateTime\n",
+            ),
+        )],
+        &models("UTCDateTime(timezone=True)"),
+    );
+    repo.stage("app/db/__init__.py", "")
+        .stage("app/db/types.py", TYPES_PY);
+    repo.commit("the type decorator");
+    repo.stage(MODELS, models("DateTime"));
+    repo.commit("no time zone on birthdays");
+    let (run, found) = last_commit(&repo);
+    assert_eq!(found.len(), 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        found[0].starts_with("users.birthday type is DateTime(timezone=True) in the migrations"),
+        "{found:?}"
+    );
+}

@@ -9,8 +9,9 @@
 //! path names is looked up in the snapshot (from the repository root, or
 //! from a folder above the environment, for `src/` layouts) and the type
 //! is read the way the models read it ([`extract_with`]): the decorator's
-//! `impl` with the arguments it receives. What cannot be resolved stays
-//! as it is: unknown, never a change.
+//! `impl` with the arguments it receives. A bare name (`GUID()`) is looked
+//! up through the imports of the revision file that created the column.
+//! What cannot be resolved stays as it is: unknown, never a change.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +23,7 @@ use crate::changes::{ContentReader, ObjectId, Snapshot};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::models::dbtype;
 use crate::models::extract::{ModelFile, extract_with};
-use crate::python::Module;
+use crate::python::{Module, descendants};
 
 /// Top-level modules whose types [`dbtype`] knows or that are never the
 /// repository's: not looked up.
@@ -137,8 +138,63 @@ fn resolve_one(
     dbtype::key(&t).is_some().then_some(t)
 }
 
-/// `head` with the repository types its columns name by module path
-/// resolved (the same head when there are none, or none resolves).
+/// `(name, arguments)` of a type written by a bare name (`GUID()`) that
+/// [`dbtype::key`] does not know.
+fn bare_type(type_text: &str) -> Option<(&str, &str)> {
+    if dbtype::key(type_text).is_some() {
+        return None;
+    }
+    let (name, args) = match type_text.find('(') {
+        Some(i) => (&type_text[..i], &type_text[i..]),
+        None => (type_text, ""),
+    };
+    let word = !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    word.then_some((name, args))
+}
+
+/// The names a revision file imports from absolute modules, anywhere in
+/// it (`from app.types import GUID as G` is `(G, app.types, GUID)`).
+fn imports_of(m: &Module) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for stmt in descendants(m.root()).filter(|n| n.kind() == "import_from_statement") {
+        let Some(module) = stmt.child_by_field_name("module_name") else {
+            continue;
+        };
+        let module = m.text(module);
+        if module.starts_with('.') {
+            continue;
+        }
+        let mut cursor = stmt.walk();
+        for n in stmt.children_by_field_name("name", &mut cursor) {
+            let (orig, bound) = match n.kind() {
+                "aliased_import" => (
+                    n.child_by_field_name("name"),
+                    n.child_by_field_name("alias"),
+                ),
+                _ => (Some(n), Some(n)),
+            };
+            if let (Some(o), Some(b)) = (orig, bound) {
+                out.push((
+                    m.text(b).to_string(),
+                    module.to_string(),
+                    m.text(o).to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What a head column's type names in the repository: `(module, class,
+/// arguments)`, by module path or through an import of the revision file
+/// that created the column.
+type Target = (String, String, String);
+
+/// `head` with the repository types its columns name (by module path, or
+/// by a name the revision file imports) resolved (the same head when
+/// there are none, or none resolves).
 pub fn resolve(
     head: &Arc<Head>,
     env: &Environment,
@@ -146,25 +202,54 @@ pub fn resolve(
     reader: &dyn ContentReader,
 ) -> anyhow::Result<Arc<Head>> {
     let roots = roots(env);
+    // The imports of each revision file a bare type name comes from.
+    let mut revision_imports: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    let mut targets: Vec<Option<Target>> = Vec::new();
+    for t in &head.schema.tables {
+        for c in &t.columns {
+            let Some(text) = c.type_.as_deref() else {
+                targets.push(None);
+                continue;
+            };
+            let target = if let Some((module, name, args)) = module_type(text) {
+                Some((module.to_string(), name.to_string(), args.to_string()))
+            } else if let Some((name, args)) = bare_type(text) {
+                let path = c.loc.path.as_str();
+                if !revision_imports.contains_key(path) {
+                    let found = match snapshot.get(path) {
+                        Some(e) => blob_cache::module(e.blob, || {
+                            reader.read(e.blob, DEFAULT_MAX_FILE_SIZE)
+                        })?
+                        .map(|m| imports_of(&m))
+                        .unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    revision_imports.insert(path.to_string(), found);
+                }
+                revision_imports[path]
+                    .iter()
+                    .find(|(bound, _, _)| bound == name)
+                    .map(|(_, module, orig)| (module.clone(), orig.clone(), args.to_string()))
+            } else {
+                None
+            };
+            targets.push(target);
+        }
+    }
     // The library file of each module named, in the order first named.
     let mut files: HashMap<String, Option<String>> = HashMap::new();
     let mut wanted: Vec<(String, ObjectId)> = Vec::new();
-    for t in &head.schema.tables {
-        for c in &t.columns {
-            let Some((module, _, _)) = c.type_.as_deref().and_then(module_type) else {
-                continue;
-            };
-            if files.contains_key(module) {
-                continue;
-            }
-            let file = module_file(snapshot, &roots, module);
-            if let Some(p) = &file
-                && let Some(id) = snapshot.get(p).and_then(|e| e.blob.object_id())
-            {
-                wanted.push((p.clone(), id));
-            }
-            files.insert(module.to_string(), file);
+    for (module, _, _) in targets.iter().flatten() {
+        if files.contains_key(module) {
+            continue;
         }
+        let file = module_file(snapshot, &roots, module);
+        if let Some(p) = &file
+            && let Some(id) = snapshot.get(p).and_then(|e| e.blob.object_id())
+        {
+            wanted.push((p.clone(), id));
+        }
+        files.insert(module.clone(), file);
     }
     if files.values().all(Option::is_none) {
         return Ok(Arc::clone(head));
@@ -188,26 +273,27 @@ pub fn resolve(
         }
     }
     let mut out = Head::clone(head);
-    let mut memo: HashMap<String, Option<String>> = HashMap::new();
-    for t in &mut out.schema.tables {
-        for c in &mut t.columns {
-            let Some(text) = c.type_.clone() else {
-                continue;
-            };
-            let Some((module, name, args)) = module_type(&text) else {
-                continue;
-            };
-            let found = memo
-                .entry(text.clone())
-                .or_insert_with(|| {
-                    let path = files.get(module)?.as_ref()?;
-                    let library = libraries.get(path)?;
-                    resolve_one(path, library, module, name, args)
-                })
-                .clone();
-            if let Some(found) = found {
-                c.type_ = Some(found);
-            }
+    let mut memo: HashMap<Target, Option<String>> = HashMap::new();
+    let columns = out
+        .schema
+        .tables
+        .iter_mut()
+        .flat_map(|t| t.columns.iter_mut());
+    for (c, target) in columns.zip(targets) {
+        let Some(target) = target else {
+            continue;
+        };
+        let found = memo
+            .entry(target.clone())
+            .or_insert_with(|| {
+                let (module, name, args) = &target;
+                let path = files.get(module)?.as_ref()?;
+                let library = libraries.get(path)?;
+                resolve_one(path, library, module, name, args)
+            })
+            .clone();
+        if let Some(found) = found {
+            c.type_ = Some(found);
         }
     }
     let out = Arc::new(out);
@@ -240,6 +326,21 @@ mod tests {
             None
         );
         assert_eq!(module_type("GUID()"), None);
+        assert_eq!(bare_type("GUID()"), Some(("GUID", "()")));
+        assert_eq!(bare_type("String(20)"), None);
+    }
+
+    #[test]
+    fn a_revision_imports_names_from_absolute_modules_only() {
+        let m = Module::parse(
+            b"from alembic import op\nfrom app.db.types import GUID as G, Slug\nfrom .local import X\ndef upgrade():\n    from app.more import Y\n",
+        )
+        .unwrap();
+        let got = imports_of(&m);
+        assert!(got.contains(&("G".into(), "app.db.types".into(), "GUID".into())));
+        assert!(got.contains(&("Slug".into(), "app.db.types".into(), "Slug".into())));
+        assert!(got.contains(&("Y".into(), "app.more".into(), "Y".into())));
+        assert!(!got.iter().any(|(b, _, _)| b == "X"));
     }
 
     #[test]

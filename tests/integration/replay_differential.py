@@ -101,7 +101,46 @@ def alembic(repo, *args, check=True):
     return sh(repo, sys.executable, "-m", "alembic", *args, check=check)
 
 
-def make_project():
+# A project's own TypeDecorator: autogenerate writes it into the revision
+# by its module path (`shop_types.Slug(length=50)`), which dbguard reads
+# from the repository's shop_types.py (flaskbb's UTCDateTime).
+TYPES_PY = '''import sqlalchemy as sa
+
+
+class Slug(sa.types.TypeDecorator):
+    impl = sa.String
+    cache_ok = True
+'''
+
+TYPED_MODELS = '''import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+
+import shop_types
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    id = sa.Column(sa.Integer, primary_key=True)
+    slug = sa.Column(shop_types.Slug(50), nullable=False)
+'''
+
+# (name, the slug column as edited, what alembic check / dbguard say:
+# True, False, or "alembic-only" where they are known to differ)
+TYPED_CASES = [
+    ("decorator spelled as its impl", "sa.String(50)", False),
+    ("decorator to a longer impl", "sa.String(100)", True),
+    # The models name the type through `import shop_types`; the model
+    # reader follows `from shop_types import Slug` only, so the model type
+    # is unknown, and unknown is never a change.
+    ("decorator with a longer length", "shop_types.Slug(100)", "alembic-only"),
+]
+
+
+def make_project(models=BASE, extra=None, revision_import=None):
     repo = tempfile.mkdtemp()
     git(repo, "init", "-q", "-b", "main")
     for k, v in [("user.name", "T"), ("user.email", "t@example.com"), ("commit.gpgsign", "false")]:
@@ -111,8 +150,9 @@ def make_project():
         "migrations/env.py": ENV_PY,
         "migrations/script.py.mako": MAKO,
         "migrations/versions/.keep": "",
-        "models.py": BASE,
+        "models.py": models,
         ".gitignore": "app.db\n__pycache__/\n",
+        **(extra or {}),
     }
     for path, text in files.items():
         full = os.path.join(repo, path)
@@ -120,6 +160,14 @@ def make_project():
         with open(full, "w") as f:
             f.write(text)
     alembic(repo, "revision", "--autogenerate", "-m", "initial", "--rev-id", "a1")
+    if revision_import:
+        # Autogenerate does not import a project's module it names a type
+        # from: the developer adds the import, as flaskbb's `import flaskbb`.
+        path = os.path.join(repo, "migrations/versions/a1_initial.py")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{revision_import}\n", 1))
     alembic(repo, "upgrade", "head")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", "initial")
@@ -181,9 +229,30 @@ def main():
             git(repo, "checkout", "-q", "HEAD", "--", "models.py")
     finally:
         shutil.rmtree(repo, ignore_errors=True)
+    repo = make_project(TYPED_MODELS, {"shop_types.py": TYPES_PY}, "import shop_types")
+    try:
+        differs, out = dbguard_differs(dbguard, repo)
+        if differs:
+            failures.append(f"typed base: dbguard differs from its own migration\n{out}")
+        for name, column, expected in TYPED_CASES:
+            with open(os.path.join(repo, "models.py"), "w") as f:
+                f.write(TYPED_MODELS.replace("shop_types.Slug(50)", column))
+            al = alembic_differs(repo)
+            dg, out = dbguard_differs(dbguard, repo)
+            if expected == "alembic-only":
+                ok = al and not dg
+            else:
+                ok = al == dg == expected
+            if ok:
+                agreed += 1
+            else:
+                failures.append(f"{name}: alembic check {al} / dbguard {dg}\n{out}")
+            git(repo, "checkout", "-q", "HEAD", "--", "models.py")
+    finally:
+        shutil.rmtree(repo, ignore_errors=True)
     for f in failures:
         print("DISAGREE", f)
-    print(f"replay differential: {len(CASES)} edits, {agreed} agreed with alembic check, "
+    print(f"replay differential: {len(CASES) + len(TYPED_CASES)} edits, {agreed} agreed with alembic check, "
           f"{len(failures)} disagreements")
     sys.exit(1 if failures else 0)
 
