@@ -57,14 +57,6 @@ pub fn cached(blob: &BlobRef) -> Option<Arc<Module>> {
     Some(found)
 }
 
-/// Whether `module` is one of the parsed modules kept here (a cache of
-/// what is derived from a module keeps it only while this one does).
-pub fn holds(module: &Arc<Module>) -> bool {
-    modules()
-        .lock()
-        .is_ok_and(|m| m.kept.iter().any(|(_, k)| Arc::ptr_eq(k, module)))
-}
-
 /// The parsed module of `blob`, read by `read` (`None`: too large, as the
 /// reader decides) and parsed only when no recent caller parsed the same
 /// blob. Blobs that are not objects (the working tree, memory) are parsed

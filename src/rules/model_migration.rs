@@ -38,7 +38,7 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::{Finding, Severity};
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{SharedFile, extract_shared};
+use crate::models::extract::{ModelFile, extract_with};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -273,16 +273,16 @@ impl Rule for ModelMigration {
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
             blob_cache::schema(key, || {
-                let all: Vec<SharedFile<'_>> = files
+                let all: Vec<ModelFile<'_>> = files
                     .iter()
                     .chain(&context)
-                    .map(|(path, module)| SharedFile { path, module })
+                    .map(|(path, module)| ModelFile { path, module })
                     .collect();
-                let libs: Vec<SharedFile<'_>> = libraries
+                let libs: Vec<ModelFile<'_>> = libraries
                     .iter()
-                    .map(|(path, module)| SharedFile { path, module })
+                    .map(|(path, module)| ModelFile { path, module })
                     .collect();
-                extract_shared(&all, &libs, &blob_cache::holds)
+                extract_with(&all, &libs)
             })
         };
         let old = schema(&old_files, &old_ids);

@@ -25,7 +25,6 @@ mod classes;
 mod columns;
 mod constraints;
 mod helpers;
-mod kept;
 mod resolve;
 mod syntax;
 mod tables;
@@ -35,8 +34,6 @@ mod typedefs;
 mod types;
 
 use std::collections::HashSet;
-use std::rc::Rc;
-use std::sync::Arc;
 
 pub use calls::CallReader;
 
@@ -78,35 +75,6 @@ pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Sch
     let mut classes = Vec::new();
     for (i, scan) in scans.iter().enumerate().take(files.len()) {
         scan.classes(i, &mut classes);
-    }
-    Resolver::new(scans, files.len(), classes).build()
-}
-
-/// A model file whose parsed module is shared (see [`extract_shared`]).
-pub struct SharedFile<'a> {
-    pub path: &'a str,
-    pub module: &'a Arc<Module>,
-}
-
-/// [`extract_with`] for modules a caller keeps parsed across calls (a
-/// `--range` reads the same model files in commit after commit): the
-/// first pass over each file is kept with its module (see `kept`) and
-/// reused, with the same result, while `held` says the caller's own
-/// cache of parsed modules holds the module.
-pub fn extract_shared(
-    files: &[SharedFile<'_>],
-    libraries: &[SharedFile<'_>],
-    held: &dyn Fn(&Arc<Module>) -> bool,
-) -> Schema {
-    let kept: Vec<Rc<kept::Kept>> = files
-        .iter()
-        .chain(libraries)
-        .map(|f| kept::get(f.path, f.module, held))
-        .collect();
-    let scans: Vec<Scan<'_>> = kept.iter().map(|k| k.scan()).collect();
-    let mut classes = Vec::new();
-    for (i, k) in kept.iter().enumerate().take(files.len()) {
-        k.classes(i, &mut classes);
     }
     Resolver::new(scans, files.len(), classes).build()
 }
