@@ -28,6 +28,7 @@ pub mod migration_ops;
 pub mod migration_safety;
 pub mod migrations;
 pub mod model_facts;
+mod model_findings;
 pub mod model_head;
 pub mod model_migration;
 pub mod sql_injection;

@@ -504,7 +504,7 @@ pub fn check_all(ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()
     }
     let reference = Reference::load(envs, &snapshot, ctx.reader)?;
     let found = all_differences(&reference, &models);
-    for (path, group) in super::model_migration::group(&found) {
+    for (path, group) in super::model_findings::group(&found) {
         let line = group.iter().filter_map(|c| c.line).min();
         if let Some(l) = line
             && let Some(e) = snapshot.get(&path)
@@ -513,7 +513,7 @@ pub fn check_all(ctx: &Context<'_>, out: &mut Vec<Finding>) -> anyhow::Result<()
         {
             continue;
         }
-        out.push(super::model_migration::differs(
+        out.push(super::model_findings::differs(
             Mode::All,
             envs,
             &path,
