@@ -174,3 +174,62 @@ fn what_include_object_hides_from_autogenerate_is_not_compared() {
         "{found:?}"
     );
 }
+
+/// redash a54171f2c287: a model goes back to `Text` while the same commit
+/// takes the revision's `alter_column` of that column out (the revision
+/// still does something else). The table's head is unknown (raw DDL
+/// names it), so the fallback judges the change: the edit covers it.
+/// Control: the same model change with no revision edited is reported.
+#[test]
+fn an_edit_that_takes_a_revisions_column_operation_out_covers_the_model() {
+    let models = |ty: &str| {
+        format!(
+            "from sqlalchemy import Column, Integer, JSON, Text\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Result(Base):\n    __tablename__ = 'query_results'\n    id = Column(Integer, primary_key=True)\n    data = Column({ty})\n"
+        )
+    };
+    let a2 = |upgrade: &str| {
+        migration(
+            "a2",
+            Some("a1"),
+            "",
+            &format!(
+                "def upgrade():\n    op.create_index('ix_logs_at', 'logs', ['at'])\n{upgrade}"
+            ),
+        )
+    };
+    let history = vec![
+        (
+            "migrations/versions/a1_init.py",
+            migration(
+                "a1",
+                None,
+                "",
+                "def upgrade():\n    op.create_table('logs', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('at', sa.DateTime()))\n    op.create_table('query_results', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('data', sa.Text()))\n    op.execute('ALTER TABLE query_results ADD COLUMN extra text')\n",
+            ),
+        ),
+        (
+            "migrations/versions/a2_json.py",
+            a2("    op.alter_column('query_results', 'data', type_=sa.JSON())\n"),
+        ),
+    ];
+    let repo = project(&[("app/models.py", &models("JSON"))], &history);
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    // Control first: the model goes back with no revision touched.
+    repo.stage("app/models.py", models("Text"));
+    repo.commit("data back to text");
+    let range = format!("{base}..HEAD");
+    let found = messages(&repo.check_json(&["--range", &range]));
+    assert!(
+        found.len() == 1 && found[0].contains("query_results.data"),
+        "{found:?}"
+    );
+
+    // The same change with the alter_column taken out of a2.
+    repo.git(&["reset", "-q", "--hard", &base]);
+    repo.stage("app/models.py", models("Text"));
+    repo.stage("migrations/versions/a2_json.py", a2(""));
+    repo.commit("data back to text, a2 no longer changes it");
+    let found = messages(&repo.check_json(&["--range", &range]));
+    assert!(found.is_empty(), "{found:?}");
+}
