@@ -19,12 +19,13 @@ use crate::changes::{BlobRef, Change, ObjectId, Status};
 
 /// Above this many add x delete candidate pairs, rename detection is left
 /// to libgit2 (a large restructuring; rare, and allowed to cost more).
-const MAX_SIMILARITY_PAIRS: usize = 400;
+pub(super) const MAX_SIMILARITY_PAIRS: usize = 400;
 
 /// Blobs larger than this are not compared for similarity.
 const MAX_SIMILARITY_BLOB: usize = 1 << 20;
 
 /// One side of a comparison.
+#[derive(Clone)]
 pub(super) struct Side {
     pub path: Vec<u8>,
     pub oid: ObjectId,
@@ -258,7 +259,25 @@ pub(super) fn pair_renames(
             .map(|(d, _)| d)
             .collect();
     }
-    let mut changes = Vec::new();
+    Some(build_changes(
+        added,
+        renamed_from,
+        unpaired_deletes,
+        modified,
+    ))
+}
+
+/// The changes of a comparison whose renames are decided: `renamed_from`
+/// maps an index of `added` to the deleted side it was renamed from,
+/// `deleted` are the deletions left. Sorted by path, as libgit2 sorts
+/// its deltas.
+pub(super) fn build_changes(
+    added: Vec<Side>,
+    mut renamed_from: HashMap<usize, Side>,
+    deleted: Vec<Side>,
+    modified: Vec<(Side, Side)>,
+) -> Vec<Change> {
+    let mut changes = Vec::with_capacity(added.len() + deleted.len() + modified.len());
     for (old, new) in modified {
         let old_mode = mode_from_filemode(old.mode);
         let new_mode = mode_from_filemode(new.mode);
@@ -294,7 +313,7 @@ pub(super) fn pair_renames(
             new: Some(BlobRef::Object(a.oid)),
         });
     }
-    for d in unpaired_deletes {
+    for d in deleted {
         changes.push(Change {
             path: path_string(&d.path),
             old_path: None,
@@ -305,7 +324,7 @@ pub(super) fn pair_renames(
         });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Some(changes)
+    changes
 }
 
 /// `(added index, deleted index)` pairs that are renames with edits, best
