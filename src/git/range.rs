@@ -89,10 +89,12 @@ pub(super) fn change_sets(
             is_merge: commit.parent_count() > 1,
         });
     }
+    let signatures = renames::Signatures::default();
     for part in commits.chunks(batches.size.max(1)) {
         (batches.each)(batch_sets(
             store,
             excludes,
+            &signatures,
             part,
             before_range.as_ref(),
             bad,
@@ -107,6 +109,7 @@ pub(super) fn change_sets(
 fn batch_sets(
     store: &Arc<GitStore>,
     excludes: &Arc<crate::changes::Excludes>,
+    signatures: &renames::Signatures,
     commits: &[Commit],
     before_range: Option<&Arc<LazySnapshot>>,
     bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
@@ -126,7 +129,10 @@ fn batch_sets(
                 let mut trees = TreeCache::new(store.packs());
                 chunk
                     .iter()
-                    .map(|c| diff_trees(r, &mut trees, c.parent.map(|p| p.1), c.tree).map_err(bad))
+                    .map(|c| {
+                        let old = c.parent.map(|p| p.1);
+                        diff_trees(r, &mut trees, signatures, old, c.tree).map_err(bad)
+                    })
                     .collect()
             })
         })
@@ -193,6 +199,7 @@ fn batch_sets(
 fn diff_trees(
     repo: &Repository,
     trees: &mut TreeCache<'_>,
+    signatures: &renames::Signatures,
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
@@ -200,14 +207,26 @@ fn diff_trees(
     compare(repo, trees, &mut Vec::new(), old, Some(new), &mut sides)?;
     let large = sides.added.len() * sides.deleted.len() > MAX_SIMILARITY_PAIRS;
     let kept = large.then(|| sides.clone());
-    if let Some(changes) = pair_renames(repo, sides.added, sides.deleted, sides.modified) {
+    if let Some(changes) = pair_renames(
+        repo,
+        trees.packs,
+        sides.added,
+        sides.deleted,
+        sides.modified,
+    ) {
         return Ok(changes);
     }
     if let Some(s) = kept {
         let limit = renames::rename_limit(repo);
-        if let Some(changes) =
-            renames::like_libgit2(repo, trees.packs, limit, s.added, s.deleted, s.modified)
-        {
+        if let Some(changes) = renames::like_libgit2(
+            repo,
+            trees.packs,
+            signatures,
+            limit,
+            s.added,
+            s.deleted,
+            s.modified,
+        ) {
             return Ok(changes);
         }
     }
@@ -497,10 +516,12 @@ mod tests {
                 // `renames` itself, not libgit2's diff by the fallback.
                 let limit = super::renames::rename_limit(r);
                 let (a, d, m) = (sides.added, sides.deleted, sides.modified);
-                let ours = match super::renames::like_libgit2(r, store.packs(), limit, a, d, m) {
-                    Some(ours) if pairs > super::MAX_SIMILARITY_PAIRS => Some(ours),
-                    _ => None,
-                };
+                let sigs = super::renames::Signatures::default();
+                let ours =
+                    match super::renames::like_libgit2(r, store.packs(), &sigs, limit, a, d, m) {
+                        Some(ours) if pairs > super::MAX_SIMILARITY_PAIRS => Some(ours),
+                        _ => None,
+                    };
                 let theirs = super::libgit2_diff(r, old, new)?;
                 Ok((ours.map(|o| in_order(&o)), in_order(&theirs), pairs))
             })

@@ -97,6 +97,7 @@ pub(super) fn staged_changes(
     }
     Ok(pair_renames(
         walk.repo,
+        walk.packs,
         walk.added,
         walk.deleted,
         walk.modified,
@@ -211,6 +212,7 @@ impl Walk<'_> {
 /// libgit2 (`None`). Shared by staged mode and range mode's tree diffs.
 pub(super) fn pair_renames(
     repo: &Repository,
+    packs: &Packs,
     added: Vec<Side>,
     deleted: Vec<Side>,
     modified: Vec<(Side, Side)>,
@@ -236,7 +238,7 @@ pub(super) fn pair_renames(
         if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
             return None;
         }
-        let pairs = similar_pairs(repo, &added, &unpaired_adds, &unpaired_deletes)?;
+        let pairs = similar_pairs(repo, packs, &added, &unpaired_adds, &unpaired_deletes)?;
         let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
         for (add, del) in pairs {
             if !taken[del] && !renamed_from.contains_key(&add) {
@@ -331,11 +333,21 @@ pub(super) fn build_changes(
 /// first; `None` when a blob cannot be read (then libgit2 decides).
 fn similar_pairs(
     repo: &Repository,
+    packs: &Packs,
     added: &[Side],
     adds: &[usize],
     deletes: &[Side],
 ) -> Option<Vec<(usize, usize)>> {
+    // Packed blobs through `pack` (its delta-base cache serves the
+    // versions of one file a history keeps); libgit2 for the rest.
     let content = |side: &Side| -> Option<Option<Vec<u8>>> {
+        if let Some(read) = packs.read_within(side.oid.as_bytes(), MAX_SIMILARITY_BLOB as u64) {
+            return match read {
+                Some((pack::Kind::Blob, data)) => Some(Some(data)),
+                Some(_) => None,
+                None => Some(None),
+            };
+        }
         let blob = repo.find_blob(id_to_oid(&side.oid).ok()?).ok()?;
         Some((blob.size() <= MAX_SIMILARITY_BLOB).then(|| blob.content().to_vec()))
     };
@@ -368,7 +380,9 @@ fn similarity(a: &[u8], b: &[u8]) -> u32 {
     if larger == 0 {
         return 100;
     }
-    let mut lines: HashMap<&[u8], usize> = HashMap::new();
+    // foldhash rather than SipHash: hashing lines was a third of pairing
+    // renames on ckan's history.
+    let mut lines: HashMap<&[u8], usize, foldhash::fast::RandomState> = HashMap::default();
     for line in a.split_inclusive(|&c| c == b'\n') {
         *lines.entry(line).or_default() += 1;
     }
