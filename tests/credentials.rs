@@ -491,3 +491,54 @@ fn a_staged_check_finds_the_same_with_head_loose_or_packed() {
     assert_eq!(packed.stdout, loose.stdout);
     no_secret_in(&packed, &[pw(3), pw(4), pw(5)]);
 }
+
+/// A commit that moves 30 files and edits them (900 add x delete pairs,
+/// beyond the 400 dbguard compares one by one) pairs the renames as git
+/// and libgit2 do: the moved settings keep their old secret and are not
+/// reported again, a file new in that commit is.
+#[test]
+fn a_large_restructuring_with_edits_keeps_its_renamed_secrets_old() {
+    let repo = TestRepo::new();
+    let module = |i: usize| -> String {
+        (0..12)
+            .map(|j| {
+                format!(
+                    "def handler_{i}_{j}(request):\n    return {}\n",
+                    i * 100 + j
+                )
+            })
+            .collect()
+    };
+    for i in 0..29 {
+        repo.write(&format!("app/m{i:02}.py"), module(i));
+    }
+    let settings = format!("{}DB_PASSWORD = \"{}\"\n", module(99), pw(5));
+    repo.write("app/settings.py", &settings);
+    repo.add(&["."]);
+    let first = repo.commit("app");
+    repo.git(&["mv", "app", "src"]);
+    for i in 0..29 {
+        repo.write(
+            &format!("src/m{i:02}.py"),
+            format!("# moved\n{}", module(i)),
+        );
+    }
+    repo.write("src/settings.py", format!("# moved\n{settings}"));
+    repo.write("src/local.py", format!("DB_PASSWORD = \"{}\"\n", pw(6)));
+    repo.add(&["."]);
+    let moved = repo.commit("move app to src, with a header in every file");
+    let run = repo.check_json(&["--range", "HEAD", "--select", "credential"]);
+    let found: Vec<(String, Option<String>)> = creds(&run)
+        .into_iter()
+        .map(|(path, _, _, commit)| (path, commit))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("app/settings.py".to_string(), Some(first)),
+            ("src/local.py".to_string(), Some(moved)),
+        ],
+        "{}",
+        run.stdout
+    );
+}

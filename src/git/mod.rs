@@ -18,12 +18,14 @@ use crate::changes::{
     Snapshot, SnapshotBuilder, SnapshotEntry, Status,
 };
 
+mod hashsig;
 mod index_file;
 mod index_ops;
 mod pack;
 mod presence;
 mod promisor;
 mod range;
+mod renames;
 mod staged;
 mod store;
 pub use index_ops::{IndexEdit, IndexedFile};

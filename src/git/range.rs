@@ -18,7 +18,8 @@ use git2::{DiffFindOptions, DiffOptions, Oid, Repository};
 use rayon::prelude::*;
 
 use super::pack::{Packs, is_tree};
-use super::staged::{Side, pair_renames};
+use super::renames;
+use super::staged::{MAX_SIMILARITY_PAIRS, Side, pair_renames};
 use super::store::{self, GitStore, TreeEntry};
 use super::{diff_changes, find_renames, oid_to_id};
 use crate::changes::{
@@ -88,10 +89,12 @@ pub(super) fn change_sets(
             is_merge: commit.parent_count() > 1,
         });
     }
+    let signatures = renames::Signatures::default();
     for part in commits.chunks(batches.size.max(1)) {
         (batches.each)(batch_sets(
             store,
             excludes,
+            &signatures,
             part,
             before_range.as_ref(),
             bad,
@@ -106,6 +109,7 @@ pub(super) fn change_sets(
 fn batch_sets(
     store: &Arc<GitStore>,
     excludes: &Arc<crate::changes::Excludes>,
+    signatures: &renames::Signatures,
     commits: &[Commit],
     before_range: Option<&Arc<LazySnapshot>>,
     bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
@@ -125,7 +129,10 @@ fn batch_sets(
                 let mut trees = TreeCache::new(store.packs());
                 chunk
                     .iter()
-                    .map(|c| diff_trees(r, &mut trees, c.parent.map(|p| p.1), c.tree).map_err(bad))
+                    .map(|c| {
+                        let old = c.parent.map(|p| p.1);
+                        diff_trees(r, &mut trees, signatures, old, c.tree).map_err(bad)
+                    })
                     .collect()
             })
         })
@@ -186,18 +193,42 @@ fn batch_sets(
 /// renames found as `git log` finds them. Like git, and unlike libgit2's
 /// tree diff (which lists both trees whole: 3,000 tree reads per commit on
 /// the benchmark repository), it reads only the subtrees whose ids differ.
-/// Renames that need more than a few similarity comparisons go to
-/// libgit2.
+/// Renames that need more than a few similarity comparisons are paired
+/// as libgit2 pairs them by [`renames`]; libgit2 itself is left the
+/// typechanges and the blobs that cannot be read.
 fn diff_trees(
     repo: &Repository,
     trees: &mut TreeCache<'_>,
+    signatures: &renames::Signatures,
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
     let mut sides = Sides::default();
     compare(repo, trees, &mut Vec::new(), old, Some(new), &mut sides)?;
-    if let Some(changes) = pair_renames(repo, sides.added, sides.deleted, sides.modified) {
+    let large = sides.added.len() * sides.deleted.len() > MAX_SIMILARITY_PAIRS;
+    let kept = large.then(|| sides.clone());
+    if let Some(changes) = pair_renames(
+        repo,
+        trees.packs,
+        sides.added,
+        sides.deleted,
+        sides.modified,
+    ) {
         return Ok(changes);
+    }
+    if let Some(s) = kept {
+        let limit = renames::rename_limit(repo);
+        if let Some(changes) = renames::like_libgit2(
+            repo,
+            trees.packs,
+            signatures,
+            limit,
+            s.added,
+            s.deleted,
+            s.modified,
+        ) {
+            return Ok(changes);
+        }
     }
     libgit2_diff(repo, old, new)
 }
@@ -232,7 +263,7 @@ fn libgit2_diff(
     Ok(diff_changes(&found))
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Sides {
     added: Vec<Side>,
     deleted: Vec<Side>,
@@ -446,142 +477,5 @@ impl RangeTrees {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use crate::git::Repo;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        crate::git::test_git(dir, args)
-    }
-
-    fn write(dir: &Path, path: &str, content: &str) {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    fn listing(s: &crate::changes::Snapshot) -> Vec<String> {
-        s.entries()
-            .iter()
-            .map(|e| format!("{} {:?} {:?}", e.path, e.blob, e.mode))
-            .collect()
-    }
-
-    /// Every commit's tree, replayed from its parents' changes, is the
-    /// tree git stores: adds, edits, deletions, renames with and without
-    /// edits, mode and type changes, a file that becomes a directory, a
-    /// submodule, and a merge.
-    #[test]
-    fn replayed_trees_are_the_stored_trees() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path();
-        git(p, &["init", "-q", "-b", "main"]);
-        let commit = |msg: &str| {
-            git(p, &["add", "-A"]);
-            git(p, &["commit", "-q", "--allow-empty", "-m", msg]);
-        };
-        let long: String = (0..40).map(|i| format!("line {i}\n")).collect();
-        write(p, "a.txt", "a\n");
-        write(p, "dir/b.py", &long);
-        write(p, "dir/sub/c.md", "c\n");
-        write(p, "becomes_dir", "file\n");
-        commit("one");
-        std::fs::create_dir_all(p.join("moved")).unwrap();
-        git(p, &["mv", "dir/b.py", "moved/b.py"]);
-        write(p, "moved/b.py", &format!("{long}one more\n"));
-        write(p, "a.txt", "a2\n");
-        std::fs::remove_file(p.join("dir/sub/c.md")).unwrap();
-        commit("two");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(p.join("a.txt"), std::fs::Permissions::from_mode(0o755))
-                .unwrap();
-            std::os::unix::fs::symlink("a.txt", p.join("ln")).unwrap();
-        }
-        std::fs::remove_file(p.join("becomes_dir")).unwrap();
-        write(p, "becomes_dir/inner.txt", "inner\n");
-        commit("three");
-        let head = git(p, &["rev-parse", "HEAD"]);
-        git(
-            p,
-            &[
-                "update-index",
-                "--add",
-                "--cacheinfo",
-                &format!("160000,{},vendor/lib", head.trim()),
-            ],
-        );
-        git(p, &["commit", "-q", "-m", "submodule"]);
-        git(p, &["checkout", "-q", "-b", "side", "HEAD~2"]);
-        write(p, "side.txt", "side\n");
-        commit("side");
-        git(p, &["checkout", "-q", "main"]);
-        git(p, &["merge", "-q", "--no-edit", "side"]);
-        #[cfg(unix)]
-        {
-            std::fs::remove_file(p.join("ln")).unwrap();
-            write(p, "ln", "now a file\n");
-        }
-        commit("after merge");
-
-        let repo = Repo::open(p).unwrap();
-        let sets = repo.range("HEAD").unwrap();
-        assert_eq!(sets.len(), 7);
-        // The tree diff says what libgit2's says.
-        let tree_of = |rev: &str| {
-            let out = git(p, &["rev-parse", &format!("{rev}^{{tree}}")]);
-            crate::changes::ObjectId::from_bytes(&hex::decode(out.trim()).unwrap())
-        };
-        let summary = |changes: &[crate::changes::Change]| {
-            let mut v: Vec<String> = changes
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{:?} {} {:?} {:?} {:?} {:?}",
-                        c.status, c.path, c.old_path, c.mode, c.old, c.new
-                    )
-                })
-                .collect();
-            v.sort();
-            v
-        };
-        let mut renamed = false;
-        for set in &sets {
-            let commit = set.commit.as_deref().unwrap();
-            let parent = git(p, &["rev-list", "--parents", "-n1", commit]);
-            let parent = parent.split_whitespace().nth(1).map(tree_of);
-            let ours = &set.changes;
-            let theirs = repo
-                .store()
-                .with_repo(|r| Ok(super::libgit2_diff(r, parent, tree_of(commit)).unwrap()))
-                .unwrap();
-            assert_eq!(summary(ours), summary(&theirs), "commit {commit}");
-            renamed |= ours
-                .iter()
-                .any(|c| c.status == crate::changes::Status::Renamed);
-        }
-        assert!(renamed, "the history has a rename with edits");
-        let store = repo.store();
-        // In every order: backwards (nothing kept yet) and forwards.
-        for order in [
-            (0..sets.len()).rev().collect::<Vec<_>>(),
-            (0..sets.len()).collect(),
-        ] {
-            let sets = repo.range("HEAD").unwrap();
-            for i in order {
-                let set = &sets[i];
-                let commit = set.commit.as_deref().unwrap();
-                let tree = git(p, &["rev-parse", &format!("{commit}^{{tree}}")]);
-                let id = crate::changes::ObjectId::from_bytes(&hex::decode(tree.trim()).unwrap());
-                let stored = super::store::list_tree(&store, &id).unwrap();
-                assert_eq!(
-                    listing(&set.new_tree.get().unwrap()),
-                    listing(&stored),
-                    "commit {i}"
-                );
-            }
-        }
-    }
-}
+#[path = "range_tests.rs"]
+mod tests;

@@ -19,12 +19,13 @@ use crate::changes::{BlobRef, Change, ObjectId, Status};
 
 /// Above this many add x delete candidate pairs, rename detection is left
 /// to libgit2 (a large restructuring; rare, and allowed to cost more).
-const MAX_SIMILARITY_PAIRS: usize = 400;
+pub(super) const MAX_SIMILARITY_PAIRS: usize = 400;
 
 /// Blobs larger than this are not compared for similarity.
 const MAX_SIMILARITY_BLOB: usize = 1 << 20;
 
 /// One side of a comparison.
+#[derive(Clone)]
 pub(super) struct Side {
     pub path: Vec<u8>,
     pub oid: ObjectId,
@@ -96,6 +97,7 @@ pub(super) fn staged_changes(
     }
     Ok(pair_renames(
         walk.repo,
+        walk.packs,
         walk.added,
         walk.deleted,
         walk.modified,
@@ -210,6 +212,7 @@ impl Walk<'_> {
 /// libgit2 (`None`). Shared by staged mode and range mode's tree diffs.
 pub(super) fn pair_renames(
     repo: &Repository,
+    packs: &Packs,
     added: Vec<Side>,
     deleted: Vec<Side>,
     modified: Vec<(Side, Side)>,
@@ -235,7 +238,7 @@ pub(super) fn pair_renames(
         if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
             return None;
         }
-        let pairs = similar_pairs(repo, &added, &unpaired_adds, &unpaired_deletes)?;
+        let pairs = similar_pairs(repo, packs, &added, &unpaired_adds, &unpaired_deletes)?;
         let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
         for (add, del) in pairs {
             if !taken[del] && !renamed_from.contains_key(&add) {
@@ -258,7 +261,25 @@ pub(super) fn pair_renames(
             .map(|(d, _)| d)
             .collect();
     }
-    let mut changes = Vec::new();
+    Some(build_changes(
+        added,
+        renamed_from,
+        unpaired_deletes,
+        modified,
+    ))
+}
+
+/// The changes of a comparison whose renames are decided: `renamed_from`
+/// maps an index of `added` to the deleted side it was renamed from,
+/// `deleted` are the deletions left. Sorted by path, as libgit2 sorts
+/// its deltas.
+pub(super) fn build_changes(
+    added: Vec<Side>,
+    mut renamed_from: HashMap<usize, Side>,
+    deleted: Vec<Side>,
+    modified: Vec<(Side, Side)>,
+) -> Vec<Change> {
+    let mut changes = Vec::with_capacity(added.len() + deleted.len() + modified.len());
     for (old, new) in modified {
         let old_mode = mode_from_filemode(old.mode);
         let new_mode = mode_from_filemode(new.mode);
@@ -294,7 +315,7 @@ pub(super) fn pair_renames(
             new: Some(BlobRef::Object(a.oid)),
         });
     }
-    for d in unpaired_deletes {
+    for d in deleted {
         changes.push(Change {
             path: path_string(&d.path),
             old_path: None,
@@ -305,18 +326,28 @@ pub(super) fn pair_renames(
         });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Some(changes)
+    changes
 }
 
 /// `(added index, deleted index)` pairs that are renames with edits, best
 /// first; `None` when a blob cannot be read (then libgit2 decides).
 fn similar_pairs(
     repo: &Repository,
+    packs: &Packs,
     added: &[Side],
     adds: &[usize],
     deletes: &[Side],
 ) -> Option<Vec<(usize, usize)>> {
+    // Packed blobs through `pack` (its delta-base cache serves the
+    // versions of one file a history keeps); libgit2 for the rest.
     let content = |side: &Side| -> Option<Option<Vec<u8>>> {
+        if let Some(read) = packs.read_within(side.oid.as_bytes(), MAX_SIMILARITY_BLOB as u64) {
+            return match read {
+                Some((pack::Kind::Blob, data)) => Some(Some(data)),
+                Some(_) => None,
+                None => Some(None),
+            };
+        }
         let blob = repo.find_blob(id_to_oid(&side.oid).ok()?).ok()?;
         Some((blob.size() <= MAX_SIMILARITY_BLOB).then(|| blob.content().to_vec()))
     };
@@ -349,7 +380,9 @@ fn similarity(a: &[u8], b: &[u8]) -> u32 {
     if larger == 0 {
         return 100;
     }
-    let mut lines: HashMap<&[u8], usize> = HashMap::new();
+    // foldhash rather than SipHash: hashing lines was a third of pairing
+    // renames on ckan's history.
+    let mut lines: HashMap<&[u8], usize, foldhash::fast::RandomState> = HashMap::default();
     for line in a.split_inclusive(|&c| c == b'\n') {
         *lines.entry(line).or_default() += 1;
     }
