@@ -18,6 +18,7 @@
 //!   `unreadable-model`: its schema is not compared, so nothing is claimed
 //!   about it either way.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
@@ -39,7 +40,7 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, extract_with};
+use crate::models::extract::{ModelFile, SharedFiles, extract_shared};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -262,6 +263,10 @@ impl Rule for ModelMigration {
         // (path, blob) list it was read from, in the order it was read
         // (the order of a schema's changes follows it, and the messages
         // list them: sorting the list changed dispatch's report).
+        // The unchanged files' first pass, made once for both sides when
+        // neither schema is cached.
+        let shared: OnceCell<SharedFiles<'_>> = OnceCell::new();
+        let share = || SharedFiles::new(&model_files(&context), &model_files(&libraries));
         let schema = |files: &[(String, Arc<Module>)], ids: &[Option<ObjectId>]| -> Arc<Schema> {
             let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
@@ -271,16 +276,7 @@ impl Rule for ModelMigration {
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
             blob_cache::schema(key, || {
-                let all: Vec<ModelFile<'_>> = files
-                    .iter()
-                    .chain(&context)
-                    .map(|(path, module)| ModelFile { path, module })
-                    .collect();
-                let libs: Vec<ModelFile<'_>> = libraries
-                    .iter()
-                    .map(|(path, module)| ModelFile { path, module })
-                    .collect();
-                extract_with(&all, &libs)
+                extract_shared(&model_files(files), shared.get_or_init(share))
             })
         };
         let old = schema(&old_files, &old_ids);
@@ -453,6 +449,13 @@ impl Rule for ModelMigration {
         }
         Ok(())
     }
+}
+
+/// The files of `list` as the extractor reads them.
+fn model_files(list: &[(String, Arc<Module>)]) -> Vec<ModelFile<'_>> {
+    list.iter()
+        .map(|(path, module)| ModelFile { path, module })
+        .collect()
 }
 
 /// Whether the change deletes an Alembic revision file: a Python file

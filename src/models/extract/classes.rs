@@ -12,6 +12,7 @@ use crate::models::schema::Loc;
 use crate::python::{Call, Module, named_children, runtime_statements};
 
 /// What one file contributes before classes are resolved across files.
+#[derive(Clone)]
 pub(super) struct Scan<'m> {
     pub(super) path: &'m str,
     pub(super) m: &'m Module,
@@ -92,6 +93,17 @@ pub(super) struct ClassDef<'m> {
 }
 
 impl ClassDef<'_> {
+    /// The same class read as file `scan` of another list of files (its
+    /// first pass is shared by the lists that read the file).
+    pub(super) fn renumbered(&self, scan: usize) -> Self {
+        let mut c = self.clone();
+        c.scan = scan;
+        if let Some(TableNameSpec::Computed { scan: s, .. }) = &mut c.tablename {
+            *s = scan;
+        }
+        c
+    }
+
     /// A class that cannot be mapped itself: a plain mixin (no base but
     /// `object`) or the declarative base (`DeclarativeBase` subclass).
     /// What it declares, `__tablename__` included, is for its subclasses.

@@ -37,7 +37,7 @@ use std::collections::HashSet;
 
 pub use calls::CallReader;
 
-use classes::Scan;
+use classes::{ClassDef, Scan};
 use resolve::Resolver;
 use syntax::{REGISTRY_BASES, last};
 
@@ -77,6 +77,55 @@ pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Sch
         scan.classes(i, &mut classes);
     }
     Resolver::new(scans, files.len(), classes).build()
+}
+
+/// The first pass over files that several extractions read after their
+/// own files: the unchanged model files and type libraries that both
+/// sides of a change read (issue 26: on dispatch they are ~40 files a
+/// commit, and their first pass was made once per side).
+pub struct SharedFiles<'m> {
+    /// Each model file's scan and its classes, numbered as file 0.
+    context: Vec<(Scan<'m>, Vec<ClassDef<'m>>)>,
+    libraries: Vec<Scan<'m>>,
+}
+
+impl<'m> SharedFiles<'m> {
+    /// Reads `context` (model files) and `libraries` (read for the column
+    /// types they define) once.
+    pub fn new(context: &[ModelFile<'m>], libraries: &[ModelFile<'m>]) -> Self {
+        let context = context
+            .iter()
+            .map(|f| {
+                let scan = Scan::new(f);
+                let mut classes = Vec::new();
+                scan.classes(0, &mut classes);
+                (scan, classes)
+            })
+            .collect();
+        SharedFiles {
+            context,
+            libraries: libraries.iter().map(Scan::new).collect(),
+        }
+    }
+}
+
+/// The schema [`extract_with`] reads from `files` followed by the shared
+/// context files, with the shared libraries: the same schema, with the
+/// shared files' first pass made once for every caller.
+pub fn extract_shared<'m>(files: &[ModelFile<'m>], shared: &SharedFiles<'m>) -> Schema {
+    let mut scans: Vec<Scan<'m>> = files.iter().map(Scan::new).collect();
+    let mut classes = Vec::new();
+    for (i, scan) in scans.iter().enumerate() {
+        scan.classes(i, &mut classes);
+    }
+    for (scan, own) in &shared.context {
+        let i = scans.len();
+        classes.extend(own.iter().map(|c| c.renumbered(i)));
+        scans.push(scan.clone());
+    }
+    let models = scans.len();
+    scans.extend(shared.libraries.iter().cloned());
+    Resolver::new(scans, models, classes).build()
 }
 
 /// The class names that tie a model file to other model files: the bases
