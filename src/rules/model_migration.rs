@@ -40,7 +40,7 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, SharedFiles, extract_shared};
+use crate::models::extract::{SharedFiles, extract_shared};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -265,8 +265,8 @@ impl Rule for ModelMigration {
         // list them: sorting the list changed dispatch's report).
         // The unchanged files' first pass, made once for both sides when
         // neither schema is cached.
-        let shared: OnceCell<SharedFiles<'_>> = OnceCell::new();
-        let share = || SharedFiles::new(&model_files(&context), &model_files(&libraries));
+        let shared: OnceCell<SharedFiles> = OnceCell::new();
+        let share = || SharedFiles::new(&context, &libraries);
         let schema = |files: &[(String, Arc<Module>)], ids: &[Option<ObjectId>]| -> Arc<Schema> {
             let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
@@ -275,9 +275,7 @@ impl Rule for ModelMigration {
                 .zip(ids.iter().chain(&context_ids).chain(&library_ids))
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
-            blob_cache::schema(key, || {
-                extract_shared(&model_files(files), shared.get_or_init(share))
-            })
+            blob_cache::schema(key, || extract_shared(files, shared.get_or_init(share)))
         };
         let old = schema(&old_files, &old_ids);
         let new = schema(&new_files, &new_ids);
@@ -449,13 +447,6 @@ impl Rule for ModelMigration {
         }
         Ok(())
     }
-}
-
-/// The files of `list` as the extractor reads them.
-fn model_files(list: &[(String, Arc<Module>)]) -> Vec<ModelFile<'_>> {
-    list.iter()
-        .map(|(path, module)| ModelFile { path, module })
-        .collect()
 }
 
 /// Whether the change deletes an Alembic revision file: a Python file

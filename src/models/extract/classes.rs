@@ -12,7 +12,6 @@ use crate::models::schema::Loc;
 use crate::python::{Call, Module, named_children, runtime_statements};
 
 /// What one file contributes before classes are resolved across files.
-#[derive(Clone)]
 pub(super) struct Scan<'m> {
     pub(super) path: &'m str,
     pub(super) m: &'m Module,

@@ -25,6 +25,7 @@ mod classes;
 mod columns;
 mod constraints;
 mod helpers;
+mod kept;
 mod resolve;
 mod syntax;
 mod tables;
@@ -34,10 +35,11 @@ mod typedefs;
 mod types;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub use calls::CallReader;
 
-use classes::{ClassDef, Scan};
+use classes::Scan;
 use resolve::Resolver;
 use syntax::{REGISTRY_BASES, last};
 
@@ -82,50 +84,44 @@ pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Sch
 /// The first pass over files that several extractions read after their
 /// own files: the unchanged model files and type libraries that both
 /// sides of a change read (issue 26: on dispatch they are ~40 files a
-/// commit, and their first pass was made once per side).
-pub struct SharedFiles<'m> {
-    /// Each model file's scan and its classes, numbered as file 0.
-    context: Vec<(Scan<'m>, Vec<ClassDef<'m>>)>,
-    libraries: Vec<Scan<'m>>,
+/// commit). Each file's first pass is the one kept with its parsed module
+/// (see `kept`), made once while `blob_cache` keeps the module.
+pub struct SharedFiles {
+    context: Vec<Arc<kept::Kept>>,
+    libraries: Vec<Arc<kept::Kept>>,
 }
 
-impl<'m> SharedFiles<'m> {
-    /// Reads `context` (model files) and `libraries` (read for the column
-    /// types they define) once.
-    pub fn new(context: &[ModelFile<'m>], libraries: &[ModelFile<'m>]) -> Self {
-        let context = context
-            .iter()
-            .map(|f| {
-                let scan = Scan::new(f);
-                let mut classes = Vec::new();
-                scan.classes(0, &mut classes);
-                (scan, classes)
-            })
-            .collect();
+impl SharedFiles {
+    /// The first pass over `context` (model files) and `libraries` (read
+    /// for the column types they define), as (path, parsed module).
+    pub fn new(context: &[(String, Arc<Module>)], libraries: &[(String, Arc<Module>)]) -> Self {
+        let scanned = |files: &[(String, Arc<Module>)]| -> Vec<Arc<kept::Kept>> {
+            files.iter().map(|(p, m)| kept::get(p, m)).collect()
+        };
         SharedFiles {
-            context,
-            libraries: libraries.iter().map(Scan::new).collect(),
+            context: scanned(context),
+            libraries: scanned(libraries),
         }
     }
 }
 
 /// The schema [`extract_with`] reads from `files` followed by the shared
-/// context files, with the shared libraries: the same schema, with the
-/// shared files' first pass made once for every caller.
-pub fn extract_shared<'m>(files: &[ModelFile<'m>], shared: &SharedFiles<'m>) -> Schema {
-    let mut scans: Vec<Scan<'m>> = files.iter().map(Scan::new).collect();
+/// context files, with the shared libraries: the same schema, from first
+/// passes made once per parsed module.
+pub fn extract_shared(files: &[(String, Arc<Module>)], shared: &SharedFiles) -> Schema {
+    let own: Vec<Arc<kept::Kept>> = files.iter().map(|(p, m)| kept::get(p, m)).collect();
+    let models: Vec<&Arc<kept::Kept>> = own.iter().chain(&shared.context).collect();
+    let scans: Vec<Scan<'_>> = models
+        .iter()
+        .copied()
+        .chain(&shared.libraries)
+        .map(|k| k.scan())
+        .collect();
     let mut classes = Vec::new();
-    for (i, scan) in scans.iter().enumerate() {
-        scan.classes(i, &mut classes);
+    for (i, k) in models.iter().enumerate() {
+        k.classes(i, &mut classes);
     }
-    for (scan, own) in &shared.context {
-        let i = scans.len();
-        classes.extend(own.iter().map(|c| c.renumbered(i)));
-        scans.push(scan.clone());
-    }
-    let models = scans.len();
-    scans.extend(shared.libraries.iter().cloned());
-    Resolver::new(scans, models, classes).build()
+    Resolver::new(scans, models.len(), classes).build()
 }
 
 /// The class names that tie a model file to other model files: the bases

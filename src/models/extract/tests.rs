@@ -256,7 +256,7 @@ fn tables_made_in_a_module_level_loop_over_literals_are_read_per_value() {
 /// file) reaches the subclass in a shared file.
 #[test]
 fn shared_context_files_give_each_side_the_schema_of_the_whole_list() {
-    let parse = |s: &str| crate::python::Module::parse(s.as_bytes()).unwrap();
+    let parse = |s: &str| Arc::new(crate::python::Module::parse(s.as_bytes()).unwrap());
     let mixin_old = parse(
         "class Stamp:\n    created = Column(DateTime)\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return cls.__name__.lower()\n",
     );
@@ -267,17 +267,20 @@ fn shared_context_files_give_each_side_the_schema_of_the_whole_list() {
         "from .mixins import Stamp\nclass User(Stamp, Base):\n    id = Column(Integer, primary_key=True)\n    role_id = Column(ForeignKey('roles.id'))\nclass Role(Base):\n    __tablename__ = 'roles'\n    id = Column(Integer, primary_key=True)\n",
     );
     let types = parse("class Money(TypeDecorator):\n    impl = Numeric(12, 2)\n");
-    let file = |path, module| ModelFile { path, module };
-    let context = [file("app/user.py", &user)];
-    let libs = [file("app/types.py", &types)];
+    let context = [("app/user.py".to_string(), user)];
+    let libs = [("app/types.py".to_string(), types)];
     let shared = SharedFiles::new(&context, &libs);
     let mut sides = Vec::new();
     for own in [&mixin_old, &mixin_new] {
-        let own = [file("app/mixins.py", own)];
-        let whole: Vec<ModelFile<'_>> = own
+        let own = [("app/mixins.py".to_string(), Arc::clone(own))];
+        let whole: Vec<_> = own.iter().chain(&context).collect();
+        let whole: Vec<ModelFile<'_>> = whole
             .iter()
-            .chain(&context)
-            .map(|f| file(f.path, f.module))
+            .map(|(path, module)| ModelFile { path, module })
+            .collect();
+        let libs: Vec<ModelFile<'_>> = libs
+            .iter()
+            .map(|(path, module)| ModelFile { path, module })
             .collect();
         let expected = extract_with(&whole, &libs);
         let got = extract_shared(&own, &shared);
