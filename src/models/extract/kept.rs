@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use self_cell::self_cell;
+use tree_sitter::Node;
 
 use super::ModelFile;
 use super::classes::{ClassDef, Scan};
@@ -34,9 +35,11 @@ pub(super) struct Source {
 /// A scan of one file without its place in a list of files: its classes
 /// carry scan index 0 (see [`Kept::classes`]).
 pub(super) struct Parts<'m> {
-    prefixes: Prefixes,
-    types: TypeDefs<'m>,
-    imperative: Vec<String>,
+    prefixes: Arc<Prefixes>,
+    types: Arc<TypeDefs<'m>>,
+    imperative: Arc<[String]>,
+    table_calls: Arc<[(Option<String>, Node<'m>)]>,
+    loops: Arc<[Node<'m>]>,
     classes: Vec<ClassDef<'m>>,
 }
 
@@ -66,12 +69,14 @@ impl Kept {
                 prefixes: scan.prefixes,
                 types: scan.types,
                 imperative: scan.imperative,
+                table_calls: scan.table_calls,
+                loops: scan.loops,
                 classes,
             }
         })
     }
 
-    /// The scan, as [`Scan::new`] makes it.
+    /// The scan, as [`Scan::new`] makes it (its parts shared, not copied).
     pub(super) fn scan(&self) -> Scan<'_> {
         let (source, parts) = (self.borrow_owner(), self.borrow_dependent());
         Scan {
@@ -80,6 +85,8 @@ impl Kept {
             prefixes: parts.prefixes.clone(),
             types: parts.types.clone(),
             imperative: parts.imperative.clone(),
+            table_calls: parts.table_calls.clone(),
+            loops: parts.loops.clone(),
         }
     }
 
