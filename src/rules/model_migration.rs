@@ -258,15 +258,16 @@ impl Rule for ModelMigration {
             }
         }
 
+        // The unchanged files' first pass (kept with their parsed modules,
+        // see `models::extract::SharedFiles`), looked up once for both
+        // sides when neither schema is cached.
+        let shared: OnceCell<SharedFiles> = OnceCell::new();
+        let share = || SharedFiles::new(&context, &libraries);
         // A commit's old schema is, most often, the new schema of the
         // previous commit that touched the same model files: kept by the
         // (path, blob) list it was read from, in the order it was read
         // (the order of a schema's changes follows it, and the messages
         // list them: sorting the list changed dispatch's report).
-        // The unchanged files' first pass, made once for both sides when
-        // neither schema is cached.
-        let shared: OnceCell<SharedFiles> = OnceCell::new();
-        let share = || SharedFiles::new(&context, &libraries);
         let schema = |files: &[(String, Arc<Module>)], ids: &[Option<ObjectId>]| -> Arc<Schema> {
             let key: Option<Vec<(String, ObjectId)>> = files
                 .iter()
