@@ -18,6 +18,7 @@
 //!   `unreadable-model`: its schema is not compared, so nothing is claimed
 //!   about it either way.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
@@ -39,7 +40,7 @@ use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Finding;
 use crate::models::ModelPaths;
 use crate::models::diff::{self, Change as SchemaChange};
-use crate::models::extract::{ModelFile, extract_with};
+use crate::models::extract::{SharedFiles, extract_shared};
 use crate::models::imports;
 use crate::models::schema::Schema;
 use crate::python::Module;
@@ -257,6 +258,11 @@ impl Rule for ModelMigration {
             }
         }
 
+        // The unchanged files' first pass (kept with their parsed modules,
+        // see `models::extract::SharedFiles`), looked up once for both
+        // sides when neither schema is cached.
+        let shared: OnceCell<SharedFiles> = OnceCell::new();
+        let share = || SharedFiles::new(&context, &libraries);
         // A commit's old schema is, most often, the new schema of the
         // previous commit that touched the same model files: kept by the
         // (path, blob) list it was read from, in the order it was read
@@ -270,18 +276,7 @@ impl Rule for ModelMigration {
                 .zip(ids.iter().chain(&context_ids).chain(&library_ids))
                 .map(|((path, _), id)| id.map(|id| (path.clone(), id)))
                 .collect();
-            blob_cache::schema(key, || {
-                let all: Vec<ModelFile<'_>> = files
-                    .iter()
-                    .chain(&context)
-                    .map(|(path, module)| ModelFile { path, module })
-                    .collect();
-                let libs: Vec<ModelFile<'_>> = libraries
-                    .iter()
-                    .map(|(path, module)| ModelFile { path, module })
-                    .collect();
-                extract_with(&all, &libs)
-            })
+            blob_cache::schema(key, || extract_shared(files, shared.get_or_init(share)))
         };
         let old = schema(&old_files, &old_ids);
         let new = schema(&new_files, &new_ids);

@@ -2,6 +2,8 @@
 //! declares (bases, `__tablename__`, `__table_args__`, column-like
 //! members), before anything is resolved across files.
 
+use std::sync::Arc;
+
 use tree_sitter::Node;
 
 use super::ModelFile;
@@ -15,12 +17,18 @@ use crate::python::{Call, Module, named_children, runtime_statements};
 pub(super) struct Scan<'m> {
     pub(super) path: &'m str,
     pub(super) m: &'m Module,
-    pub(super) prefixes: Prefixes,
+    pub(super) prefixes: Arc<Prefixes>,
     /// What the module defines and imports that names column types.
-    pub(super) types: TypeDefs<'m>,
+    pub(super) types: Arc<TypeDefs<'m>>,
     /// Classes mapped imperatively at module level
     /// (`registry.map_imperatively(Cls, table)`, `mapper(Cls, table)`).
-    pub(super) imperative: Vec<String>,
+    pub(super) imperative: Arc<[String]>,
+    /// Module-level `Table(...)` and `Index(...)` calls, assigned or
+    /// not, in file order: (the name assigned, the call). Read by every
+    /// extraction; found once (a kept scan is shared, see `kept`).
+    pub(super) table_calls: Arc<[(Option<String>, Node<'m>)]>,
+    /// Module-level `for` loops (which may declare tables).
+    pub(super) loops: Arc<[Node<'m>]>,
 }
 
 /// How a class names its table.
@@ -92,6 +100,17 @@ pub(super) struct ClassDef<'m> {
 }
 
 impl ClassDef<'_> {
+    /// The same class read as file `scan` of another list of files (its
+    /// first pass is shared by the lists that read the file).
+    pub(super) fn renumbered(&self, scan: usize) -> Self {
+        let mut c = self.clone();
+        c.scan = scan;
+        if let Some(TableNameSpec::Computed { scan: s, .. }) = &mut c.tablename {
+            *s = scan;
+        }
+        c
+    }
+
     /// A class that cannot be mapped itself: a plain mixin (no base but
     /// `object`) or the declarative base (`DeclarativeBase` subclass).
     /// What it declares, `__tablename__` included, is for its subclasses.
@@ -124,22 +143,38 @@ impl<'m> Scan<'m> {
     pub(super) fn new(file: &ModelFile<'m>) -> Scan<'m> {
         let m = file.module;
         let mut imperative = Vec::new();
+        let mut table_calls = Vec::new();
+        let mut loops = Vec::new();
         for stmt in m.module_statements() {
-            if let Some((_, value)) = module_assignment(m, stmt)
-                && let Some(call) = m.call(value)
-                && matches!(call.short_name(), Some("map_imperatively" | "mapper"))
-                && let Some(first) = call.positional.first()
-                && let Some(name) = m.dotted_name(*first)
-            {
-                imperative.push(last(&name).to_string());
+            if stmt.kind() == "for_statement" {
+                loops.push(stmt);
+            }
+            let Some((target, value)) = module_assignment(m, stmt) else {
+                continue;
+            };
+            let Some(call) = m.call(value) else {
+                continue;
+            };
+            match call.short_name() {
+                Some("map_imperatively" | "mapper") => {
+                    if let Some(first) = call.positional.first()
+                        && let Some(name) = m.dotted_name(*first)
+                    {
+                        imperative.push(last(&name).to_string());
+                    }
+                }
+                Some("Table" | "Index") => table_calls.push((target, value)),
+                _ => {}
             }
         }
         Scan {
             path: file.path,
             m,
-            prefixes: Prefixes::of(m),
-            types: TypeDefs::of(m),
-            imperative,
+            prefixes: Arc::new(Prefixes::of(m)),
+            types: Arc::new(TypeDefs::of(m)),
+            imperative: imperative.into(),
+            table_calls: table_calls.into(),
+            loops: loops.into(),
         }
     }
 

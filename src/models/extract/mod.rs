@@ -25,6 +25,7 @@ mod classes;
 mod columns;
 mod constraints;
 mod helpers;
+mod kept;
 mod resolve;
 mod syntax;
 mod tables;
@@ -34,6 +35,7 @@ mod typedefs;
 mod types;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub use calls::CallReader;
 
@@ -77,6 +79,49 @@ pub fn extract_with(files: &[ModelFile<'_>], libraries: &[ModelFile<'_>]) -> Sch
         scan.classes(i, &mut classes);
     }
     Resolver::new(scans, files.len(), classes).build()
+}
+
+/// The first pass over files that several extractions read after their
+/// own files: the unchanged model files and type libraries that both
+/// sides of a change read (issue 26: on dispatch they are ~40 files a
+/// commit). Each file's first pass is the one kept with its parsed module
+/// (see `kept`), made once while `blob_cache` keeps the module.
+pub struct SharedFiles {
+    context: Vec<Arc<kept::Kept>>,
+    libraries: Vec<Arc<kept::Kept>>,
+}
+
+impl SharedFiles {
+    /// The first pass over `context` (model files) and `libraries` (read
+    /// for the column types they define), as (path, parsed module).
+    pub fn new(context: &[(String, Arc<Module>)], libraries: &[(String, Arc<Module>)]) -> Self {
+        let scanned = |files: &[(String, Arc<Module>)]| -> Vec<Arc<kept::Kept>> {
+            files.iter().map(|(p, m)| kept::get(p, m)).collect()
+        };
+        SharedFiles {
+            context: scanned(context),
+            libraries: scanned(libraries),
+        }
+    }
+}
+
+/// The schema [`extract_with`] reads from `files` followed by the shared
+/// context files, with the shared libraries: the same schema, from first
+/// passes made once per parsed module.
+pub fn extract_shared(files: &[(String, Arc<Module>)], shared: &SharedFiles) -> Schema {
+    let own: Vec<Arc<kept::Kept>> = files.iter().map(|(p, m)| kept::get(p, m)).collect();
+    let models: Vec<&Arc<kept::Kept>> = own.iter().chain(&shared.context).collect();
+    let scans: Vec<Scan<'_>> = models
+        .iter()
+        .copied()
+        .chain(&shared.libraries)
+        .map(|k| k.scan())
+        .collect();
+    let mut classes = Vec::new();
+    for (i, k) in models.iter().enumerate() {
+        k.classes(i, &mut classes);
+    }
+    Resolver::new(scans, models.len(), classes).build()
 }
 
 /// The class names that tie a model file to other model files: the bases

@@ -72,10 +72,9 @@ impl<'m> Resolver<'m> {
             }
         }
         for (si, scan) in r.scans.iter().enumerate().take(models) {
-            for stmt in scan.m.module_statements() {
-                if let Some((target, v)) = module_assignment(scan.m, stmt)
-                    && let Some(target) = target
-                    && let Some((n, call)) = scan.short_call(v)
+            for (target, v) in scan.table_calls.iter() {
+                if let Some(target) = target.clone()
+                    && let Some((n, call)) = scan.short_call(*v)
                     && n == "Table"
                     && let Some(name) = call
                         .positional

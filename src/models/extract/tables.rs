@@ -18,11 +18,8 @@ impl<'m> Resolver<'m> {
         // Module-level Table(...) in file order, interleaved with classes
         // by position would be nicer; files come first, then classes.
         for (si, scan) in self.scans.iter().enumerate().take(self.models) {
-            for stmt in scan.m.module_statements() {
-                let Some((_, value)) = module_assignment(scan.m, stmt) else {
-                    continue;
-                };
-                if let Some((n, call)) = scan.short_call(value)
+            for (_, value) in scan.table_calls.iter() {
+                if let Some((n, call)) = scan.short_call(*value)
                     && n == "Table"
                     && let Some(t) = self.table_from_call(si, &call, None)
                 {
@@ -146,10 +143,7 @@ impl<'m> Resolver<'m> {
     fn loop_tables(&self, schema: &mut Schema) {
         for (si, scan) in self.scans.iter().enumerate().take(self.models) {
             let m = scan.m;
-            for stmt in m.module_statements() {
-                if stmt.kind() != "for_statement" {
-                    continue;
-                }
+            for &stmt in scan.loops.iter() {
                 let (Some(left), Some(right), Some(body)) = (
                     stmt.child_by_field_name("left"),
                     stmt.child_by_field_name("right"),
@@ -193,10 +187,7 @@ impl<'m> Resolver<'m> {
     /// the class or `Table` its first column belongs to.
     pub(super) fn loose_indexes(&mut self, schema: &mut Schema) {
         for (si, scan) in self.scans.iter().enumerate().take(self.models) {
-            for stmt in scan.m.module_statements() {
-                let Some((_, value)) = module_assignment(scan.m, stmt) else {
-                    continue;
-                };
+            for &(_, value) in scan.table_calls.iter() {
                 let Some((n, call)) = scan.short_call(value) else {
                     continue;
                 };

@@ -249,3 +249,52 @@ fn tables_made_in_a_module_level_loop_over_literals_are_read_per_value() {
     );
     assert!(s.tables.is_empty(), "{}", s.render());
 }
+
+/// Both sides of a change read the same context files through one
+/// [`SharedFiles`]: each side's schema is the one [`extract_with`] reads
+/// from the whole list, and a change to the base class file (an own
+/// file) reaches the subclass in a shared file.
+#[test]
+fn shared_context_files_give_each_side_the_schema_of_the_whole_list() {
+    let parse = |s: &str| Arc::new(crate::python::Module::parse(s.as_bytes()).unwrap());
+    let mixin_old = parse(
+        "class Stamp:\n    created = Column(DateTime)\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return cls.__name__.lower()\n",
+    );
+    let mixin_new = parse(
+        "from .types import Money\nclass Stamp:\n    created = Column(DateTime)\n    updated = Column(Money)\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return cls.__name__.lower() + 's'\n",
+    );
+    let user = parse(
+        "from .mixins import Stamp\nclass User(Stamp, Base):\n    id = Column(Integer, primary_key=True)\n    role_id = Column(ForeignKey('roles.id'))\nclass Role(Base):\n    __tablename__ = 'roles'\n    id = Column(Integer, primary_key=True)\n",
+    );
+    let types = parse("class Money(TypeDecorator):\n    impl = Numeric(12, 2)\n");
+    let context = [("app/user.py".to_string(), user)];
+    let libs = [("app/types.py".to_string(), types)];
+    let shared = SharedFiles::new(&context, &libs);
+    let mut sides = Vec::new();
+    for own in [&mixin_old, &mixin_new] {
+        let own = [("app/mixins.py".to_string(), Arc::clone(own))];
+        let whole: Vec<_> = own.iter().chain(&context).collect();
+        let whole: Vec<ModelFile<'_>> = whole
+            .iter()
+            .map(|(path, module)| ModelFile { path, module })
+            .collect();
+        let libs: Vec<ModelFile<'_>> = libs
+            .iter()
+            .map(|(path, module)| ModelFile { path, module })
+            .collect();
+        let expected = extract_with(&whole, &libs);
+        let got = extract_shared(&own, &shared);
+        assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+        sides.push(got);
+    }
+    // The computed name and the mixin's new column reach the class in the
+    // shared file on the new side only.
+    let (old, new) = (&sides[0], &sides[1]);
+    assert!(old.table("user").unwrap().column("updated").is_none());
+    assert!(new.table("user").is_none());
+    let t = new.table("users").unwrap();
+    assert_eq!(
+        t.column("updated").and_then(|c| c.type_.as_deref()),
+        Some("Numeric(12, 2)")
+    );
+}
