@@ -323,6 +323,7 @@ impl Repo {
             new_tree,
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 
@@ -400,6 +401,7 @@ impl Repo {
             new_tree: LazySnapshot::ready(Snapshot::new(entries)),
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 
@@ -537,6 +539,7 @@ impl Repo {
             new_tree,
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 

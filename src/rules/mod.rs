@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-use crate::alembic::Environment;
+use crate::alembic::{Environment, reuse};
 use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode, Snapshot, Sniffed};
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
@@ -244,8 +244,12 @@ pub struct Context<'a> {
     /// Rules enabled for this run; a family skips work for ids that are off.
     pub enabled: &'a dyn Fn(RuleId) -> bool,
     /// The Alembic environments of `set`'s new tree, found by the first
-    /// family that asks (three do; finding them walks the whole tree).
-    environments: std::cell::OnceCell<Vec<Environment>>,
+    /// family that asks (several do; finding them walks the whole tree),
+    /// possibly shared with other sets whose trees have the same ones.
+    environments: Arc<reuse::Shared>,
+    /// Those of `set`'s old tree, when known: taken up when the set's
+    /// changes cannot have changed them (see [`reuse`]).
+    before: Option<Arc<reuse::Shared>>,
 }
 
 impl<'a> Context<'a> {
@@ -261,17 +265,35 @@ impl<'a> Context<'a> {
             set,
             reader,
             enabled,
-            environments: std::cell::OnceCell::new(),
+            environments: Arc::default(),
+            before: None,
         }
+    }
+
+    /// This context with the set's environments kept in `shared` (shared
+    /// with the other sets of a range whose trees have the same ones), and
+    /// those of its old tree in `before` (see [`reuse`]).
+    pub fn with_environments(
+        mut self,
+        shared: Arc<reuse::Shared>,
+        before: Option<Arc<reuse::Shared>>,
+    ) -> Context<'a> {
+        self.environments = shared;
+        self.before = before;
+        self
     }
 
     /// The set's new tree and the Alembic environments in it.
     pub fn environments(&self) -> anyhow::Result<(Arc<Snapshot>, &[Environment])> {
         let snapshot = self.set.new_tree.get()?;
-        let envs = self.environments.get_or_init(|| {
-            crate::alembic::environments(&snapshot, self.reader, &self.config.migrations)
-        });
-        Ok((snapshot, envs))
+        let found = self.environments.get_or_find(
+            &snapshot,
+            &self.set.changes,
+            self.before.as_deref(),
+            self.reader,
+            &self.config.migrations,
+        );
+        Ok((snapshot, &found.environments))
     }
 }
 
