@@ -327,6 +327,11 @@ pub struct ChangeSet {
     /// merge base of `A...B`); `None` elsewhere, and for a range that is
     /// a whole history. "Already committed" means "in here" in range mode.
     pub before_range: Option<Arc<LazySnapshot>>,
+    /// Range mode: the object ids of the old tree (`None`: the empty tree
+    /// of a root commit) and of the new tree, so that what was derived
+    /// from one commit's tree (its Alembic environments) can be taken up
+    /// by the next commit, whose old tree it is. `None` elsewhere.
+    pub tree_ids: Option<(Option<ObjectId>, ObjectId)>,
 }
 
 /// A [`ChangeSet`] built from in-memory files, for rule unit tests: every
@@ -386,6 +391,7 @@ pub fn memory_change_set(mode: Mode, old: &[(&str, &[u8])], new: &[(&str, &[u8])
         new_tree: LazySnapshot::ready(Snapshot::new(to_entries(new))),
         excludes: Arc::default(),
         before_range: None,
+        tree_ids: None,
     }
 }
 

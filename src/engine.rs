@@ -8,10 +8,12 @@
 //! ignorant of configuration they do not need.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use crate::alembic::reuse;
 use crate::changes::{
     Change, ChangeSet, ContentReader, EntryMode, MissingObject, Mode, ObjectId, Snapshot,
 };
@@ -156,6 +158,10 @@ pub struct Scan<'a> {
     files_scanned: usize,
     /// Sets fed so far.
     offset: usize,
+    /// The Alembic environments of the last batch's trees, by tree id: the
+    /// next batch's first commits start from their parents' (see
+    /// [`plan_environments`]).
+    environments: HashMap<ObjectId, Arc<reuse::Shared>>,
 }
 
 impl<'a> Scan<'a> {
@@ -187,6 +193,7 @@ impl<'a> Scan<'a> {
             missing: Vec::new(),
             files_scanned: 0,
             offset: 0,
+            environments: HashMap::new(),
         }
     }
 
@@ -233,6 +240,7 @@ impl<'a> Scan<'a> {
         }
         self.files_scanned += work.len();
         progress.total.fetch_add(work.len(), Ordering::Relaxed);
+        let environments = plan_environments(sets, &mut self.environments);
 
         // Set checks (revision graphs, the tree's migration environments)
         // do not wait for the file checks: with a few files staged, the
@@ -284,8 +292,10 @@ impl<'a> Scan<'a> {
             },
             || {
                 sets.par_iter()
-                    .map(|set| {
-                        let ctx = Context::new(config, set, reader, &enabled);
+                    .zip(environments)
+                    .map(|(set, (shared, before))| {
+                        let ctx = Context::new(config, set, reader, &enabled)
+                            .with_environments(shared, before);
                         let mut out = Vec::new();
                         let mut missing = None;
                         // A merge commit wrote nothing itself; only the
@@ -375,6 +385,40 @@ impl<'a> Scan<'a> {
             unread,
         }
     }
+}
+
+/// Where each set of a batch keeps its Alembic environments, and where
+/// those of its old tree are (when they may carry over): a set that
+/// changed only files discovery never reads shares its parent's outright;
+/// one that added or removed such files starts from its parent's and
+/// checks the folders ([`reuse::Plan`]). The parent is found by tree id,
+/// in this batch (sets come oldest first) or the last one (`by_tree`,
+/// replaced by this batch's trees). A set whose parent is in neither (the
+/// range's base, a merge of a long-lived branch, a root commit) finds its
+/// own.
+fn plan_environments(
+    sets: &[ChangeSet],
+    by_tree: &mut HashMap<ObjectId, Arc<reuse::Shared>>,
+) -> Vec<(Arc<reuse::Shared>, Option<Arc<reuse::Shared>>)> {
+    let last = std::mem::take(by_tree);
+    let mut planned = Vec::with_capacity(sets.len());
+    for set in sets {
+        let parent = set
+            .tree_ids
+            .and_then(|(old, _)| old)
+            .and_then(|t| by_tree.get(&t).or_else(|| last.get(&t)))
+            .cloned();
+        let (shared, before) = match (parent, reuse::plan(&set.changes)) {
+            (Some(p), reuse::Plan::Same) => (p, None),
+            (Some(p), reuse::Plan::Check) => (Arc::default(), Some(p)),
+            _ => (Arc::default(), None),
+        };
+        if let Some((_, new)) = set.tree_ids {
+            by_tree.insert(new, Arc::clone(&shared));
+        }
+        planned.push((shared, before));
+    }
+    planned
 }
 
 /// Where `blob` sits in the set's trees, for naming a missing blob that a

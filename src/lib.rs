@@ -19,6 +19,7 @@ pub mod fix;
 pub mod git;
 pub mod init;
 pub mod install;
+pub mod memory;
 pub mod models;
 pub mod progress;
 pub mod python;

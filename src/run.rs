@@ -137,7 +137,12 @@ fn check(start: &Path, args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let mut outcome = if let Some(range) = range {
         let mut scan = engine::Scan::new(&config, store.as_ref(), &selection, &progress);
-        repo.range_batches(range, None, &mut |sets| scan.add(&sets))?;
+        repo.range_batches(range, None, &mut |sets| {
+            scan.add(&sets)?;
+            drop(sets);
+            crate::memory::release_freed();
+            Ok(())
+        })?;
         scan.finish()
     } else {
         let sets = match hook {

@@ -28,6 +28,7 @@
 //!
 //! A folder merely named `versions` is not an environment.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use crate::changes::{ContentReader, Entry, EntryMode, Snapshot, file_name};
@@ -102,6 +103,64 @@ pub fn environments(
     reader: &dyn ContentReader,
     config: &MigrationsConfig,
 ) -> Vec<Environment> {
+    discover(snapshot, reader, config).environments
+}
+
+/// The environments of a tree, and what finding them looked at beyond
+/// the files [`kind`] names: [`super::reuse`] tells from it whether the
+/// next commit's tree has the same ones.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Discovered {
+    /// Every environment, sorted by `script_location`.
+    pub environments: Vec<Environment>,
+    /// Folders whose direct `.py` files were looked for (the candidates
+    /// of a Flask-Alembic setting without an `env.py`): adding or
+    /// removing a Python file there can change the answer.
+    pub probed_py_dirs: Vec<String>,
+}
+
+/// What a file is to discovery, by its path alone. Discovery reads the
+/// content of these files and no others; [`super::reuse`] relies on that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// An `alembic.ini` (any `*.ini` whose name contains `alembic`).
+    Ini,
+    /// A `pyproject.toml` (may hold `[tool.alembic]`).
+    Pyproject,
+    /// An `env.py`.
+    EnvPy,
+    /// A Python file that may configure an environment
+    /// ([`pyconfig::may_configure`]) or be a revision file
+    /// ([`pyconfig::may_be_revision`]).
+    Python { configures: bool, revision: bool },
+}
+
+/// What `path` is to discovery, if anything.
+pub(super) fn kind(path: &str) -> Option<Kind> {
+    if is_alembic_ini(path) {
+        Some(Kind::Ini)
+    } else if is_named(path, "pyproject.toml") {
+        Some(Kind::Pyproject)
+    } else if is_named(path, "env.py") {
+        Some(Kind::EnvPy)
+    } else if path.ends_with(".py") {
+        let configures = pyconfig::may_configure(path);
+        let revision = pyconfig::may_be_revision(path);
+        (configures || revision).then_some(Kind::Python {
+            configures,
+            revision,
+        })
+    } else {
+        None
+    }
+}
+
+/// [`environments`], with what it looked at.
+pub fn discover(
+    snapshot: &Snapshot,
+    reader: &dyn ContentReader,
+    config: &MigrationsConfig,
+) -> Discovered {
     // The three kinds of candidates, in one walk over the tree (on a large
     // repository, the walk is most of the cost).
     let (mut inis, mut pyprojects, mut env_pys) = (Vec::new(), Vec::new(), Vec::new());
@@ -110,19 +169,22 @@ pub fn environments(
         if !is_file(&entry) {
             continue;
         }
-        if is_alembic_ini(entry.path) {
-            inis.push(entry);
-        } else if is_named(entry.path, "pyproject.toml") {
-            pyprojects.push(entry);
-        } else if is_named(entry.path, "env.py") {
-            env_pys.push(entry);
-        } else if entry.path.ends_with(".py") {
-            if pyconfig::may_configure(entry.path) {
-                py_configs.push(entry);
+        match kind(entry.path) {
+            Some(Kind::Ini) => inis.push(entry),
+            Some(Kind::Pyproject) => pyprojects.push(entry),
+            Some(Kind::EnvPy) => env_pys.push(entry),
+            Some(Kind::Python {
+                configures,
+                revision,
+            }) => {
+                if configures {
+                    py_configs.push(entry);
+                }
+                if revision {
+                    revision_candidates.push(entry);
+                }
             }
-            if pyconfig::may_be_revision(entry.path) {
-                revision_candidates.push(entry);
-            }
+            None => {}
         }
     }
     let mut envs: Vec<Environment> = Vec::new();
@@ -187,6 +249,7 @@ pub fn environments(
             });
         }
     }
+    let probed: RefCell<Vec<String>> = RefCell::new(Vec::new());
     for entry in py_configs {
         let Some(text) = read_text(reader, &entry) else {
             continue;
@@ -194,6 +257,7 @@ pub fn environments(
         for found in pyconfig::configured(&text) {
             let dir = parent(entry.path);
             let has_revisions = |d: &str| {
+                probed.borrow_mut().push(d.to_string());
                 snapshot
                     .under(d)
                     .iter()
@@ -259,7 +323,13 @@ pub fn environments(
     envs.sort_by(|a, b| {
         (&a.script_location, &a.version_locations).cmp(&(&b.script_location, &b.version_locations))
     });
-    envs
+    let mut probed_py_dirs = probed.into_inner();
+    probed_py_dirs.sort();
+    probed_py_dirs.dedup();
+    Discovered {
+        environments: envs,
+        probed_py_dirs,
+    }
 }
 
 /// The environment that loads `path` as a migration, if any.

@@ -26,6 +26,7 @@ pub mod ops;
 pub mod parse;
 pub mod pyconfig;
 pub mod replay;
+pub mod reuse;
 
 pub use discover::{Environment, Origin, environment_of, environments};
 pub use graph::{BrokenLink, Graph, LinkKind};

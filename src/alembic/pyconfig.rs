@@ -33,11 +33,13 @@ pub struct Found {
 /// Whether `path` may configure Alembic in Python: its file name or its
 /// folder's name says config or settings.
 pub fn may_configure(path: &str) -> bool {
-    let lower = |s: &str| s.to_ascii_lowercase();
-    let says = |s: &str| {
-        let s = lower(s);
-        s.contains("config") || s.contains("setting")
+    // Every Python path of every tree comes here: no allocation.
+    let has = |s: &str, word: &str| {
+        s.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
     };
+    let says = |s: &str| has(s, "config") || has(s, "setting");
     says(file_name(path)) || says(file_name(parent(path)))
 }
 
@@ -249,6 +251,10 @@ mod tests {
         assert!(may_configure("app/configs/default.py"));
         assert!(may_configure("app/settings.py"));
         assert!(!may_configure("app/models.py"));
+        assert!(may_configure("app/AppConfig.py"));
+        assert!(may_configure("app/SETTINGS/base.py"));
+        assert!(!may_configure("settings/app/base.py"));
+        assert!(!may_configure("conf.py"));
         assert!(declares_revision(
             "revision = \"abc\"\ndown_revision: str | None = None\n"
         ));

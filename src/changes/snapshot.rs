@@ -242,6 +242,11 @@ impl<'a> Iterator for Iter<'a> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.slots.size_hint()
     }
+
+    /// Skips in constant time (a caller can jump past a whole folder).
+    fn nth(&mut self, n: usize) -> Option<Entry<'a>> {
+        self.slots.nth(n).map(|s| self.entries.entry(s))
+    }
 }
 
 impl DoubleEndedIterator for Iter<'_> {

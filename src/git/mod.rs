@@ -325,6 +325,7 @@ impl Repo {
             new_tree,
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 
@@ -402,6 +403,7 @@ impl Repo {
             new_tree: LazySnapshot::ready(Snapshot::new(entries)),
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 
@@ -539,6 +541,7 @@ impl Repo {
             new_tree,
             excludes: self.excludes(),
             before_range: None,
+            tree_ids: None,
         })
     }
 

@@ -184,6 +184,7 @@ fn batch_sets(
                 new_tree: trees.lazy(i),
                 excludes: Arc::clone(excludes),
                 before_range: before_range.cloned(),
+                tree_ids: Some((c.parent.map(|p| p.1), c.tree)),
             }
         })
         .collect())

@@ -37,10 +37,9 @@ impl Rule for MigrationOps {
         if !family_runs(ctx, IDS) {
             return Ok(());
         }
-        let (snapshot, envs) = ctx.environments()?;
-        if envs.is_empty() {
+        let Some((snapshot, envs)) = ctx.environments_if_any()? else {
             return Ok(());
-        }
+        };
         let limit = ctx.config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         for MigrationFile {
             path, blob, change, ..

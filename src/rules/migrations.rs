@@ -70,7 +70,9 @@ impl Rule for Migrations {
         if !want_files && !want_graph {
             return Ok(());
         }
-        let (snapshot, envs) = ctx.environments()?;
+        let Some((snapshot, envs)) = ctx.environments_if_any()? else {
+            return Ok(());
+        };
         for env in envs {
             let changed: HashSet<&str> = ctx
                 .set

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-use crate::alembic::Environment;
+use crate::alembic::{Environment, reuse};
 use crate::changes::{BlobRef, Change, ChangeSet, ContentReader, EntryMode, Snapshot, Sniffed};
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
@@ -244,8 +244,12 @@ pub struct Context<'a> {
     /// Rules enabled for this run; a family skips work for ids that are off.
     pub enabled: &'a dyn Fn(RuleId) -> bool,
     /// The Alembic environments of `set`'s new tree, found by the first
-    /// family that asks (three do; finding them walks the whole tree).
-    environments: std::cell::OnceCell<Vec<Environment>>,
+    /// family that asks (several do; finding them walks the whole tree),
+    /// possibly shared with other sets whose trees have the same ones.
+    environments: Arc<reuse::Shared>,
+    /// Those of `set`'s old tree, when known: taken up when the set's
+    /// changes cannot have changed them (see [`reuse`]).
+    before: Option<Arc<reuse::Shared>>,
 }
 
 impl<'a> Context<'a> {
@@ -261,17 +265,51 @@ impl<'a> Context<'a> {
             set,
             reader,
             enabled,
-            environments: std::cell::OnceCell::new(),
+            environments: Arc::default(),
+            before: None,
         }
+    }
+
+    /// This context with the set's environments kept in `shared` (shared
+    /// with the other sets of a range whose trees have the same ones), and
+    /// those of its old tree in `before` (see [`reuse`]).
+    pub fn with_environments(
+        mut self,
+        shared: Arc<reuse::Shared>,
+        before: Option<Arc<reuse::Shared>>,
+    ) -> Context<'a> {
+        self.environments = shared;
+        self.before = before;
+        self
+    }
+
+    /// [`Context::environments`] when there are any. A range commit whose
+    /// environments are known from its parent's (none, in the years before
+    /// a project adopted Alembic) does not load its tree to learn that.
+    #[allow(clippy::type_complexity)]
+    pub fn environments_if_any(&self) -> anyhow::Result<Option<(Arc<Snapshot>, &[Environment])>> {
+        if self
+            .environments
+            .get()
+            .is_some_and(|found| found.environments.is_empty())
+        {
+            return Ok(None);
+        }
+        let (snapshot, envs) = self.environments()?;
+        Ok((!envs.is_empty()).then_some((snapshot, envs)))
     }
 
     /// The set's new tree and the Alembic environments in it.
     pub fn environments(&self) -> anyhow::Result<(Arc<Snapshot>, &[Environment])> {
         let snapshot = self.set.new_tree.get()?;
-        let envs = self.environments.get_or_init(|| {
-            crate::alembic::environments(&snapshot, self.reader, &self.config.migrations)
-        });
-        Ok((snapshot, envs))
+        let found = self.environments.get_or_find(
+            &snapshot,
+            &self.set.changes,
+            self.before.as_deref(),
+            self.reader,
+            &self.config.migrations,
+        );
+        Ok((snapshot, &found.environments))
     }
 }
 
@@ -439,6 +477,32 @@ pub fn warm_up_in_background(enabled: impl Fn(RuleId) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A set known to have no environments (its parent's, shared) is
+    /// answered without its tree: here a tree that cannot be loaded.
+    #[test]
+    fn known_empty_environments_do_not_load_the_tree() {
+        use crate::changes::{LazySnapshot, MemoryReader, Mode, memory_change_set};
+        let config = Config::default();
+        let mut set = memory_change_set(Mode::Range, &[], &[("app.py", b"x = 1\n")]);
+        set.new_tree = LazySnapshot::new(|| anyhow::bail!("tree loaded"));
+        let enabled = |_: RuleId| true;
+        let parent = Arc::new(reuse::Shared::default());
+        parent.get_or_find(
+            &Snapshot::default(),
+            &[],
+            None,
+            &MemoryReader,
+            &config.migrations,
+        );
+        let ctx = Context::new(&config, &set, &MemoryReader, &enabled)
+            .with_environments(Arc::clone(&parent), None);
+        assert!(ctx.environments_if_any().unwrap().is_none());
+        // Not known yet: the tree is needed, and its error comes through.
+        let ctx = Context::new(&config, &set, &MemoryReader, &enabled);
+        let err = ctx.environments_if_any().unwrap_err();
+        assert!(format!("{err:#}").contains("tree loaded"), "{err:#}");
+    }
 
     #[test]
     fn every_rule_round_trips_through_its_id() {
