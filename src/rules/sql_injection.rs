@@ -41,6 +41,7 @@ mod sinks;
 mod sql_text;
 #[cfg(test)]
 mod tests;
+mod trees;
 
 use checker::Checker;
 use prefilter::may_have_findings;
@@ -75,9 +76,21 @@ impl Rule for SqlInjection {
         // checked below, and it was checked already when it was new. The
         // configuration is the same for the whole run.
         let safe = &ctx.config.sql_injection.safe_calls;
-        let check = |p: &str, b: &[u8]| check_source_with(p, b, safe);
+        // A whole-tree run reads each path once: nothing to parse after.
+        let incremental = ctx.set.mode != Mode::All;
+        let check_as = |keep: bool| {
+            move |p: &str, b: &[u8]| {
+                if !incremental {
+                    return check_source_with(p, b, safe);
+                }
+                if !may_have_findings(b) {
+                    return Vec::new();
+                }
+                trees::parse(p, b, keep).map_or_else(Vec::new, |m| check_module(p, &m, safe))
+            }
+        };
         let new = file.change.new.as_ref();
-        let mut found = crate::blob_cache::findings(new, file.path(), content, check);
+        let mut found = crate::blob_cache::findings(new, file.path(), content, check_as(true));
         if found.is_empty() {
             return Ok(());
         }
@@ -86,7 +99,7 @@ impl Rule for SqlInjection {
         {
             let old_blob = file.change.old.as_ref();
             let before: HashSet<String> =
-                crate::blob_cache::findings(old_blob, file.path(), &old, check)
+                crate::blob_cache::findings(old_blob, file.path(), &old, check_as(false))
                     .into_iter()
                     .map(|f| f.identity())
                     .collect();
