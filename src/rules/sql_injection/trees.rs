@@ -12,9 +12,9 @@ use crate::python::Module;
 
 /// How much source the kept trees may cover, in bytes: a tree takes
 /// ~30 times its source (ckan, `--select sql-injection`: 4 MiB of source
-/// kept raised the peak from 121 to 194 MB, 1 MiB to 156 MB), so only the
-/// few large modules a history keeps editing.
-const KEPT_BYTES: usize = 1 << 20;
+/// kept raised the peak from 121 to 194 MB, 1 MiB to 156–161 MB, 256 KiB
+/// left it at 123 MB and still kept `get.py` and its neighbours).
+const KEPT_BYTES: usize = 256 << 10;
 
 #[derive(Default)]
 struct Trees {
