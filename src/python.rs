@@ -6,7 +6,7 @@
 //! node, the rest still parses) and never runs the code. Nothing here
 //! recurses over the tree: deeply nested input cannot overflow the stack.
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
 /// A parsed Python file: the tree and the text it points into.
 pub struct Module {
@@ -32,6 +32,34 @@ impl Module {
             .set_language(&tree_sitter_python::LANGUAGE.into())
             .ok()?;
         let tree = parser.parse(&text, None)?;
+        Some(Module { text, tree })
+    }
+
+    /// Parses `bytes`, another version of the file `before` was parsed
+    /// from, reusing `before`'s tree where the text did not change (the
+    /// lines before the first difference and after the last): a commit
+    /// that edits one function of a large module reparses about that
+    /// function, not the module. tree-sitter's incremental parse gives the
+    /// tree a fresh parse gives; where the result has a syntax error (whose
+    /// recovery could depend on what was reused) the source is parsed
+    /// afresh, so broken files read exactly as [`Module::parse`] reads them.
+    pub fn parse_after(bytes: &[u8], before: &Module) -> Option<Module> {
+        let text = crate::text::lossy(bytes).into_owned();
+        let Some(edits) = edits_between(&before.text, &text) else {
+            return Module::parse(bytes);
+        };
+        let mut old = before.tree.clone();
+        for edit in &edits {
+            old.edit(edit);
+        }
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .ok()?;
+        let tree = parser.parse(&text, Some(&old))?;
+        if tree.root_node().has_error() {
+            return Module::parse(bytes);
+        }
         Some(Module { text, tree })
     }
 
@@ -343,6 +371,100 @@ fn compound_statements<'t>(
     out
 }
 
+/// The edits that turn `old` into `new`, one per run of changed lines
+/// (a line diff, Myers with a deadline: a coarser diff only makes the
+/// parse reuse less), in the order and the coordinates tree-sitter wants
+/// them told before an incremental parse: each edit's start and old end
+/// in the text as the edits before it left it. A commit that changes an
+/// import at the top and a function at the bottom makes two small edits,
+/// not one that spans the module. `None` when the diff does not add up.
+fn edits_between(old: &str, new: &str) -> Option<Vec<InputEdit>> {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .deadline(std::time::Instant::now() + std::time::Duration::from_millis(50))
+        .diff_lines(old, new);
+    let starts = |lines: &[&str]| -> Vec<usize> {
+        let mut at = 0;
+        let mut out = Vec::with_capacity(lines.len() + 1);
+        out.push(0);
+        for l in lines {
+            at += l.len();
+            out.push(at);
+        }
+        out
+    };
+    let (old_at, new_at) = (starts(diff.old_slices()), starts(diff.new_slices()));
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    // Runs of changed lines: (old lines, new lines), merged when adjacent.
+    // Each op's place is counted from the lengths of the ops before it
+    // (similar 2.7 misplaces a deletion that follows a replacement in the
+    // new text), and every line said to be equal is compared: a wrong
+    // edit would make a wrong tree, so a diff that does not add up is not
+    // used.
+    let mut hunks: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    let (mut o_at, mut n_at) = (0, 0);
+    for op in diff.ops() {
+        let (o, n) = (
+            o_at..o_at + op.old_range().len(),
+            n_at..n_at + op.new_range().len(),
+        );
+        (o_at, n_at) = (o.end, n.end);
+        if matches!(op, similar::DiffOp::Equal { .. }) {
+            if o.len() != n.len()
+                || a[old_at[o.start]..old_at[o.end]] != b[new_at[n.start]..new_at[n.end]]
+            {
+                return None;
+            }
+            continue;
+        }
+        match hunks.last_mut() {
+            Some((lo, ln)) if lo.end == o.start && ln.end == n.start => {
+                lo.end = o.end;
+                ln.end = n.end;
+            }
+            _ => hunks.push((o, n)),
+        }
+    }
+    if old_at[o_at] != a.len() || new_at[n_at] != b.len() {
+        return None;
+    }
+    let edits = hunks
+        .into_iter()
+        .map(|(o, n)| {
+            let (os, oe) = (old_at[o.start], old_at[o.end]);
+            let (ns, ne) = (new_at[n.start], new_at[n.end]);
+            // Before this edit the text is the new one; from its old end
+            // on it is still the old one.
+            let start = point_at(b, ns);
+            let removed = &a[os..oe];
+            let old_end_position = match memchr::memrchr(b'\n', removed) {
+                Some(i) => Point::new(
+                    start.row + memchr::memchr_iter(b'\n', removed).count(),
+                    removed.len() - i - 1,
+                ),
+                None => Point::new(start.row, start.column + removed.len()),
+            };
+            InputEdit {
+                start_byte: ns,
+                old_end_byte: ns + (oe - os),
+                new_end_byte: ne,
+                start_position: start,
+                old_end_position,
+                new_end_position: point_at(b, ne),
+            }
+        })
+        .collect();
+    Some(edits)
+}
+
+/// The row and byte column of byte `at` in `text`.
+fn point_at(text: &[u8], at: usize) -> Point {
+    let before = &text[..at];
+    let row = memchr::memchr_iter(b'\n', before).count();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Point::new(row, at - line_start)
+}
+
 /// Every node below `node` (itself included), in document order, with an
 /// explicit stack instead of recursion.
 pub fn descendants(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
@@ -422,6 +544,118 @@ mod tests {
 
     fn module(src: &str) -> Module {
         Module::parse(src.as_bytes()).unwrap()
+    }
+
+    /// Every node of a module: kind, byte range, rows and whether it is
+    /// an error or missing, in document order.
+    fn shape(m: &Module) -> Vec<(&str, usize, usize, usize, usize, bool, bool)> {
+        descendants(m.root())
+            .map(|n| {
+                (
+                    n.kind(),
+                    n.start_byte(),
+                    n.end_byte(),
+                    n.start_position().row,
+                    n.end_position().column,
+                    n.is_error(),
+                    n.is_missing(),
+                )
+            })
+            .collect()
+    }
+
+    /// Versions of a module: decorators, nested functions, class bodies,
+    /// strings and comments that hold `def`, a string opened in one
+    /// version and closed in the next, non-ASCII text, broken code.
+    fn python_lines() -> Vec<&'static str> {
+        vec![
+            "import sqlalchemy as sa\n",
+            "from sqlalchemy import text\n",
+            "TABLE = 'users'\n",
+            "@decorator(x)\n",
+            "def f(uid):\n",
+            "class Model(Base):\n",
+            "    def method(self, v):\n",
+            "        sql = f\"SELECT * FROM t WHERE id = {v}\"\n",
+            "        return cursor.execute(sql)\n",
+            "    cursor.execute(f\"SELECT * FROM t WHERE id = {uid}\")\n",
+            "    def inner():\n",
+            "        pass\n",
+            "    x = 1\n",
+            "DOC = \"\"\"\n",
+            "def in_a_string(x):\n",
+            "\"\"\"\n",
+            "# def commented(x):\n",
+            "s = 'def not_a_def():'\n",
+            "    q = \"é\" + v  # ünïcode\n",
+            "if x:\n",
+            "(\n",
+            ")\n",
+            "def broken(:\n",
+            "\\\n",
+            "    \n",
+            "\n",
+        ]
+    }
+
+    proptest::proptest! {
+        /// A module parsed after another version of it has the tree a
+        /// fresh parse gives, node for node, whatever changed between.
+        #[test]
+        fn parse_after_gives_the_tree_of_a_fresh_parse(
+            before in proptest::collection::vec(proptest::sample::select(python_lines()), 0..30),
+            edits in proptest::collection::vec(
+                (0usize..30, 0usize..4, proptest::collection::vec(proptest::sample::select(python_lines()), 0..4)),
+                1..4,
+            ),
+        ) {
+            let mut lines = before.clone();
+            for (at, remove, insert) in edits {
+                let at = at.min(lines.len());
+                let remove = remove.min(lines.len() - at);
+                lines.splice(at..at + remove, insert);
+            }
+            let (old, new) = (before.concat(), lines.concat());
+            let first = module(&old);
+            let after = Module::parse_after(new.as_bytes(), &first).unwrap();
+            let fresh = module(&new);
+            proptest::prop_assert_eq!(after.source(), fresh.source());
+            proptest::prop_assert_eq!(shape(&after), shape(&fresh), "{:?} -> {:?}", old, new);
+        }
+    }
+
+    #[test]
+    fn each_run_of_changed_lines_is_one_edit_told_in_order() {
+        let e = edits_between("a\nb\nc\nd\ne\n", "a\nB\nBB\nc\nd\n").unwrap();
+        assert_eq!(e.len(), 2);
+        // `b` became `B\nBB`: from row 1 to the start of row 2, now row 3.
+        assert_eq!(
+            (e[0].start_byte, e[0].old_end_byte, e[0].new_end_byte),
+            (2, 4, 7)
+        );
+        assert_eq!(e[0].start_position, Point::new(1, 0));
+        assert_eq!(e[0].old_end_position, Point::new(2, 0));
+        assert_eq!(e[0].new_end_position, Point::new(3, 0));
+        // `e` went: told where it now stands, after the first edit.
+        assert_eq!(
+            (e[1].start_byte, e[1].old_end_byte, e[1].new_end_byte),
+            (11, 13, 11)
+        );
+        assert_eq!(e[1].start_position, Point::new(5, 0));
+        assert_eq!(e[1].old_end_position, Point::new(6, 0));
+        // A last line without a newline, and no change at all.
+        let tail = edits_between("x = 1\ny", "x = 1\nyz").unwrap();
+        assert_eq!(tail.len(), 1);
+        assert_eq!(
+            (
+                tail[0].start_byte,
+                tail[0].old_end_byte,
+                tail[0].new_end_byte
+            ),
+            (6, 7, 8)
+        );
+        assert_eq!(tail[0].old_end_position, Point::new(1, 1));
+        assert!(edits_between("x = 1\n", "x = 1\n").unwrap().is_empty());
     }
 
     fn first_value(m: &Module) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use super::{SINKS, Strength};
+use super::sinks::{SINKS, Strength};
 
 /// The statement keywords the prefilter needs for a weak sink's call
 /// (one constant, so that the tests' oracle searches the same words).
