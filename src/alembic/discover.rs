@@ -699,4 +699,4 @@ fn from_options(
 
 #[cfg(test)]
 #[path = "discover_tests.rs"]
-mod tests;
+pub(crate) mod tests;

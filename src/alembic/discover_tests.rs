@@ -5,7 +5,8 @@ use crate::changes::{BlobRef, MemoryReader, SnapshotEntry};
 use crate::config::EnvironmentConfig;
 use std::sync::Arc;
 
-fn snap(files: &[(&str, &str)]) -> Snapshot {
+/// A tree of in-memory files, for tests of discovery and of its reuse.
+pub(crate) fn snap(files: &[(&str, &str)]) -> Snapshot {
     Snapshot::new(
         files
             .iter()

@@ -180,20 +180,8 @@ fn holds_directly(snapshot: &Snapshot, dir: &str, counts: &dyn Fn(&str) -> bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changes::{BlobRef, EntryMode, MemoryReader, SnapshotEntry};
-
-    fn snap(files: &[(&str, &str)]) -> Snapshot {
-        Snapshot::new(
-            files
-                .iter()
-                .map(|(p, c)| SnapshotEntry {
-                    path: p.to_string(),
-                    blob: BlobRef::Memory(Arc::from(c.as_bytes())),
-                    mode: EntryMode::File,
-                })
-                .collect(),
-        )
-    }
+    use crate::alembic::discover::tests::snap;
+    use crate::changes::{BlobRef, EntryMode, MemoryReader};
 
     fn found(s: &Snapshot) -> Discovered {
         discover(s, &MemoryReader, &MigrationsConfig::default())
