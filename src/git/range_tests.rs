@@ -286,19 +286,7 @@ fn replayed_trees_are_the_stored_trees() {
         let out = git(p, &["rev-parse", &format!("{rev}^{{tree}}")]);
         crate::changes::ObjectId::from_bytes(&hex::decode(out.trim()).unwrap())
     };
-    let summary = |changes: &[crate::changes::Change]| {
-        let mut v: Vec<String> = changes
-            .iter()
-            .map(|c| {
-                format!(
-                    "{:?} {} {:?} {:?} {:?} {:?}",
-                    c.status, c.path, c.old_path, c.mode, c.old, c.new
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    use crate::git::staged::tests::summary;
     let mut renamed = false;
     for set in &sets {
         let commit = set.commit.as_deref().unwrap();

@@ -399,7 +399,7 @@ fn similarity(a: &[u8], b: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
 
     use crate::changes::{Change, ObjectId};
@@ -415,7 +415,9 @@ mod tests {
         std::fs::write(p, content).unwrap();
     }
 
-    fn summary(changes: &[Change]) -> Vec<String> {
+    /// A change list as sorted lines, to compare two listings whatever
+    /// their order (range tests use it too).
+    pub(in crate::git) fn summary(changes: &[Change]) -> Vec<String> {
         let mut v: Vec<String> = changes
             .iter()
             .map(|c| {
