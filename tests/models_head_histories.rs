@@ -41,6 +41,24 @@ fn project(migrations: &[(&str, String)], models: &str) -> TestRepo {
 }
 
 /// `model-without-migration` messages of a `--range` over the last commit.
+/// The models of the type-decorator tests: `users.birthday` of type `ty`.
+fn birthday_models(ty: &str) -> String {
+    format!(
+        "from sqlalchemy import Column, DateTime, Integer\nfrom sqlalchemy.orm import declarative_base\nfrom app.db.types import UTCDateTime\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    birthday = Column({ty})\n"
+    )
+}
+
+/// Commits the `UTCDateTime` decorator's module, then a model that goes
+/// back to a plain `DateTime`, and checks that last commit.
+fn decorator_then_plain_datetime(repo: &TestRepo) -> (Run, Vec<String>) {
+    repo.stage("app/db/__init__.py", "")
+        .stage("app/db/types.py", TYPES_PY);
+    repo.commit("the type decorator");
+    repo.stage(MODELS, birthday_models("DateTime"));
+    repo.commit("no time zone on birthdays");
+    last_commit(repo)
+}
+
 fn last_commit(repo: &TestRepo) -> (Run, Vec<String>) {
     let run = repo.check_json(&[
         "--range",
@@ -247,11 +265,6 @@ const TYPES_PY: &str = "import sqlalchemy as sa\n\n\nclass UTCDateTime(sa.types.
 /// without a migration is seen.
 #[test]
 fn a_type_decorator_a_revision_names_by_module_path_is_resolved_in_the_head() {
-    let models = |ty: &str| {
-        format!(
-            "from sqlalchemy import Column, DateTime, Integer\nfrom sqlalchemy.orm import declarative_base\nfrom app.db.types import UTCDateTime\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    birthday = Column({ty})\n"
-        )
-    };
     let repo = project(
         &[
             (
@@ -271,14 +284,9 @@ fn a_type_decorator_a_revision_names_by_module_path_is_resolved_in_the_head() {
                 ),
             ),
         ],
-        &models("UTCDateTime(timezone=True)"),
+        &birthday_models("UTCDateTime(timezone=True)"),
     );
-    repo.stage("app/db/__init__.py", "")
-        .stage("app/db/types.py", TYPES_PY);
-    repo.commit("the type decorator");
-    repo.stage(MODELS, models("DateTime"));
-    repo.commit("no time zone on birthdays");
-    let (run, found) = last_commit(&repo);
+    let (run, found) = decorator_then_plain_datetime(&repo);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("users.birthday"), "{found:?}");
@@ -343,11 +351,6 @@ fn a_string_turned_enum_needs_a_migration_and_renaming_the_enum_does_not() {
 /// column (`from app.db.types import UTCDateTime`).
 #[test]
 fn a_type_decorator_a_revision_imports_by_name_is_resolved_in_the_head() {
-    let models = |ty: &str| {
-        format!(
-            "from sqlalchemy import Column, DateTime, Integer\nfrom sqlalchemy.orm import declarative_base\nfrom app.db.types import UTCDateTime\n\nBase = declarative_base()\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id = Column(Integer, primary_key=True)\n    birthday = Column({ty})\n"
-        )
-    };
     let repo = project(
         &[(
             "migrations/versions/a1_users.py",
@@ -361,14 +364,9 @@ fn a_type_decorator_a_revision_imports_by_name_is_resolved_in_the_head() {
                 "import sqlalchemy as sa\nfrom app.db.types import UTCDateTime\n",
             ),
         )],
-        &models("UTCDateTime(timezone=True)"),
+        &birthday_models("UTCDateTime(timezone=True)"),
     );
-    repo.stage("app/db/__init__.py", "")
-        .stage("app/db/types.py", TYPES_PY);
-    repo.commit("the type decorator");
-    repo.stage(MODELS, models("DateTime"));
-    repo.commit("no time zone on birthdays");
-    let (run, found) = last_commit(&repo);
+    let (run, found) = decorator_then_plain_datetime(&repo);
     assert_eq!(found.len(), 1, "{}{}", run.stdout, run.stderr);
     assert!(
         found[0].starts_with("users.birthday type is DateTime(timezone=True) in the migrations"),
