@@ -72,13 +72,24 @@ pub fn module(
     blob: &BlobRef,
     read: impl FnOnce() -> anyhow::Result<Option<Vec<u8>>>,
 ) -> anyhow::Result<Option<Arc<Module>>> {
+    module_with(blob, read, Module::parse)
+}
+
+/// [`module`], with the bytes parsed by `parse` on a miss: the model rule
+/// parses a changed file's new version incrementally from its old one
+/// ([`Module::parse_after`]), which gives the tree a whole parse gives.
+pub fn module_with(
+    blob: &BlobRef,
+    read: impl FnOnce() -> anyhow::Result<Option<Vec<u8>>>,
+    parse: impl FnOnce(&[u8]) -> Option<Module>,
+) -> anyhow::Result<Option<Arc<Module>>> {
     let Some(id) = blob.object_id() else {
-        return Ok(read()?.and_then(|b| Module::parse(&b)).map(Arc::new));
+        return Ok(read()?.and_then(|b| parse(&b)).map(Arc::new));
     };
     if let Some(hit) = cached(blob) {
         return Ok(Some(hit));
     }
-    let Some(parsed) = read()?.and_then(|b| Module::parse(&b)).map(Arc::new) else {
+    let Some(parsed) = read()?.and_then(|b| parse(&b)).map(Arc::new) else {
         return Ok(None);
     };
     if let Ok(mut m) = modules().lock()
@@ -335,6 +346,36 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         // Too large to read: nothing is kept.
         assert!(module(&id(202), || Ok(None)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_module_parsed_by_the_callers_parse_is_kept_like_any_other() {
+        let blob = id(207);
+        let before = Module::parse(b"x = 1\ny = 2\n").unwrap();
+        let mut parses = 0;
+        let mut get = || {
+            module_with(
+                &blob,
+                || Ok(Some(b"x = 1\ny = 3\n".to_vec())),
+                |bytes| {
+                    parses += 1;
+                    Module::parse_after(bytes, &before)
+                },
+            )
+            .unwrap()
+            .unwrap()
+        };
+        let a = get();
+        let b = get();
+        assert_eq!(parses, 1);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.source(), "x = 1\ny = 3\n");
+        assert_eq!(
+            a.root().to_sexp(),
+            Module::parse(b"x = 1\ny = 3\n").unwrap().root().to_sexp()
+        );
+        // The plain lookup finds it too.
+        assert!(Arc::ptr_eq(&cached(&blob).unwrap(), &a));
     }
 
     #[test]

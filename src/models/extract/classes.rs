@@ -191,6 +191,32 @@ impl<'m> Scan<'m> {
         Some((name, call))
     }
 
+    /// The name [`Scan::short_call`] gives `node`, without taking the
+    /// call apart (issue 26: each column's calls were taken apart again
+    /// and again to compare their names, 8% of the model rule on
+    /// dispatch).
+    pub(super) fn call_name(&self, node: Node<'m>) -> Option<&'m str> {
+        if node.kind() != "call" {
+            return None;
+        }
+        let function = node.child_by_field_name("function")?;
+        match function.kind() {
+            "identifier" => Some(self.m.text(function)),
+            "attribute" => {
+                // `Module::dotted_name`: every object down the chain is
+                // an identifier or an attribute with both its parts.
+                let attr = function.child_by_field_name("attribute")?;
+                let mut object = function.child_by_field_name("object")?;
+                while object.kind() == "attribute" {
+                    object.child_by_field_name("attribute")?;
+                    object = object.child_by_field_name("object")?;
+                }
+                (object.kind() == "identifier").then(|| self.m.text(attr))
+            }
+            _ => None,
+        }
+    }
+
     /// Every class at module level (through `if`/`try` blocks).
     pub(super) fn classes(&self, scan: usize, out: &mut Vec<ClassDef<'m>>) {
         for stmt in self.m.module_statements() {
@@ -285,9 +311,7 @@ impl<'m> Scan<'m> {
                 return;
             }
             "__table__" => {
-                class.table_call = a
-                    .value
-                    .filter(|v| self.short_call(*v).is_some_and(|(n, _)| n == "Table"));
+                class.table_call = a.value.filter(|v| self.call_name(*v) == Some("Table"));
                 return;
             }
             n if n.starts_with("__") => return,
@@ -306,8 +330,8 @@ impl<'m> Scan<'m> {
                 });
             } else if WRAPPER_CALLS.contains(&name.as_str()) {
                 if let Some(inner) = call.positional.first().copied().filter(|n| {
-                    self.short_call(*n)
-                        .is_some_and(|(n, _)| COLUMN_CALLS.contains(&n.as_str()))
+                    self.call_name(*n)
+                        .is_some_and(|n| COLUMN_CALLS.contains(&n))
                 }) {
                     class.members.push(Member::Column {
                         attr,

@@ -94,7 +94,7 @@ impl<'m> Resolver<'m> {
         at: Node<'m>,
     ) -> Option<BuiltColumn> {
         let s = &self.scans[scan];
-        let (n, _) = s.short_call(call_node)?;
+        let n = s.call_name(call_node)?;
         if n == "mapped_column" {
             let info = annotation
                 .map(|a| self.annotation(scan, a))
@@ -306,9 +306,11 @@ impl<'m> Resolver<'m> {
     ) {
         let s = &self.scans[scan];
         let m = s.m;
-        match s.short_call(arg) {
-            Some((n, fk)) if n == "ForeignKey" => {
-                if let Some(target) = fk.positional.first() {
+        match s.call_name(arg) {
+            Some("ForeignKey") => {
+                if let Some(fk) = m.call(arg)
+                    && let Some(target) = fk.positional.first()
+                {
                     let target = m
                         .string_value(*target)
                         .or_else(|| self.bound_string(scan, *target))
@@ -323,11 +325,11 @@ impl<'m> Resolver<'m> {
                     spec.foreign_keys.push(ForeignKey { target, options });
                 }
             }
-            Some((n, _)) if COLUMN_EXTRAS.contains(&n.as_str()) => {
+            Some(n) if COLUMN_EXTRAS.contains(&n) => {
                 spec.extras
                     .push(self.bound_text(canon(m, arg, &s.prefixes)));
             }
-            Some((n, _)) if CONSTRAINT_CALLS.contains(&n.as_str()) || n == "CheckConstraint" => {}
+            Some(n) if CONSTRAINT_CALLS.contains(&n) || n == "CheckConstraint" => {}
             // `Column(None, ForeignKey(...))`: no type, the target's.
             _ if may_be_type && arg.kind() == "none" => {}
             _ if may_be_type => spec.type_ = Some(self.type_text(scan, arg)),

@@ -298,3 +298,37 @@ fn shared_context_files_give_each_side_the_schema_of_the_whole_list() {
         Some("Numeric(12, 2)")
     );
 }
+
+#[test]
+fn a_calls_name_is_what_taking_it_apart_gives() {
+    let check = |src: &[u8]| -> usize {
+        let m = Module::parse(src).unwrap();
+        let scan = Scan::new(&ModelFile {
+            path: "m.py",
+            module: &m,
+        });
+        let mut calls = 0;
+        for n in crate::python::descendants(m.root()) {
+            let whole = scan.short_call(n).map(|(name, _)| name);
+            assert_eq!(
+                scan.call_name(n).map(str::to_string),
+                whole,
+                "{}",
+                m.text(n)
+            );
+            calls += usize::from(n.kind() == "call");
+        }
+        calls
+    };
+    let tricky = b"a()\nsa.Column()\nx.y.z.ForeignKey('t.id')\nf()()\nx[0]()\n(a).b()\na().b()\nself.c.d(1)\n\"s\".join(x)\n(lambda: 1)()\n";
+    assert_eq!(check(tricky), 12);
+    let dir = format!("{}/tests/fixtures/models", env!("CARGO_MANIFEST_DIR"));
+    let mut files = 0;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "py") {
+            assert!(check(&std::fs::read(e.path()).unwrap()) > 0);
+            files += 1;
+        }
+    }
+    assert!(files > 3, "{files}");
+}
