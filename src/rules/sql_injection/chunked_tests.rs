@@ -105,6 +105,52 @@ proptest! {
     }
 }
 
+/// Every version of real files, oldest first, by chunks and whole (real
+/// projects' code is never committed, so this reads a clone named by
+/// `DBGUARD_REAL_REPO`, with the files in `DBGUARD_REAL_FILES`,
+/// space-separated): `cargo test --lib real_histories -- --ignored`.
+#[test]
+#[ignore = "needs a clone of a real project"]
+fn real_histories_by_chunks_are_the_whole_parse() {
+    let repo = std::env::var("DBGUARD_REAL_REPO").expect("DBGUARD_REAL_REPO");
+    let files = std::env::var("DBGUARD_REAL_FILES").expect("DBGUARD_REAL_FILES");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout)
+    };
+    let (mut versions, mut with_findings, mut by_chunks_only) = (0, 0, 0);
+    for file in files.split_whitespace() {
+        let log = git(&["log", "--reverse", "--format=%H", "--", file]).expect("git log");
+        for commit in String::from_utf8_lossy(&log).lines() {
+            // Not there at a commit that deletes it.
+            let Some(src) = git(&["show", &format!("{commit}:{file}")]) else {
+                continue;
+            };
+            let src = String::from_utf8_lossy(&src);
+            versions += 1;
+            let expected = whole(&src, &[]);
+            with_findings += usize::from(!expected.is_empty());
+            let got = if !may_have_findings(src.as_bytes()) {
+                Vec::new()
+            } else if let Some(found) = chunked::check("app.py", &src, &[]) {
+                by_chunks_only += 1;
+                found
+            } else {
+                whole(&src, &[])
+            };
+            assert_eq!(got, expected, "{file} at {commit}");
+        }
+    }
+    eprintln!("{versions} versions, {with_findings} with findings, {by_chunks_only} by chunks");
+    assert!(versions > 0);
+}
+
 /// A function's findings kept from an earlier version move with it, and
 /// a module-level constant it reads is looked at again when it changes.
 #[test]
