@@ -10,7 +10,9 @@
 //! with the facts it read, and only the functions not seen before are
 //! parsed: the rest of the module is parsed with every function already
 //! known blanked out to its newlines (lines and columns stay where they
-//! were).
+//! were). A top-level class is split the same way into its methods (a
+//! method's names fall back to module level, never to the class body),
+//! and a known method is blanked to a `pass` at its indentation.
 //!
 //! Exactness comes before speed. The split (`chunks.rs`) is lexical, so
 //! what it gives is checked against the parse: a parse with a syntax
@@ -145,7 +147,19 @@ struct Plan {
 /// the version must be parsed whole (the split is unsure, the parse has a
 /// syntax error, a dependency changed).
 pub(super) fn check(path: &str, text: &str, safe_calls: &[String]) -> Option<Vec<Finding>> {
-    let chunks = split(text)?;
+    let top = split(text)?;
+    // The pieces judged one by one: top-level chunks, and the members of
+    // the classes the scan could split.
+    let chunks: Vec<&Chunk> = top
+        .iter()
+        .flat_map(|c| {
+            if c.members.is_empty() {
+                std::slice::from_ref(c)
+            } else {
+                c.members.as_slice()
+            }
+        })
+        .collect();
     let config = {
         let mut h = facts_hasher();
         for c in safe_calls {
@@ -195,7 +209,7 @@ pub(super) fn check(path: &str, text: &str, safe_calls: &[String]) -> Option<Vec
         // 19.5 s user against 15.3 s), most of it diffing thousands of
         // blank lines and editing the old tree.
         let m = Module::parse(partial.as_bytes())?;
-        if m.has_errors() || !aligned(&m, &ranges) {
+        if m.has_errors() || !aligned(&m, &top, &ranges) {
             // Nothing was blanked: this is the whole parse already.
             return whole.then(|| super::check_module(path, &m, safe_calls));
         }
@@ -298,7 +312,7 @@ pub(super) fn check(path: &str, text: &str, safe_calls: &[String]) -> Option<Vec
 /// newlines; and each chunk's bytes in it.
 fn partial_text(
     text: &str,
-    chunks: &[Chunk],
+    chunks: &[&Chunk],
     plans: &[Option<Plan>],
 ) -> (String, Vec<Range<usize>>) {
     let mut partial = String::with_capacity(text.len());
@@ -309,6 +323,11 @@ fn partial_text(
         if plan.as_ref().is_none_or(|p| p.parsed) {
             partial.push_str(body);
         } else {
+            // A method stays a statement of its class's body.
+            if chunk.indent > 0 {
+                partial.extend(std::iter::repeat_n(' ', chunk.indent));
+                partial.push_str("pass");
+            }
             let newlines = memchr::memchr_iter(b'\n', body.as_bytes()).count();
             partial.extend(std::iter::repeat_n('\n', newlines));
         }
@@ -324,23 +343,72 @@ fn signature(checker: &Checker<'_>, name: &str) -> u64 {
     h.finish()
 }
 
-/// Whether every top-level node of `m` lies inside one of `ranges` (the
-/// chunks, in the parsed text's bytes): the lexical split agrees with
+/// Whether every top-level node of `m` lies inside one top-level chunk,
+/// and every statement of a split class's body inside one of its
+/// members (`ranges`: each piece's bytes in the parsed text, in the order
+/// of `top`'s chunks and their members): the lexical split agrees with
 /// the parse.
-fn aligned(m: &Module, ranges: &[Range<usize>]) -> bool {
-    let root = m.root();
-    let mut cursor = root.walk();
-    let mut i = 0;
-    for n in root.children(&mut cursor) {
-        while i < ranges.len() && ranges[i].end <= n.start_byte() {
-            i += 1;
-        }
-        let Some(r) = ranges.get(i) else {
+fn aligned(m: &Module, top: &[Chunk], ranges: &[Range<usize>]) -> bool {
+    let mut spans = Vec::with_capacity(top.len());
+    let mut k = 0;
+    for c in top {
+        let n = c.members.len().max(1);
+        let (Some(first), Some(last)) = (ranges.get(k), ranges.get(k + n - 1)) else {
             return false;
         };
-        if n.start_byte() < r.start || n.end_byte() > r.end {
+        spans.push((
+            first.start..last.end,
+            &ranges[k..k + n],
+            !c.members.is_empty(),
+        ));
+        k += n;
+    }
+    let root = m.root();
+    let mut i = 0;
+    let mut classes = 0;
+    for n in named_and_unnamed(root) {
+        while i < spans.len() && spans[i].0.end <= n.start_byte() {
+            i += 1;
+        }
+        let Some((span, pieces, split)) = spans.get(i) else {
+            return false;
+        };
+        if n.start_byte() < span.start || n.end_byte() > span.end {
             return false;
         }
+        if *split && n.kind() != "comment" {
+            classes += 1;
+            let class = if n.kind() == "decorated_definition" {
+                n.child_by_field_name("definition")
+            } else {
+                Some(n)
+            };
+            let Some(body) = class
+                .filter(|c| c.kind() == "class_definition")
+                .and_then(|c| c.child_by_field_name("body"))
+            else {
+                return false;
+            };
+            let mut j = 0;
+            for s in named_and_unnamed(body) {
+                while j < pieces.len() && pieces[j].end <= s.start_byte() {
+                    j += 1;
+                }
+                if pieces
+                    .get(j)
+                    .is_none_or(|p| s.start_byte() < p.start || s.end_byte() > p.end)
+                {
+                    return false;
+                }
+            }
+        }
     }
-    true
+    // Each split class met once, as its chunk's one statement.
+    classes == spans.iter().filter(|s| s.2).count()
+}
+
+/// Every child of `node`, in order.
+fn named_and_unnamed(node: tree_sitter::Node<'_>) -> Vec<tree_sitter::Node<'_>> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor).collect()
 }

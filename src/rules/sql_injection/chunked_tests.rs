@@ -70,6 +70,10 @@ fn statements() -> Vec<&'static str> {
         "\tbad_indent = 1\n",
         "def crlf(v):\r\n    execute(f\"SELECT {v}\")\r\n",
         "def lone_cr(v):\r    execute(f\"SELECT {v}\")\n",
+        "class Repo:\n    \"\"\"doc\"\"\"\n    def get(self, v):\n        return self.db.execute(f\"SELECT {v}\")\n\n    @staticmethod\n    def put(v):\n        execute(\"INSERT INTO t VALUES (\" + v + \")\")\n",
+        "class Repo:\n    def get(self, v):\n        return self.db.execute(f\"SELECT {v}\")\n    sql = execute(BASE + prefix)\n    def other(self):\n        execute(base)\n",
+        "class Repo:\n    def get(self, v):\n        return self.db.execute(f\"SELECT {v}\")\n    def broken(self:\n        pass\n",
+        "class Repo:\n    def get(self, v):\n        return self.db.execute(f\"SELECT {v}\")\n# trailing\n    def after_comment(self, v):\n        execute(\"DELETE FROM t WHERE a = %s\" % v)\n",
     ]
 }
 

@@ -22,6 +22,12 @@ pub(super) struct Chunk {
     pub(super) row: usize,
     /// A `def`, `async def` or `class` with its decorators.
     pub(super) definition: bool,
+    /// The columns of spaces its statements start at: 0 at the top level,
+    /// the class body's for a class's members.
+    pub(super) indent: usize,
+    /// A class's body split the same way, header first (empty for
+    /// anything else, or a class whose body the scan cannot split).
+    pub(super) members: Vec<Chunk>,
 }
 
 /// What the scan is inside of.
@@ -48,6 +54,9 @@ pub(super) fn split(src: &str) -> Option<Vec<Chunk>> {
     let mut stack: Vec<Ctx> = vec![Ctx::Code(0)];
     // Start byte and row of each top-level statement.
     let mut starts: Vec<(usize, usize)> = Vec::new();
+    // Start, row and indentation (in spaces) of the indented statements
+    // (`None`: indented with tabs).
+    let mut inner: Vec<(usize, usize, Option<usize>)> = Vec::new();
     let mut row = 0usize;
     let mut line_start = true;
     let mut continued = false;
@@ -60,8 +69,17 @@ pub(super) fn split(src: &str) -> Option<Vec<Chunk>> {
         let top = *stack.last()?;
         if line_start {
             line_start = false;
-            if top == Ctx::Code(0) && stack.len() == 1 && !continued && starts_statement(&b[i..]) {
-                starts.push((i, row));
+            if top == Ctx::Code(0) && stack.len() == 1 && !continued {
+                let ws = b[i..]
+                    .iter()
+                    .take_while(|c| **c == b' ' || **c == b'\t')
+                    .count();
+                if ws == 0 && starts_statement(&b[i..]) {
+                    starts.push((i, row));
+                } else if ws > 0 && starts_statement(&b[i + ws..]) {
+                    let spaces = b[i..i + ws].iter().all(|c| *c == b' ');
+                    inner.push((i, row, spaces.then_some(ws)));
+                }
             }
             continued = false;
         }
@@ -209,7 +227,54 @@ pub(super) fn split(src: &str) -> Option<Vec<Chunk>> {
     if stack != [Ctx::Code(0)] || continued {
         return None;
     }
-    Some(group(b, &starts))
+    let mut chunks = group(b, &starts, 0..b.len(), 0);
+    for c in &mut chunks {
+        c.members = members(b, c, &inner);
+    }
+    Some(chunks)
+}
+
+/// A top-level class's body split into its members (methods with their
+/// decorators, and the other statements between them), header first;
+/// empty when the chunk is no class or its body's indentation is unsure.
+fn members(b: &[u8], c: &Chunk, inner: &[(usize, usize, Option<usize>)]) -> Vec<Chunk> {
+    if !c.definition {
+        return Vec::new();
+    }
+    let at = inner.partition_point(|s| s.0 < c.range.start);
+    let to = inner.partition_point(|s| s.0 < c.range.end);
+    let lines = &inner[at..to];
+    let Some(&(_, _, Some(indent))) = lines.first() else {
+        return Vec::new();
+    };
+    // The class line: the chunk's first line that is no decorator.
+    let head = c.range.start
+        + b[c.range.clone()]
+            .split_inclusive(|x| *x == b'\n')
+            .take_while(|l| {
+                l.first() == Some(&b'@')
+                    || l.first() == Some(&b'#')
+                    || l.first() == Some(&b'\n')
+                    || l.first().is_some_and(|x| *x == b' ' || *x == b'\t')
+            })
+            .map(<[u8]>::len)
+            .sum::<usize>();
+    if !keyword_at(&b[head..], "class") || lines.iter().any(|l| l.2.is_none_or(|n| n < indent)) {
+        return Vec::new();
+    }
+    let starts: Vec<(usize, usize)> = lines
+        .iter()
+        .filter(|l| l.2 == Some(indent))
+        .map(|l| (l.0, l.1))
+        .collect();
+    let mut out = group(b, &starts, c.range.clone(), indent);
+    if out.first().is_none_or(|m| m.definition) {
+        return Vec::new();
+    }
+    if let Some(first) = out.first_mut() {
+        first.row = c.row;
+    }
+    out
 }
 
 /// Sets the bracket depth of the innermost code context.
@@ -257,20 +322,22 @@ fn keyword_at(line: &[u8], k: &str) -> bool {
 
 /// The statements grouped: decorators with the definition they decorate,
 /// each definition alone, and the other statements between them together.
-fn group(b: &[u8], starts: &[(usize, usize)]) -> Vec<Chunk> {
+fn group(b: &[u8], starts: &[(usize, usize)], span: Range<usize>, indent: usize) -> Vec<Chunk> {
     let mut out: Vec<Chunk> = Vec::new();
-    // Text before the first statement (comments, blank lines) is a chunk
-    // of its own kind: other statements.
-    if starts.first().is_none_or(|(s, _)| *s > 0) {
+    // Text before the first statement (comments, blank lines; a class's
+    // header) is a chunk of its own kind: other statements.
+    if starts.first().is_none_or(|(s, _)| *s > span.start) {
         out.push(Chunk {
-            range: 0..0,
+            range: span.start..span.start,
             row: 0,
             definition: false,
+            indent,
+            members: Vec::new(),
         });
     }
     let mut decorated = false;
     for (k, &(start, row)) in starts.iter().enumerate() {
-        let line = &b[start..];
+        let line = &b[start + indent..];
         let definition = keyword_at(line, "def") || keyword_at(line, "class") || is_async_def(line);
         let decorator = line.first() == Some(&b'@');
         let joins =
@@ -282,10 +349,12 @@ fn group(b: &[u8], starts: &[(usize, usize)]) -> Vec<Chunk> {
                 range: start..start,
                 row,
                 definition: definition || decorator,
+                indent,
+                members: Vec::new(),
             });
         }
         decorated = decorator;
-        let end = starts.get(k + 1).map_or(b.len(), |(s, _)| *s);
+        let end = starts.get(k + 1).map_or(span.end, |(s, _)| *s);
         if let Some(last) = out.last_mut() {
             last.range.end = end;
         }
@@ -293,12 +362,12 @@ fn group(b: &[u8], starts: &[(usize, usize)]) -> Vec<Chunk> {
     if let Some(first) = out.first_mut()
         && starts.is_empty()
     {
-        first.range.end = b.len();
+        first.range.end = span.end;
     }
     // Text before the first statement joined the first chunk's start.
     if out.len() > 1 && out[0].range.is_empty() {
         out.remove(0);
-        out[0].range.start = 0;
+        out[0].range.start = span.start;
         out[0].row = 0;
     }
     out
@@ -363,6 +432,47 @@ mod tests {
         let starts: Vec<usize> = got.iter().map(|c| c.1).collect();
         assert_eq!(starts, vec![0, 4, 7]);
         assert_eq!(got.iter().map(|c| c.0.as_str()).collect::<String>(), src);
+    }
+
+    #[test]
+    fn a_class_body_splits_into_its_members() {
+        let src = "@dataclass\nclass A(B):\n    '''doc'''\n    x = 1\n\n    @property\n    def f(self):\n        if y:\n            pass\n        return 1\n    # c\n    async def g(self): pass\n    class C:\n        z = 2\n    y = 2\nz = 3\n";
+        let top = split(src).unwrap();
+        let shape: Vec<(&str, usize, bool, usize)> = top[0]
+            .members
+            .iter()
+            .map(|m| (&src[m.range.clone()], m.row, m.definition, m.indent))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    "@dataclass\nclass A(B):\n    '''doc'''\n    x = 1\n\n",
+                    0,
+                    false,
+                    4
+                ),
+                (
+                    "    @property\n    def f(self):\n        if y:\n            pass\n        return 1\n    # c\n",
+                    5,
+                    true,
+                    4
+                ),
+                ("    async def g(self): pass\n", 11, true, 4),
+                ("    class C:\n        z = 2\n", 12, true, 4),
+                ("    y = 2\n", 14, false, 4),
+            ]
+        );
+        assert!(top[1].members.is_empty());
+        // A body indented with a tab, or less deep than its first line:
+        // kept whole.
+        for src in [
+            "class A:\n\tdef f(self): pass\n",
+            "class A:\n        x = 1\n    def f(self): pass\n",
+            "def f():\n    x = 1\n",
+        ] {
+            assert!(split(src).unwrap()[0].members.is_empty(), "{src:?}");
+        }
     }
 
     #[test]
