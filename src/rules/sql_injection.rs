@@ -34,6 +34,10 @@ use crate::python::Module;
 mod acknowledged;
 mod bindings;
 mod checker;
+mod chunked;
+#[cfg(test)]
+mod chunked_tests;
+mod chunks;
 mod eval;
 mod prefilter;
 mod safe;
@@ -85,6 +89,9 @@ impl Rule for SqlInjection {
                 }
                 if !may_have_findings(b) {
                     return Vec::new();
+                }
+                if let Some(found) = chunked::check(p, &crate::text::lossy(b), safe) {
+                    return found;
                 }
                 trees::parse(p, b, keep).map_or_else(Vec::new, |m| check_module(p, &m, safe))
             }

@@ -66,8 +66,47 @@ impl<'m> Checker<'m> {
                 return out;
             }
         }
+        self.note_lookup(name);
         self.collect_bindings(m.root(), name, None, &mut out);
         out
+    }
+
+    /// What `name`'s bindings at module level are, as a hash of each
+    /// one's kind and the rows of the top-level statement that makes it
+    /// (their text and where they start): a top-level statement's findings
+    /// that looked `name` up stay right while this stays the same.
+    pub(super) fn module_binding_signature(&self, name: &str, h: &mut impl std::hash::Hasher) {
+        let m = self.m;
+        let mut out = Vec::new();
+        self.collect_bindings(m.root(), name, None, &mut out);
+        h.write_usize(out.len());
+        for b in out {
+            let (tag, node) = match b {
+                Binding::Value(v) => (0u8, Some(v)),
+                Binding::Augmented(v) => (1, Some(v)),
+                Binding::Iter(v) => (2, Some(v)),
+                Binding::Unknown => (3, None),
+            };
+            h.write_u8(tag);
+            let Some(node) = node else {
+                continue;
+            };
+            let mut top = node;
+            while let Some(p) = top.parent().filter(|p| p.parent().is_some()) {
+                top = p;
+            }
+            let source = m.source().as_bytes();
+            let row_start = source[..top.start_byte()]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let row_end = memchr::memchr(b'\n', &source[top.end_byte()..])
+                .map_or(source.len(), |i| top.end_byte() + i);
+            h.write_usize(top.start_position().row);
+            h.write(&source[row_start..row_end]);
+            h.write_usize(node.start_byte() - row_start);
+            h.write_usize(node.end_byte() - row_start);
+        }
     }
 
     /// Bindings of `name` directly in `scope` (not in nested functions or

@@ -2,7 +2,7 @@
 //! built ([`Checker::eval`], in `eval.rs`), the values in it asked
 //! whether they can carry input (`safe.rs`), and the finding made.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use tree_sitter::Node;
 
@@ -86,6 +86,50 @@ pub(super) struct Checker<'m> {
     pub(super) budget: Cell<usize>,
     /// The project's own quoting helpers.
     pub(super) safe_calls: &'m [String],
+    /// The names looked up at module level since [`Checker::take_lookups`]
+    /// last emptied it: what a top-level statement's findings read from
+    /// outside it (`chunked.rs` keeps them with its cached findings).
+    lookups: RefCell<Vec<String>>,
+}
+
+/// A judged call, before it is a [`Finding`]: where it is and what built
+/// its SQL, so that a top-level statement's findings can be kept and
+/// placed again when the statement moves (`chunked.rs`).
+#[derive(Clone, Debug)]
+pub(super) struct Judged {
+    /// The SQL argument's 1-based line and column.
+    pub(super) line: u32,
+    pub(super) column: u32,
+    pub(super) kind: Kind,
+    /// The sink's name as called.
+    pub(super) display: String,
+    /// The line the SQL was built on, when the message names it.
+    pub(super) built: Option<u32>,
+    /// The argument's text with its whitespace collapsed.
+    pub(super) canonical: String,
+}
+
+impl Judged {
+    /// The finding at `path`, with every line moved by `shift`.
+    pub(super) fn finding(&self, path: &str, shift: i64) -> Finding {
+        let moved = |l: u32| (i64::from(l) + shift) as u32;
+        let built = self
+            .built
+            .map(|l| format!(" (built on line {})", moved(l)))
+            .unwrap_or_default();
+        Finding::new(
+            RuleId::SqlInjection,
+            path,
+            format!(
+                "SQL built with {}{built} is passed to {}(): values in it are not parameterized",
+                self.kind.describe(),
+                self.display
+            ),
+        )
+        .at(moved(self.line), self.column)
+        .kind(self.kind.slug())
+        .fingerprint(format!("{}\u{0}{}", self.display, self.canonical))
+    }
 }
 
 impl<'m> Checker<'m> {
@@ -96,7 +140,26 @@ impl<'m> Checker<'m> {
             sa_text,
             budget: Cell::new(BUDGET),
             safe_calls,
+            lookups: RefCell::default(),
         }
+    }
+
+    /// Notes that `name` was looked up at module level.
+    pub(super) fn note_lookup(&self, name: &str) {
+        self.lookups.borrow_mut().push(name.to_string());
+    }
+
+    /// The names looked up at module level since the last call, each once.
+    pub(super) fn take_lookups(&self) -> Vec<String> {
+        let mut names = std::mem::take(&mut *self.lookups.borrow_mut());
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// Whether a bare `text(...)` is SQLAlchemy's in this module.
+    pub(super) fn sa_text(&self) -> bool {
+        self.sa_text
     }
 
     /// Takes one step of the budget; `false` when it is spent.
@@ -122,7 +185,14 @@ impl<'m> Checker<'m> {
         }
     }
 
+    /// The finding `node`, a call, makes at `path`, if it makes one.
     pub(super) fn check_call(&self, path: &str, node: Node<'m>) -> Option<Finding> {
+        self.judge(node).map(|j| j.finding(path, 0))
+    }
+
+    /// Whether the call `node` runs SQL built from values that may carry
+    /// input, and how.
+    pub(super) fn judge(&self, node: Node<'m>) -> Option<Judged> {
         let m = self.m;
         let call = m.call(node)?;
         let short = call.short_name()?;
@@ -166,25 +236,15 @@ impl<'m> Checker<'m> {
             return None;
         }
         let pos = m.position(arg);
-        let arg_line = pos.line;
-        let built = if taint.line != arg_line && arg.kind() == "identifier" {
-            format!(" (built on line {})", taint.line)
-        } else {
-            String::new()
-        };
+        let built = (taint.line != pos.line && arg.kind() == "identifier").then_some(taint.line);
         let canonical: String = m.text(arg).split_whitespace().collect::<Vec<_>>().join(" ");
-        Some(
-            Finding::new(
-                RuleId::SqlInjection,
-                path,
-                format!(
-                    "SQL built with {}{built} is passed to {display}(): values in it are not parameterized",
-                    taint.kind.describe()
-                ),
-            )
-            .at(pos.line, pos.column)
-            .kind(taint.kind.slug())
-            .fingerprint(format!("{display}\u{0}{canonical}")),
-        )
+        Some(Judged {
+            line: pos.line,
+            column: pos.column,
+            kind: taint.kind,
+            display,
+            built,
+            canonical,
+        })
     }
 }

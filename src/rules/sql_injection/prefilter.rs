@@ -25,21 +25,7 @@ pub(super) fn sink_calls(names: &[&str]) -> String {
 /// file. SQL spelled only through escapes or split inside a keyword
 /// (`"SEL" "ECT"`) escapes this filter, as it escapes a reviewer.
 pub(super) fn may_have_findings(bytes: &[u8]) -> bool {
-    static R: OnceLock<[regex::bytes::Regex; 2]> = OnceLock::new();
-    let [calls, sql] = R.get_or_init(|| {
-        let names: Vec<&str> = SINKS.iter().map(|(n, _)| *n).collect();
-        let build = |re: &str| {
-            crate::ascii_regex::new_bytes(re)
-                .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
-        };
-        [
-            // Strong and weak names in one pass: no name starts inside
-            // another's match (a match ends at its `(` or `#`), so one
-            // search finds what a search for each kind finds.
-            build(&sink_calls(&names)),
-            build(SQL_WORDS),
-        ]
-    });
+    let [calls, sql] = regexes();
     // The literals that calls pass whole (`execute("SELECT ... %s", (x,))`)
     // can be no one's SQL: the rule follows a value through names,
     // operators and string methods, never into another call's arguments.
@@ -65,6 +51,36 @@ pub(super) fn may_have_findings(bytes: &[u8]) -> bool {
         i > 0 && m.end() <= passed_whole[i - 1].end
     };
     sql.find_iter(bytes).any(|m| !inside_one(m))
+}
+
+/// The prefilter's two searches: sink calls, and statement keywords.
+fn regexes() -> &'static [regex::bytes::Regex; 2] {
+    static R: OnceLock<[regex::bytes::Regex; 2]> = OnceLock::new();
+    R.get_or_init(|| {
+        let names: Vec<&str> = SINKS.iter().map(|(n, _)| *n).collect();
+        let build = |re: &str| {
+            crate::ascii_regex::new_bytes(re)
+                .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+        };
+        [
+            // Strong and weak names in one pass: no name starts inside
+            // another's match (a match ends at its `(` or `#`), so one
+            // search finds what a search for each kind finds.
+            build(&sink_calls(&names)),
+            build(SQL_WORDS),
+        ]
+    })
+}
+
+/// Whether a part of a module (one top-level statement) calls a sink
+/// with something other than a plain literal or a dotted name first: the
+/// calls the rule can report. Unlike [`may_have_findings`] it asks for no
+/// statement keyword, which may stand in another part of the module.
+pub(super) fn calls_worth_judging(bytes: &[u8]) -> bool {
+    let [calls, _] = regexes();
+    calls
+        .find_iter(bytes)
+        .any(|m| literal_argument(bytes, m.end()).is_none() && !dotted_argument(bytes, m.end()))
 }
 
 /// The strength of the sink whose name starts a call match.
