@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::pack::{Packs, is_tree};
 use super::renames;
+use super::similarity::LinesCache;
 use super::staged::{MAX_SIMILARITY_PAIRS, Side, pair_renames};
 use super::store::{self, GitStore, TreeEntry};
 use super::{diff_changes, find_renames, oid_to_id};
@@ -90,11 +91,12 @@ pub(super) fn change_sets(
         });
     }
     let signatures = renames::Signatures::default();
+    let lines = LinesCache::default();
     for part in commits.chunks(batches.size.max(1)) {
         (batches.each)(batch_sets(
             store,
             excludes,
-            &signatures,
+            (&signatures, &lines),
             part,
             before_range.as_ref(),
             bad,
@@ -109,7 +111,7 @@ pub(super) fn change_sets(
 fn batch_sets(
     store: &Arc<GitStore>,
     excludes: &Arc<crate::changes::Excludes>,
-    signatures: &renames::Signatures,
+    caches: (&renames::Signatures, &LinesCache),
     commits: &[Commit],
     before_range: Option<&Arc<LazySnapshot>>,
     bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
@@ -131,7 +133,7 @@ fn batch_sets(
                     .iter()
                     .map(|c| {
                         let old = c.parent.map(|p| p.1);
-                        diff_trees(r, &mut trees, signatures, old, c.tree).map_err(bad)
+                        diff_trees(r, &mut trees, caches, old, c.tree).map_err(bad)
                     })
                     .collect()
             })
@@ -200,7 +202,7 @@ fn batch_sets(
 fn diff_trees(
     repo: &Repository,
     trees: &mut TreeCache<'_>,
-    signatures: &renames::Signatures,
+    (signatures, lines): (&renames::Signatures, &LinesCache),
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
@@ -211,6 +213,7 @@ fn diff_trees(
     if let Some(changes) = pair_renames(
         repo,
         trees.packs,
+        lines,
         sides.added,
         sides.deleted,
         sides.modified,
