@@ -85,9 +85,10 @@ pub(super) fn may_reach(a: usize, b: usize, score: u32) -> bool {
 }
 
 /// Bytes of [`Lines`] kept for a listing; all are let go when a new one
-/// would pass it (~16 bytes a line: 4 MB holds ~10 MB of source; 8 MB
-/// saved no more time on ckan and held 4 MB more).
-const KEPT_BYTES: usize = 4 << 20;
+/// would pass it (~16 bytes a line: ~2.5 MB of source). On ckan's history
+/// 1, 4 and 8 MB listed in the same time (a merge repeats blobs it has just
+/// compared), and each 4 MB more showed in the peak RSS.
+const KEPT_BYTES: usize = 1 << 20;
 
 /// [`Lines`] by blob id, shared by the threads of one listing.
 #[derive(Default)]
