@@ -204,6 +204,7 @@ impl<'a> Scan<'a> {
         let selection = self.selection;
         let progress = self.progress;
         let families = &self.families;
+        let whole_read = families.iter().any(|f| f.reads_contents());
         let max_size = self.max_size;
         let enabled = |id: RuleId| selection.is_enabled(id);
 
@@ -254,7 +255,10 @@ impl<'a> Scan<'a> {
                     .map(|(i, change)| {
                         let set = &sets[*i];
                         let ctx = Context::new(config, set, reader, &enabled);
-                        let file = FileInput::new(change, reader, max_size);
+                        let mut file = FileInput::new(change, reader, max_size);
+                        if !whole_read {
+                            file = file.no_whole_read();
+                        }
                         let mut out = Vec::new();
                         let mut missing = None;
                         for family in families {

@@ -532,6 +532,59 @@ fn range_mode_reports_each_commit_that_introduced_a_problem() {
     assert!(run.stderr.contains("nope..HEAD"), "{}", run.stderr);
 }
 
+/// A database renamed as something else is found by its first bytes alone
+/// when db-file is the only rule (it then reads no more of a packed blob
+/// than its signature, down the blob's delta chain), as when every rule
+/// reads the whole file.
+#[test]
+fn range_mode_finds_packed_databases_by_content_with_db_file_alone() {
+    let repo = TestRepo::new();
+    let db = sqlite_bytes();
+    // Versions that git stores as deltas of each other: a text version,
+    // the database, the database grown, then text again.
+    let text: String = (0..400).map(|i| format!("row {i}\n")).collect();
+    repo.stage("data/blob.bin", &text);
+    let base = repo.commit("text");
+    repo.stage("data/blob.bin", &db);
+    let added = repo.commit("database");
+    let mut grown = db.clone();
+    grown.extend_from_slice(text.as_bytes());
+    repo.stage("data/blob.bin", &grown);
+    repo.commit("database grown");
+    repo.stage("data/blob.bin", format!("{text}more\n"));
+    repo.commit("text again");
+    repo.git(&["gc", "-q", "--aggressive"]);
+    let range = format!("{base}..HEAD");
+    let found = |args: &[&str]| -> Vec<(String, String, String)> {
+        let run = repo.check_json(args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "db-file")
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["commit"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let alone = found(&["--range", &range, "--select", "db-file"]);
+    // The grown database repeats the finding (same path and message):
+    // the report keeps the first.
+    let commits: Vec<_> = alone.iter().map(|f| f.1.clone()).collect();
+    assert_eq!(commits, [added], "{alone:?}");
+    assert!(
+        alone
+            .iter()
+            .all(|f| f.0 == "data/blob.bin" && f.2.contains("by its content"))
+    );
+    assert_eq!(found(&["--range", &range]), alone);
+}
+
 #[test]
 fn from_pre_commit_follows_the_hook_environment() {
     let repo = TestRepo::new();

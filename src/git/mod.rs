@@ -26,6 +26,7 @@ mod presence;
 mod promisor;
 mod range;
 mod renames;
+mod similarity;
 mod staged;
 mod store;
 pub use index_ops::{IndexEdit, IndexedFile};

@@ -28,6 +28,8 @@ use std::sync::{Arc, Mutex};
 use flate2::{Decompress, FlushDecompress, Status};
 use memmap2::Mmap;
 
+mod prefix;
+
 /// The type of a stored object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -683,6 +685,28 @@ mod tests {
             })
             .unwrap();
             assert!(ids.len() > 200, "{}", ids.len());
+            // First bytes alone (`prefix`), before any base is cached and
+            // after: the start of what a whole read gives, and nothing for
+            // an object over the limit.
+            let cold = Packs::open(&[p.join(".git/objects")]);
+            for (round, packs) in [&cold, &cold].into_iter().enumerate() {
+                for id in &ids {
+                    let theirs = odb.read(*id).unwrap();
+                    let len = theirs.len() as u64;
+                    for n in [1, 16, 100, 5000, 70_000, 1 << 20] {
+                        let head = packs.read_prefix(id.as_bytes(), n, len).unwrap();
+                        let want = &theirs.data()[..n.min(theirs.len())];
+                        assert_eq!(head.as_deref(), Some(want), "{id} {n} {round}");
+                    }
+                    if len > 0 {
+                        assert_eq!(packs.read_prefix(id.as_bytes(), 16, len - 1), Some(None));
+                    }
+                }
+                // The second round finds bases cached by whole reads.
+                for id in &ids {
+                    packs.read(id.as_bytes()).unwrap();
+                }
+            }
             let (mut by_offset, mut by_id) = (0, 0);
             for id in &ids {
                 let theirs = odb.read(*id).unwrap();

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::pack::{Packs, is_tree};
 use super::renames;
+use super::similarity::LinesCache;
 use super::staged::{MAX_SIMILARITY_PAIRS, Side, pair_renames};
 use super::store::{self, GitStore, TreeEntry};
 use super::{diff_changes, find_renames, oid_to_id};
@@ -73,15 +74,23 @@ pub(super) fn change_sets(
     batches: Batches<'_>,
 ) -> anyhow::Result<()> {
     let mut commits = Vec::with_capacity(oids.len());
+    // Each commit's tree by its id: oldest first, a parent is nearly always
+    // listed before its children, and then its tree needs no second lookup
+    // (those lookups were half of what reading ckan's 28,440 commits cost).
+    let mut trees: HashMap<Oid, ObjectId> = HashMap::with_capacity(oids.len());
     for oid in oids {
         let commit = repo.find_commit(oid).map_err(bad)?;
         let parent = match commit.parent_ids().next() {
             Some(p) => {
-                let tree = repo.find_commit(p).map_err(bad)?.tree_id();
-                Some((p, oid_to_id(tree)))
+                let tree = match trees.get(&p) {
+                    Some(t) => *t,
+                    None => oid_to_id(repo.find_commit(p).map_err(bad)?.tree_id()),
+                };
+                Some((p, tree))
             }
             None => None,
         };
+        trees.insert(oid, oid_to_id(commit.tree_id()));
         commits.push(Commit {
             oid,
             tree: oid_to_id(commit.tree_id()),
@@ -89,12 +98,14 @@ pub(super) fn change_sets(
             is_merge: commit.parent_count() > 1,
         });
     }
+    drop(trees);
     let signatures = renames::Signatures::default();
+    let lines = LinesCache::default();
     for part in commits.chunks(batches.size.max(1)) {
         (batches.each)(batch_sets(
             store,
             excludes,
-            &signatures,
+            (&signatures, &lines),
             part,
             before_range.as_ref(),
             bad,
@@ -109,7 +120,7 @@ pub(super) fn change_sets(
 fn batch_sets(
     store: &Arc<GitStore>,
     excludes: &Arc<crate::changes::Excludes>,
-    signatures: &renames::Signatures,
+    caches: (&renames::Signatures, &LinesCache),
     commits: &[Commit],
     before_range: Option<&Arc<LazySnapshot>>,
     bad: &(dyn Fn(git2::Error) -> anyhow::Error + Sync),
@@ -131,7 +142,7 @@ fn batch_sets(
                     .iter()
                     .map(|c| {
                         let old = c.parent.map(|p| p.1);
-                        diff_trees(r, &mut trees, signatures, old, c.tree).map_err(bad)
+                        diff_trees(r, &mut trees, caches, old, c.tree).map_err(bad)
                     })
                     .collect()
             })
@@ -200,7 +211,7 @@ fn batch_sets(
 fn diff_trees(
     repo: &Repository,
     trees: &mut TreeCache<'_>,
-    signatures: &renames::Signatures,
+    (signatures, lines): (&renames::Signatures, &LinesCache),
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Vec<Change>, git2::Error> {
@@ -211,6 +222,7 @@ fn diff_trees(
     if let Some(changes) = pair_renames(
         repo,
         trees.packs,
+        lines,
         sides.added,
         sides.deleted,
         sides.modified,

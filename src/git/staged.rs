@@ -13,6 +13,7 @@ use git2::Repository;
 
 use super::index_file::{IndexFile, RawEntry};
 use super::pack::{self, Packs};
+use super::similarity::{self, LinesCache};
 use super::store;
 use super::{id_to_oid, mode_from_filemode, path_string};
 use crate::changes::{BlobRef, Change, ObjectId, Status};
@@ -98,6 +99,7 @@ pub(super) fn staged_changes(
     Ok(pair_renames(
         walk.repo,
         walk.packs,
+        &LinesCache::default(),
         walk.added,
         walk.deleted,
         walk.modified,
@@ -213,6 +215,7 @@ impl Walk<'_> {
 pub(super) fn pair_renames(
     repo: &Repository,
     packs: &Packs,
+    lines: &LinesCache,
     added: Vec<Side>,
     deleted: Vec<Side>,
     modified: Vec<(Side, Side)>,
@@ -238,7 +241,14 @@ pub(super) fn pair_renames(
         if unpaired_adds.len() * unpaired_deletes.len() > MAX_SIMILARITY_PAIRS {
             return None;
         }
-        let pairs = similar_pairs(repo, packs, &added, &unpaired_adds, &unpaired_deletes)?;
+        let pairs = similar_pairs(
+            repo,
+            packs,
+            lines,
+            &added,
+            &unpaired_adds,
+            &unpaired_deletes,
+        )?;
         let mut taken: Vec<bool> = vec![false; unpaired_deletes.len()];
         for (add, del) in pairs {
             if !taken[del] && !renamed_from.contains_key(&add) {
@@ -334,6 +344,7 @@ pub(super) fn build_changes(
 fn similar_pairs(
     repo: &Repository,
     packs: &Packs,
+    cache: &LinesCache,
     added: &[Side],
     adds: &[usize],
     deletes: &[Side],
@@ -351,18 +362,21 @@ fn similar_pairs(
         let blob = repo.find_blob(id_to_oid(&side.oid).ok()?).ok()?;
         Some((blob.size() <= MAX_SIMILARITY_BLOB).then(|| blob.content().to_vec()))
     };
+    let lines = |side: &Side| cache.get_or(&side.oid, || content(side).ok_or(())).ok();
     let mut old = Vec::with_capacity(deletes.len());
     for d in deletes {
-        old.push(content(d)?);
+        old.push(lines(d)?);
     }
     let mut scored = Vec::new();
     for &a in adds {
-        let Some(new) = content(&added[a])? else {
+        let Some(new) = lines(&added[a])? else {
             continue;
         };
         for (d, old) in old.iter().enumerate() {
-            if let Some(old) = old {
-                let score = similarity(old, &new);
+            if let Some(old) = old
+                && similarity::may_reach(old.size(), new.size(), 50)
+            {
+                let score = similarity::similarity(old, &new);
                 if score >= 50 {
                     scored.push((score, a, d));
                 }
@@ -371,31 +385,6 @@ fn similar_pairs(
     }
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     Some(scored.into_iter().map(|(_, a, d)| (a, d)).collect())
-}
-
-/// How much of two contents is the same, in percent of the larger one,
-/// counted in bytes of identical lines.
-fn similarity(a: &[u8], b: &[u8]) -> u32 {
-    let larger = a.len().max(b.len());
-    if larger == 0 {
-        return 100;
-    }
-    // foldhash rather than SipHash: hashing lines was a third of pairing
-    // renames on ckan's history.
-    let mut lines: HashMap<&[u8], usize, foldhash::fast::RandomState> = HashMap::default();
-    for line in a.split_inclusive(|&c| c == b'\n') {
-        *lines.entry(line).or_default() += 1;
-    }
-    let mut common = 0usize;
-    for line in b.split_inclusive(|&c| c == b'\n') {
-        if let Some(n) = lines.get_mut(line)
-            && *n > 0
-        {
-            *n -= 1;
-            common += line.len();
-        }
-    }
-    (common * 100 / larger) as u32
 }
 
 #[cfg(test)]
@@ -645,14 +634,6 @@ pub(super) mod tests {
         let repo = Repo::open(p).unwrap();
         assert!(repo.staged_fast().unwrap().is_none());
         assert_eq!(repo.staged().unwrap().changes.len(), 42);
-    }
-
-    #[test]
-    fn similarity_counts_common_lines_against_the_larger_side() {
-        assert_eq!(super::similarity(b"", b""), 100);
-        assert_eq!(super::similarity(b"a\nb\n", b"a\nb\n"), 100);
-        assert_eq!(super::similarity(b"a\nb\n", b"a\nc\n"), 50);
-        assert_eq!(super::similarity(b"x\n", b"y\n"), 0);
     }
 
     #[test]

@@ -107,15 +107,14 @@ impl GitStore {
         Some(read.map(|(_, data)| data))
     }
 
-    /// A packed object's first `n` bytes: packed data does not stream, so
-    /// this inflates the object whole, and gives nothing for one larger
-    /// than [`PACKED_HEAD_LIMIT`].
+    /// A packed object's first `n` bytes, built from the first bytes of
+    /// its delta chain rather than whole; nothing for one larger than
+    /// [`PACKED_HEAD_LIMIT`], as [`Self::sniff_object`] gives.
     fn read_packed_head(&self, id: &ObjectId, n: usize) -> Option<Vec<u8>> {
-        let mut data = self
-            .read_packed(id, PACKED_HEAD_LIMIT as u64)?
-            .unwrap_or_default();
-        data.truncate(n);
-        Some(data)
+        let head = self
+            .packs()
+            .read_prefix(id.as_bytes(), n, PACKED_HEAD_LIMIT as u64)?;
+        Some(head.unwrap_or_default())
     }
 
     /// Runs `f` with a repository handle from the pool.

@@ -23,6 +23,10 @@ impl Rule for Credentials {
         &[RuleId::Credential]
     }
 
+    fn reads_contents(&self) -> bool {
+        true
+    }
+
     fn check_file(
         &self,
         ctx: &Context<'_>,

@@ -2,9 +2,11 @@
 //! and by content.
 //!
 //! The patterns are data (`rules/db-files.yaml`, embedded at build time).
-//! Content sniffing reads only the header bytes, so a 200 MB database costs
-//! a few kilobytes of I/O, and it runs on every file whatever its name: a
-//! SQLite file renamed `blob.bin` is still a database.
+//! Content sniffing reads only the bytes the signatures cover (when no
+//! other rule reads whole files: see [`FileInput::signature`]), so a 200 MB
+//! database costs a few kilobytes of I/O, and a history's every blob a few
+//! small inflates; it runs on every file whatever its name: a SQLite file
+//! renamed `blob.bin` is still a database.
 
 use std::sync::OnceLock;
 
@@ -98,6 +100,20 @@ pub fn match_name(file_name: &str) -> Option<(&'static str, &'static str)> {
     Some((rule.kind.as_str(), rule.description.as_str()))
 }
 
+/// How many first bytes of a file [`match_content`] looks at.
+pub fn signature_len() -> usize {
+    static LEN: OnceLock<usize> = OnceLock::new();
+    *LEN.get_or_init(|| {
+        patterns()
+            .data
+            .signatures
+            .iter()
+            .flat_map(|s| s.parts.iter().map(|p| p.offset + p.hex.len()))
+            .max()
+            .unwrap_or(0)
+    })
+}
+
 /// The kind and description of a database header, if `header` starts with
 /// one.
 pub fn match_content(header: &[u8]) -> Option<(&'static str, &'static str)> {
@@ -136,7 +152,7 @@ impl Rule for DbFiles {
         // Content first: it is the stronger evidence. Symlinks hold a path,
         // never database bytes, and are never followed.
         if file.change.mode != EntryMode::Symlink
-            && let Some((kind, desc)) = match_content(file.header()?)
+            && let Some((kind, desc)) = match_content(&file.signature(signature_len())?)
         {
             let how = if match_name(file.change.file_name()).is_some() {
                 ""
@@ -210,6 +226,20 @@ mod tests {
             "sqlite.c",
         ] {
             assert_eq!(match_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_signature_length_covers_every_signature_and_fits_a_header() {
+        let n = signature_len();
+        assert!(n > 0 && n <= crate::rules::HEADER_LEN, "{n}");
+        // Every signature still matches when cut to that length.
+        for s in &patterns().data.signatures {
+            let mut header = vec![0u8; n];
+            for part in &s.parts {
+                header[part.offset..part.offset + part.hex.len()].copy_from_slice(&part.hex);
+            }
+            assert_eq!(match_content(&header).map(|m| m.0), Some(s.kind.as_str()));
         }
     }
 

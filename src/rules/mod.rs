@@ -321,6 +321,9 @@ pub struct FileInput<'a> {
     max_size: u64,
     header: std::cell::OnceCell<Vec<u8>>,
     content: std::cell::OnceCell<Option<Vec<u8>>>,
+    /// Whether a rule will read the whole content after the header-only
+    /// rules have looked (see [`Rule::reads_contents`]).
+    whole_coming: bool,
 }
 
 impl<'a> FileInput<'a> {
@@ -333,7 +336,16 @@ impl<'a> FileInput<'a> {
             max_size,
             header: Default::default(),
             content: Default::default(),
+            whole_coming: true,
         }
+    }
+
+    /// Tells that no rule will read the whole content (only headers and
+    /// names): then [`Self::signature`] reads just the bytes it is asked
+    /// for, where otherwise it reads what a whole read can reuse.
+    pub fn no_whole_read(mut self) -> Self {
+        self.whole_coming = false;
+        self
     }
 
     /// Repository-relative path.
@@ -375,6 +387,24 @@ impl<'a> FileInput<'a> {
             None => Vec::new(),
         };
         Ok(self.header.get_or_init(|| h))
+    }
+
+    /// The first `n` bytes (at most [`HEADER_LEN`]), for rules that look
+    /// at nothing more (content signatures). When no rule reads the whole
+    /// file, only these bytes are read: a packed blob's first bytes cost a
+    /// few small inflates down its delta chain, where the header that
+    /// [`Self::header`] gives costs the whole blob.
+    pub fn signature(&self, n: usize) -> anyhow::Result<std::borrow::Cow<'_, [u8]>> {
+        let n = n.min(HEADER_LEN);
+        let cached = self.header.get().is_some() || self.content.get().is_some();
+        if self.whole_coming || cached {
+            let h = self.header()?;
+            return Ok(std::borrow::Cow::Borrowed(&h[..n.min(h.len())]));
+        }
+        Ok(std::borrow::Cow::Owned(match self.blob() {
+            Some(b) => self.reader.head(b, n)?,
+            None => Vec::new(),
+        }))
     }
 
     /// Whether the file looks binary (a NUL byte in its header), the way
@@ -421,6 +451,13 @@ pub trait Rule: Sync {
         _out: &mut Vec<Finding>,
     ) -> anyhow::Result<()> {
         Ok(())
+    }
+
+    /// Whether [`Self::check_file`] may read files' whole content: when no
+    /// enabled family does, rules that need only a file's first bytes read
+    /// only those.
+    fn reads_contents(&self) -> bool {
+        false
     }
 
     /// Checks the change set as a whole (graphs, cross-file rules).

@@ -60,6 +60,10 @@ impl Rule for SqlInjection {
         &[RuleId::SqlInjection]
     }
 
+    fn reads_contents(&self) -> bool {
+        true
+    }
+
     fn check_file(
         &self,
         ctx: &Context<'_>,
