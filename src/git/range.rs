@@ -51,7 +51,7 @@ struct Commit {
 /// delta-base cache of 4 and 8 MB). Each batch ends on its slowest commit
 /// with a core idle; on dispatch that was lost in the machine's noise
 /// (wall times of one build moved 1.8× between runs).
-pub(super) const BATCH: usize = 512;
+pub(super) const BATCH: usize = 256;
 
 /// Where the change sets of a range go: to `each`, `size` consecutive
 /// commits at a time.
