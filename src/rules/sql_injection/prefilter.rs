@@ -11,9 +11,24 @@ use super::sinks::{SINKS, Strength};
 const SQL_WORDS: &str = r"(?i-u)\b(?:select|insert|update|delete|create|drop|alter|truncate|where|values|order[\s\\]+by|group[\s\\]+by)\b";
 
 /// A call (or what may hide one's `(`) of any of `names`; the tests'
-/// oracle builds its two searches with it too.
+/// oracle builds its two searches with it too. Where a name starts is
+/// [`call_matches`]' to say, not a `\b`: the parser ends a number where
+/// a name begins (`1text(` is a number and a call of `text` to it).
 pub(super) fn sink_calls(names: &[&str]) -> String {
-    format!(r"(?-u)\b(?:{})[\s\\]*[(#]", names.join("|"))
+    format!(r"(?-u)(?:{})[\s\\]*[(#]", names.join("|"))
+}
+
+/// The matches of a [`sink_calls`] search that start a name: not after a
+/// letter or `_`, where they would be the tail of a longer name
+/// (`context(`), but after a digit, which tree-sitter lexes as a number
+/// of its own before the name even where Python would not.
+pub(super) fn call_matches<'b>(
+    calls: &regex::bytes::Regex,
+    bytes: &'b [u8],
+) -> impl Iterator<Item = regex::bytes::Match<'b>> {
+    calls.find_iter(bytes).filter(move |m| {
+        m.start() == 0 || !matches!(bytes[m.start() - 1], b'A'..=b'Z' | b'a'..=b'z' | b'_')
+    })
 }
 
 /// A cheap filter before parsing (most Python files run no SQL, and
@@ -34,7 +49,7 @@ pub(super) fn may_have_findings(bytes: &[u8]) -> bool {
     // parameterized statements).
     let mut passed_whole: Vec<std::ops::Range<usize>> = Vec::new();
     let mut weak_needs_parse = false;
-    for m in calls.find_iter(bytes) {
+    for m in call_matches(calls, bytes) {
         match literal_argument(bytes, m.end()) {
             Some(span) => passed_whole.push(span),
             None if dotted_argument(bytes, m.end()) => {}
@@ -78,8 +93,7 @@ fn regexes() -> &'static [regex::bytes::Regex; 2] {
 /// statement keyword, which may stand in another part of the module.
 pub(super) fn calls_worth_judging(bytes: &[u8]) -> bool {
     let [calls, _] = regexes();
-    calls
-        .find_iter(bytes)
+    call_matches(calls, bytes)
         .any(|m| literal_argument(bytes, m.end()).is_none() && !dotted_argument(bytes, m.end()))
 }
 
@@ -252,7 +266,7 @@ mod tests {
         let mut passed_whole = Vec::new();
         let mut needs = |re: regex::bytes::Regex| {
             let mut needs = false;
-            for m in re.find_iter(bytes) {
+            for m in call_matches(&re, bytes) {
                 match literal_argument(bytes, m.end()) {
                     Some(span) => passed_whole.push(span),
                     None if dotted_argument(bytes, m.end()) => {}

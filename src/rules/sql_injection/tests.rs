@@ -294,3 +294,16 @@ fn placeholders_numbered_from_a_range_are_safe() {
     let src = "import sqlalchemy as sa\n\ndef f(conn, names):\n    sql = \"INSERT INTO t VALUES ({v})\".format(v=\", \".join([f\":val_{i}\" for i in range(len(names))]))\n    conn.execute(sa.text(sql))\n";
     assert!(check_source("app.py", src.as_bytes()).is_empty());
 }
+
+/// tree-sitter lexes `1text(` as a number and a call of `text` (error
+/// recovery in a broken file), so the prefilter must not take the digit
+/// for part of the name; found by `the_prefilter_never_hides_a_finding`.
+#[test]
+fn a_sink_right_after_a_number_is_not_hidden_by_the_prefilter() {
+    let src = "\"SELECT a FROM t WHERE b = %s\" % v\"\"\"\"\"\"1text(f\"SELECT * FROM t WHERE id = {v}\")";
+    let m = Module::parse(src.as_bytes()).unwrap();
+    assert_eq!(check_module("app.py", &m, &[]).len(), 1);
+    assert!(may_have_findings(src.as_bytes()));
+    // The tail of a longer name is still no call of a sink.
+    assert!(!may_have_findings(b"context(\"SELECT 1\" + v)\n"));
+}
