@@ -538,6 +538,29 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// Every Python file of this repository's `benches/` and
+/// `tests/fixtures/` (path relative to the repository, bytes): real code
+/// of every shape, for the tests that check a fast walk against a whole
+/// one.
+#[cfg(test)]
+pub(crate) fn repository_python_files() -> Vec<(String, Vec<u8>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.join("benches"), root.join("tests/fixtures")];
+    let mut out = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -386,19 +386,10 @@ mod tests {
             checked += 1;
         }
         // And the Python files of this repository (real code, of every shape).
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![root.join("benches"), root.join("tests/fixtures")];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "py") {
-                    let m = Module::parse(&std::fs::read(&p).unwrap()).unwrap();
-                    assert_eq!(type_position_names(&m), three_walks(&m), "{}", p.display());
-                    checked += 1;
-                }
-            }
+        for (path, bytes) in crate::python::repository_python_files() {
+            let m = Module::parse(&bytes).unwrap();
+            assert_eq!(type_position_names(&m), three_walks(&m), "{path}");
+            checked += 1;
         }
         assert!(checked > 20, "{checked}");
     }
@@ -441,18 +432,8 @@ mod tests {
             check("m.py", b"import os\nclass A(Base):\n    x = Column(X)\n"),
             0
         );
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![root.join("benches"), root.join("tests/fixtures")];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "py") {
-                    let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                    check(&rel, &std::fs::read(&p).unwrap());
-                }
-            }
+        for (path, bytes) in crate::python::repository_python_files() {
+            check(&path, &bytes);
         }
     }
 

@@ -234,20 +234,11 @@ mod tests {
         // The first has no syntax error: the pruned walk read it.
         assert!(!parse(sources[0]).has_errors());
         assert_eq!(walked(&parse(sources[0])).len(), 9);
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![root.join("benches"), root.join("tests/fixtures")];
         let mut checked = 0;
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "py") {
-                    let m = Module::parse(&std::fs::read(&p).unwrap()).unwrap();
-                    assert_eq!(walked(&m), whole(&m), "{}", p.display());
-                    checked += 1;
-                }
-            }
+        for (path, bytes) in crate::python::repository_python_files() {
+            let m = Module::parse(&bytes).unwrap();
+            assert_eq!(walked(&m), whole(&m), "{path}");
+            checked += 1;
         }
         assert!(checked > 20, "{checked}");
     }
