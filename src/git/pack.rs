@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use flate2::{Decompress, FlushDecompress, Status};
 use memmap2::Mmap;
 
+mod delta;
 mod prefix;
 
 /// The type of a stored object.
@@ -178,7 +179,7 @@ impl Packs {
                 Ok(v) => v,
                 Err(shared) => shared,
             };
-            let built = apply_delta(base, &delta)?;
+            let built = delta::apply_delta(base, &delta)?;
             data = if deltas.is_empty() {
                 Ok(built)
             } else {
@@ -483,53 +484,6 @@ fn varint(b: &[u8], p: &mut usize) -> Option<usize> {
     }
 }
 
-/// `base` rebuilt by a git delta: copies from the base and inserted bytes.
-fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
-    let mut p = 0;
-    if varint(delta, &mut p)? != base.len() {
-        return None;
-    }
-    let size = varint(delta, &mut p)?;
-    // Each instruction of at most 8 bytes copies at most 64 KB: a larger
-    // claimed size is damage, not something to allocate.
-    if size > delta.len().saturating_mul(0x10000) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(size);
-    while p < delta.len() {
-        let op = delta[p];
-        p += 1;
-        if op & 0x80 != 0 {
-            let mut field = |bits: u8, bytes: usize| -> Option<usize> {
-                let mut n = 0usize;
-                for i in 0..bytes {
-                    if bits & (1 << i) != 0 {
-                        n |= usize::from(*delta.get(p)?) << (8 * i);
-                        p += 1;
-                    }
-                }
-                Some(n)
-            };
-            let offset = field(op & 0x0f, 4)?;
-            let len = match field((op >> 4) & 0x07, 3)? {
-                0 => 0x10000,
-                n => n,
-            };
-            out.extend_from_slice(base.get(offset..offset.checked_add(len)?)?);
-        } else if op != 0 {
-            let n = usize::from(op);
-            out.extend_from_slice(delta.get(p..p + n)?);
-            p += n;
-        } else {
-            return None;
-        }
-        if out.len() > size {
-            return None;
-        }
-    }
-    (out.len() == size).then_some(out)
-}
-
 /// Whether a tree entry's mode is a directory's.
 pub(crate) fn is_tree(mode: u32) -> bool {
     mode & 0o170000 == 0o040000
@@ -794,23 +748,6 @@ mod tests {
         assert_eq!((kind, data), (Kind::Blob, b"a\n".to_vec()));
         assert_eq!(packs.read(&in_b).unwrap().1, b"b\n");
         assert!(a.join(".git/objects/info/alternates").metadata().is_err());
-    }
-
-    #[test]
-    fn delta_instructions() {
-        let base = b"hello, world";
-        // Base size 12, result size 10: copy 5 bytes from 0, insert " all",
-        // copy 1 byte from 11.
-        let delta = [12u8, 10, 0x90, 5, 4, b' ', b'a', b'l', b'l', 0x91, 11, 1];
-        assert_eq!(apply_delta(base, &delta).unwrap(), b"hello alld");
-        // A copy beyond the base, a zero opcode, a wrong base size: damage.
-        assert!(apply_delta(base, &[12, 5, 0x91, 10, 5]).is_none());
-        assert!(apply_delta(base, &[12, 1, 0]).is_none());
-        assert!(apply_delta(base, &[11, 1, 1, b'x']).is_none());
-        assert!(apply_delta(base, &[12, 2, 1, b'x']).is_none());
-        // A claimed result of 2^56 bytes is refused, not allocated.
-        let huge = [12, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 1, b'x'];
-        assert!(apply_delta(base, &huge).is_none());
     }
 
     /// A damaged header's size never reaches the allocator: inflating

@@ -10,7 +10,8 @@
 
 use flate2::FlushDecompress;
 
-use super::{Entry, MAX_CHAIN, Pack, Packs, SCRATCH, varint};
+use super::delta::{Op, delta_sizes, ops};
+use super::{Entry, MAX_CHAIN, Pack, Packs, SCRATCH};
 
 /// A stored entry, as far as a prefix needs it.
 enum Part {
@@ -116,58 +117,6 @@ impl Pack {
     }
 }
 
-/// A delta's base size and result size.
-fn delta_sizes(delta: &[u8]) -> Option<(usize, usize)> {
-    let mut p = 0;
-    let base = varint(delta, &mut p)?;
-    Some((base, varint(delta, &mut p)?))
-}
-
-/// One instruction of a delta.
-enum Op {
-    /// Bytes of the base: offset and length.
-    Copy(usize, usize),
-    /// Bytes of the delta itself: where they start and how many.
-    Insert(usize, usize),
-}
-
-/// A delta's instructions after its two sizes; `None` for damage.
-fn ops(delta: &[u8]) -> Option<impl Iterator<Item = Option<Op>> + '_> {
-    let mut p = 0;
-    varint(delta, &mut p)?;
-    varint(delta, &mut p)?;
-    Some(std::iter::from_fn(move || {
-        let op = *delta.get(p)?;
-        p += 1;
-        if op & 0x80 != 0 {
-            let mut field = |bits: u8, bytes: usize| -> Option<usize> {
-                let mut n = 0usize;
-                for i in 0..bytes {
-                    if bits & (1 << i) != 0 {
-                        n |= usize::from(*delta.get(p)?) << (8 * i);
-                        p += 1;
-                    }
-                }
-                Some(n)
-            };
-            let offset = field(op & 0x0f, 4);
-            let len = field((op >> 4) & 0x07, 3);
-            Some(
-                offset
-                    .zip(len)
-                    .map(|(o, l)| Op::Copy(o, if l == 0 { 0x10000 } else { l })),
-            )
-        } else if op != 0 {
-            let start = p;
-            p += usize::from(op);
-            Some((p <= delta.len()).then_some(Op::Insert(start, usize::from(op))))
-        } else {
-            p = delta.len();
-            Some(None)
-        }
-    }))
-}
-
 /// How many of its base's first bytes a delta's first `want` result bytes
 /// copy from.
 fn base_needed(delta: &[u8], want: usize) -> Option<usize> {
@@ -267,7 +216,7 @@ mod tests {
             &[Op::Insert(0, 3), Op::Copy(10, 6), Op::Copy(0, 5)],
             b"XYZ",
         );
-        let whole = super::super::apply_delta(base, &d).unwrap();
+        let whole = super::super::delta::apply_delta(base, &d).unwrap();
         assert_eq!(whole, b"XYZabcdef01234");
         for want in 0..20 {
             let need = base_needed(&d, want).unwrap();
